@@ -1,0 +1,125 @@
+# Tessera: one non-recursive Makefile.  Each component adds its programs,
+# tests and fuzz targets in its own rules.mk.
+#
+#   make            build every program into $(B)/bin
+#   make deps       install the Debian packages needed (as root)
+#   make check      deps, build, every suite, again under ASan+UBSan, fuzz corpora
+#   make demo       deps, build, and run the demo
+#   make bench      benchmarks, side by side with peers
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make install    PREFIX=/usr/local DESTDIR=
+
+B       ?= build
+IMG     := build/images
+PREFIX  ?= /usr/local
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+
+CC      ?= cc
+ifeq ($(CC),cc)
+CC      := gcc
+endif
+AR      ?= ar
+WARN    := -Wall -Wextra -Werror
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Icommon -MMD -MP \
+           -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+LDFLAGS :=
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+CFLAGS  += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
+CFLAGS  += $(EXTRA_CFLAGS)
+
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -Icommon \
+               -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FB := build/fuzz
+
+LIBTSR := $(B)/lib/libtsr.a
+
+# Filled in by the rules.mk files.
+BINS       :=
+MANS       :=
+TEST_PROGS :=
+SUITES     :=
+FUZZERS    :=
+
+.PHONY: all tests deps check check-run demo bench fuzz fuzz-build install \
+        images clean
+all:
+
+include common/rules.mk
+include $(sort $(wildcard certs/rules.mk vm-manager/rules.mk \
+        render-server/rules.mk thin-client/rules.mk web-console/rules.mk \
+        hypervisor-setup/rules.mk))
+include tests/rules.mk
+include $(sort $(wildcard tests/*/rules.mk))
+
+all: $(BINS)
+images:
+tests: $(BINS) $(TEST_PROGS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $($(subst /,_,$(dir $<))CFLAGS) -c -o $@ $<
+
+$(B)/bin $(B)/tests $(FB):
+	mkdir -p $@
+
+# --- fuzz targets: FUZZERS += name; fuzz_name_SRCS, fuzz_name_LIBS ---
+define fuzz_rule
+$(FB)/fuzz-$(1): $$(fuzz_$(1)_SRCS) | $(FB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $$@ $$(fuzz_$(1)_SRCS) $$(fuzz_$(1)_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+fuzz-build: $(FUZZERS:%=$(FB)/fuzz-%)
+
+fuzz: deps fuzz-build
+	@for f in $(FUZZERS); do \
+		mkdir -p $(FB)/corpus-$$f; \
+		echo "== fuzzing $$f for $(FUZZ_SECONDS)s"; \
+		$(FB)/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    $(FB)/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+deps:
+	@hypervisor-setup/install-deps
+
+# make check: every suite, then every suite again under ASan+UBSan, then the
+# fuzz corpora.  The last line is the total.  A build that fails counts as a
+# failure, and the other parts still run.
+check: deps
+	@rm -f build/results-*; mkdir -p build
+	@$(MAKE) --no-print-directory all tests images \
+	  || echo "0 1" > build/results-build
+	@$(MAKE) --no-print-directory check-run RUN=tests
+	@$(MAKE) --no-print-directory B=build/san SANITIZE=1 all tests \
+	  || echo "0 1" > build/results-build-san
+	@$(MAKE) --no-print-directory B=build/san SANITIZE=1 check-run RUN=sanitized
+	@$(MAKE) --no-print-directory fuzz-build || echo "0 1" > build/results-build-fuzz
+	@TSR_FUZZ_DIR=$(CURDIR)/$(FB) FUZZERS="$(FUZZERS)" tests/run --build build \
+	  --results build/results-fuzz --name fuzz-corpora tests/fuzz/run-corpora || true
+	@tests/summary build/results-*
+
+check-run:
+	@echo "== $(RUN) ($(B))"
+	@tests/run --build $(B) --results build/results-$(RUN) --name $(RUN) $(SUITES) || true
+
+demo: deps all images
+	@tests/demo
+
+bench: deps all tests images
+	@tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,11 @@
+# Unit tests of common/.
+UNIT_TESTS := test-log test-label
+
+$(B)/tests/test-%: $(B)/obj/tests/unit/test_%.o $(LIBTSR) | $(B)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_PROGS += $(UNIT_TESTS:%=$(B)/tests/%)
+SUITES     += $(UNIT_TESTS:%=$(B)/tests/%)
+
+FUZZERS += label
+fuzz_label_SRCS := tests/fuzz/fuzz_label.c common/label.c
