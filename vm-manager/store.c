@@ -1,0 +1,513 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct vmd_store {
+	sqlite3	*db;
+};
+
+/*
+ * Migrations: migrations[i] takes the schema from version i to i + 1.
+ * Never edit one that has shipped; append a new one.
+ */
+static const char *const migrations[] = {
+	"CREATE TABLE qubes ("
+	"  name TEXT PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  class TEXT NOT NULL"
+	"    CHECK (class IN ('template','app','disposable','standalone')),"
+	"  label TEXT NOT NULL,"
+	"  template TEXT REFERENCES qubes(name) ON DELETE RESTRICT,"
+	"  memory_mib INTEGER NOT NULL CHECK (memory_mib > 0),"
+	"  vcpus INTEGER NOT NULL CHECK (vcpus > 0),"
+	"  kernel TEXT NOT NULL DEFAULT '',"
+	"  initrd TEXT NOT NULL DEFAULT '',"
+	"  kernel_opts TEXT NOT NULL DEFAULT '',"
+	"  autostart INTEGER NOT NULL DEFAULT 0,"
+	"  default_dispvm TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL DEFAULT 'creating'"
+	"    CHECK (state IN ('creating','ready','removing'))"
+	");"
+	"CREATE TABLE tags ("
+	"  qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL,"
+	"  PRIMARY KEY (qube, tag)"
+	");",
+};
+
+static const char *const class_names[] = {
+	[VMD_CLASS_TEMPLATE] = "template",
+	[VMD_CLASS_APP] = "app",
+	[VMD_CLASS_DISPOSABLE] = "disposable",
+	[VMD_CLASS_STANDALONE] = "standalone",
+};
+
+static const char *const qstate_names[] = {
+	[VMD_Q_CREATING] = "creating",
+	[VMD_Q_READY] = "ready",
+	[VMD_Q_REMOVING] = "removing",
+};
+
+const char *
+vmd_class_name(enum vmd_class c)
+{
+	return (unsigned)c < 4 ? class_names[c] : "?";
+}
+
+int
+vmd_class_parse(const char *s, enum vmd_class *c)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, class_names[i]) == 0) {
+			*c = (enum vmd_class)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+vmd_qstate_name(enum vmd_qstate s)
+{
+	return (unsigned)s < 3 ? qstate_names[s] : "?";
+}
+
+static int
+qstate_parse(const char *s, enum vmd_qstate *st)
+{
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, qstate_names[i]) == 0) {
+			*st = (enum vmd_qstate)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int v = user_version(db);
+	char sql[64];
+
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s",
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (v > VMD_STORE_SCHEMA) {
+		snprintf(err, errlen, "store has schema %d, newer than this "
+		    "program's %d", v, VMD_STORE_SCHEMA);
+		return -1;
+	}
+	for (; v < VMD_STORE_SCHEMA; v++) {
+		if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(db, migrations[v], err, errlen) == -1 ||
+		    exec_sql(db, sql, err, errlen) == -1 ||
+		    exec_sql(db, "COMMIT", err, errlen) == -1) {
+			exec_sql(db, "ROLLBACK", NULL, 0);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct vmd_store *
+vmd_store_open(const char *path, char *err, size_t errlen)
+{
+	struct vmd_store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL + FULL: a committed transaction survives a crash or power loss. */
+	if (exec_sql(s->db, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
+	    exec_sql(s->db, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
+	    exec_sql(s->db, "PRAGMA foreign_keys = ON", err, errlen) == -1 ||
+	    migrate(s->db, err, errlen) == -1)
+		goto fail;
+	return s;
+fail:
+	vmd_store_close(s);
+	return NULL;
+}
+
+void
+vmd_store_close(struct vmd_store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+vmd_store_schema(struct vmd_store *s)
+{
+	return user_version(s->db);
+}
+
+static void
+bind_props(sqlite3_stmt *st, const struct vmd_qube *q)
+{
+	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, q->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, vmd_class_name(q->klass), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->label.name, -1, SQLITE_STATIC);
+	if (q->template_name[0])
+		sqlite3_bind_text(st, 5, q->template_name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, q->memory_mib);
+	sqlite3_bind_int64(st, 7, q->vcpus);
+	sqlite3_bind_text(st, 8, q->kernel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, q->initrd, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, q->kernel_opts, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, q->autostart ? 1 : 0);
+	sqlite3_bind_text(st, 12, q->default_dispvm, -1, SQLITE_STATIC);
+}
+
+static int
+write_tags(sqlite3 *db, const struct vmd_qube *q, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int i, rc = -1;
+
+	if (sqlite3_prepare_v2(db, "DELETE FROM tags WHERE qube = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO tags VALUES (?, ?)",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < q->ntags; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, q->tags[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+vmd_store_insert(struct vmd_store *s, const struct vmd_qube *q, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (exec_sql(s->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM qubes WHERE name = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(err, errlen, "qube %s already exists", q->name);
+		errno = EEXIST;
+		goto fail_quiet;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO qubes (name, uuid, class, "
+	    "label, template, memory_mib, vcpus, kernel, initrd, kernel_opts, "
+	    "autostart, default_dispvm, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, 'creating')", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_props(st, q);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (write_tags(s->db, q, err, errlen) == -1)
+		goto fail_quiet;
+	if (exec_sql(s->db, "COMMIT", err, errlen) == -1)
+		goto fail_quiet;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	errno = EIO;
+fail_quiet:
+	sqlite3_finalize(st);
+	exec_sql(s->db, "ROLLBACK", NULL, 0);
+	return -1;
+}
+
+int
+vmd_store_update(struct vmd_store *s, const struct vmd_qube *q, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (exec_sql(s->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "UPDATE qubes SET uuid = ?2, class = ?3, "
+	    "label = ?4, template = ?5, memory_mib = ?6, vcpus = ?7, "
+	    "kernel = ?8, initrd = ?9, kernel_opts = ?10, autostart = ?11, "
+	    "default_dispvm = ?12 WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_props(st, q);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(s->db) != 1) {
+		snprintf(err, errlen, "no qube %s", q->name);
+		errno = ENOENT;
+		goto fail_quiet;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (write_tags(s->db, q, err, errlen) == -1 ||
+	    exec_sql(s->db, "COMMIT", err, errlen) == -1)
+		goto fail_quiet;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	errno = EIO;
+fail_quiet:
+	sqlite3_finalize(st);
+	exec_sql(s->db, "ROLLBACK", NULL, 0);
+	return -1;
+}
+
+static int
+exec_name(struct vmd_store *s, const char *sql, const char *name,
+    const char *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (arg)
+		sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		errno = rc == SQLITE_CONSTRAINT ? EBUSY : EIO;
+		return -1;
+	}
+	if (sqlite3_changes(s->db) != 1) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+vmd_store_set_state(struct vmd_store *s, const char *name, enum vmd_qstate st)
+{
+	return exec_name(s, "UPDATE qubes SET state = ?2 WHERE name = ?1", name,
+	    vmd_qstate_name(st));
+}
+
+int
+vmd_store_delete(struct vmd_store *s, const char *name)
+{
+	/* tags go with ON DELETE CASCADE; a template in use is RESTRICTed */
+	return exec_name(s, "DELETE FROM qubes WHERE name = ?1", name, NULL);
+}
+
+static void
+copy_col(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	snprintf(dst, dstsz, "%s", v ? (const char *)v : "");
+}
+
+static int
+row_to_qube(struct vmd_store *s, sqlite3_stmt *st, struct vmd_qube *q,
+    enum vmd_qstate *qs)
+{
+	sqlite3_stmt *tst;
+	char buf[64];
+
+	memset(q, 0, sizeof(*q));
+	copy_col(q->name, sizeof(q->name), st, 0);
+	copy_col(q->uuid, sizeof(q->uuid), st, 1);
+	copy_col(buf, sizeof(buf), st, 2);
+	if (vmd_class_parse(buf, &q->klass) == -1)
+		return -1;
+	copy_col(buf, sizeof(buf), st, 3);
+	if (tsr_label_parse(buf, &q->label) == -1)
+		return -1;
+	copy_col(q->template_name, sizeof(q->template_name), st, 4);
+	q->memory_mib = (uint32_t)sqlite3_column_int64(st, 5);
+	q->vcpus = (uint32_t)sqlite3_column_int64(st, 6);
+	copy_col(q->kernel, sizeof(q->kernel), st, 7);
+	copy_col(q->initrd, sizeof(q->initrd), st, 8);
+	copy_col(q->kernel_opts, sizeof(q->kernel_opts), st, 9);
+	q->autostart = sqlite3_column_int(st, 10);
+	copy_col(q->default_dispvm, sizeof(q->default_dispvm), st, 11);
+	copy_col(buf, sizeof(buf), st, 12);
+	if (qstate_parse(buf, qs) == -1)
+		return -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT tag FROM tags WHERE qube = ? "
+	    "ORDER BY tag", -1, &tst, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(tst, 1, q->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(tst) == SQLITE_ROW && q->ntags < VMD_TAGS_MAX) {
+		copy_col(q->tags[q->ntags], sizeof(q->tags[0]), tst, 0);
+		q->ntags++;
+	}
+	sqlite3_finalize(tst);
+	return 0;
+}
+
+#define SELECT_QUBE "SELECT name, uuid, class, label, template, memory_mib, " \
+	"vcpus, kernel, initrd, kernel_opts, autostart, default_dispvm, state " \
+	"FROM qubes "
+
+int
+vmd_store_get(struct vmd_store *s, const char *name, struct vmd_qube *q,
+    enum vmd_qstate *qs)
+{
+	sqlite3_stmt *st;
+	enum vmd_qstate dummy;
+	int rc, found = -1;
+
+	if (sqlite3_prepare_v2(s->db, SELECT_QUBE "WHERE name = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		found = 0;
+	else if (rc == SQLITE_ROW)
+		found = row_to_qube(s, st, q, qs ? qs : &dummy) == 0 ? 1 : -1;
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
+vmd_store_foreach(struct vmd_store *s,
+    int (*fn)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	struct vmd_qube *q;
+	enum vmd_qstate qs;
+	int rc, ret = 0;
+
+	if ((q = malloc(sizeof(*q))) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, SELECT_QUBE "ORDER BY name", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(q);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row_to_qube(s, st, q, &qs) == -1) {
+			ret = -1;
+			break;
+		}
+		if (fn(q, qs, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_finalize(st);
+	free(q);
+	return ret;
+}
+
+int
+vmd_store_template_users(struct vmd_store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM qubes WHERE "
+	    "template = ? OR default_dispvm = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+vmd_store_next_disp_name(struct vmd_store *s, char *name, size_t namesz)
+{
+	sqlite3_stmt *st;
+	int n, rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM qubes WHERE name = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	for (n = 1; n <= 9999; n++) {
+		snprintf(name, namesz, "disp%d", n);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return 0;
+		}
+		if (rc != SQLITE_ROW)
+			break;
+	}
+	sqlite3_finalize(st);
+	errno = ENOSPC;
+	return -1;
+}
