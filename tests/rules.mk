@@ -1,8 +1,8 @@
 # Unit tests of common/.
-UNIT_TESTS := test-log test-label
+UNIT_TESTS := test-log test-label test-api
 
 $(B)/tests/test-%: $(B)/obj/tests/unit/test_%.o $(LIBTSR) | $(B)/tests
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS)
 
 TEST_PROGS += $(UNIT_TESTS:%=$(B)/tests/%)
 SUITES     += $(UNIT_TESTS:%=$(B)/tests/%)
