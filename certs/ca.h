@@ -1,7 +1,8 @@
 /*
  * tessera-ca: the Tessera PKI.  Shared declarations.
  *
- * ca.c        command line, one function per subcommand
+ * ca.c        command line: options, usage, main
+ * ca_cmd.c    the commands, one function each
  * ca_index.c  the index file: strict parser and writer (no I/O, no OpenSSL;
  *             this is the fuzz target), name/DNS/IP validation
  * ca_file.c   the CA directory: lock, atomic writes, recovery
@@ -102,6 +103,9 @@ int	 ca_fsync_dir(int);
 int	 ca_index_load(struct ca_dir *, struct ca_index *);
 int	 ca_index_store(struct ca_dir *, const struct ca_index *);
 int	 ca_pass_read(const char *, char *, size_t);
+int	 ca_recover(struct ca_dir *, const struct ca_index *);
+void	 ca_crashpoint(const char *);
+bool	 ca_has_suffix(const char *, const char *);
 
 /* ca_x509.c */
 struct evp_pkey_st;
@@ -120,7 +124,6 @@ struct ca_keys {
 	struct x509_st		*cert;
 };
 
-void	 ca_ssl_init(void);
 int	 ca_serial_new(const struct ca_index *, unsigned char *);
 int	 ca_keys_load(struct ca_dir *, struct ca_keys *);
 void	 ca_keys_free(struct ca_keys *);
@@ -134,5 +137,38 @@ int	 ca_cert_serial(const char *, size_t, unsigned char *);
 int	 ca_cert_fingerprint(const char *, size_t, unsigned char *);
 int64_t	 ca_cert_not_after(const struct ca_keys *);
 void	 ca_fp_format(const unsigned char *, char *);
+
+/* ca.c, ca_cmd.c */
+#define CA_DEFAULT_DIR	"/etc/tessera/ca"
+#define CA_DEFAULT_NAME	"Tessera CA"
+#define CA_DAYS_CA	3650
+#define CA_DAYS_LEAF	365
+#define CA_DAYS_CRL	30
+#define CA_RENEW_DAYS	30	/* renew refuses with more left than this */
+#define CA_BACKDATE	300	/* not_before = now - 5 min, for clock skew */
+#define CA_PASS_MAX	1024
+#define CA_DAY		INT64_C(86400)
+
+struct ca_opts {
+	const char	*dir;
+	const char	*caname;
+	const char	*pass_file;
+	const char	*role;
+	int		 days;		/* 0: the command's default */
+	int64_t		 not_before;	/* -1: now */
+	int		 p12, force, json;
+	struct ca_san	 sans[CA_SAN_MAX];
+	size_t		 nsans;
+};
+
+__attribute__((format(printf, 2, 3), noreturn))
+void	 ca_usage(const char *, const char *, ...);
+int	 cmd_init(struct ca_opts *, int, char **);
+int	 cmd_issue(struct ca_opts *, int, char **);
+int	 cmd_list(struct ca_opts *, int, char **);
+int	 cmd_revoke(struct ca_opts *, int, char **);
+int	 cmd_crl(struct ca_opts *, int, char **);
+int	 cmd_renew(struct ca_opts *, int, char **);
+int	 cmd_fingerprint(struct ca_opts *, int, char **);
 
 #endif
