@@ -64,7 +64,7 @@ tests: $(BINS) $(TEST_PROGS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $($(subst /,_,$(dir $<))CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $($(subst -,_,$(subst /,_,$(dir $<)))CFLAGS) -c -o $@ $<
 
 $(B)/bin $(B)/tests $(FB):
 	mkdir -p $@

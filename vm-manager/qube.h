@@ -48,6 +48,7 @@ struct vmd_qube {
 	char			root_volume[VMD_PATH_MAX];	/* qcow2 */
 	char			private_volume[VMD_PATH_MAX];	/* qcow2, "" if none */
 	char			display_socket[VMD_PATH_MAX];	/* VNC unix socket */
+	char			console_log[VMD_PATH_MAX];	/* serial log, "" = pty */
 };
 
 #endif

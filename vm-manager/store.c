@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "domxml.h"
 #include "store.h"
 
 struct vmd_store {
@@ -52,12 +53,6 @@ static const char *const qstate_names[] = {
 	[VMD_Q_READY] = "ready",
 	[VMD_Q_REMOVING] = "removing",
 };
-
-const char *
-vmd_class_name(enum vmd_class c)
-{
-	return (unsigned)c < 4 ? class_names[c] : "?";
-}
 
 int
 vmd_class_parse(const char *s, enum vmd_class *c)
@@ -198,7 +193,7 @@ bind_props(sqlite3_stmt *st, const struct vmd_qube *q)
 {
 	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, q->uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, vmd_class_name(q->klass), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, class_names[q->klass], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, q->label.name, -1, SQLITE_STATIC);
 	if (q->template_name[0])
 		sqlite3_bind_text(st, 5, q->template_name, -1, SQLITE_STATIC);

@@ -1,0 +1,163 @@
+/*
+ * tessera-vmd: the qube store, qube lifecycle through libvirt, policy and
+ * the Admin API.  One process, one event loop (libvirt's default loop, so
+ * hypervisor events and our sockets are served by the same thread):
+ *
+ *   vmd.c      start-up, options, signals, the loop
+ *   control.c  Admin API connections: unix socket and mutual TLS
+ *   api.c      the methods, each behind the policy
+ *   hv.c       libvirt: connection, events, domains, reconnection
+ *   volume.c   qcow2 volumes and template files
+ *   store.c    SQLite
+ *   policy.c   the policy files
+ *   domxml.c   domain XML / xl configs
+ */
+#ifndef VMD_H
+#define VMD_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <libvirt/libvirt.h>
+#include <openssl/ssl.h>
+
+#include "api.h"
+#include "policy.h"
+#include "qube.h"
+#include "store.h"
+#include "tls.h"
+
+enum vmd_power {
+	VMD_HALTED,
+	VMD_STARTING,
+	VMD_RUNNING,
+	VMD_PAUSED,
+	VMD_SHUTTING_DOWN,
+};
+
+struct vmd_conn;
+
+/* A request whose reply waits for an event (shutdown --wait). */
+struct vmd_waiter {
+	TAILQ_ENTRY(vmd_waiter)	 entry;
+	struct vmd_conn		*conn;
+	int64_t			 id;
+	char			 qube[VMD_NAME_MAX + 1];
+	int			 timer;		/* libvirt timeout id */
+};
+TAILQ_HEAD(vmd_waiters, vmd_waiter);
+
+struct vmd_conn {
+	TAILQ_ENTRY(vmd_conn)	 entry;
+	struct vmd		*vmd;
+	int			 fd;
+	int			 watch;		/* libvirt handle id */
+	SSL			*ssl;		/* NULL on the unix socket */
+	int			 handshaking;
+	int			 timer;		/* handshake / idle timeout */
+	struct vmd_caller	 caller;	/* points into the cred_* below */
+	char			 cred_user[64];
+	char			 cred_cn[TSR_TLS_CN_MAX + 1];
+	char			 cred_groups[32][64];
+	const char		*cred_group_names[32];
+	char			 who[96];	/* for the log */
+	struct tsr_lines	 in;
+	char			*out;		/* queued output */
+	size_t			 outlen, outcap;
+	int			 subscribed;
+	int			 waiting;	/* a reply is pending */
+	int			 closing;	/* close once out is flushed */
+	int			 dead;
+};
+TAILQ_HEAD(vmd_conns, vmd_conn);
+
+struct vmd {
+	char			 state_dir[VMD_PATH_MAX];
+	char			 qubes_dir[VMD_PATH_MAX];
+	char			 display_dir[VMD_PATH_MAX];
+	char			 policy_dir[VMD_PATH_MAX];
+	char			 sock_path[VMD_PATH_MAX];
+	struct vmd_store	*store;
+	struct vmd_policy	*policy;
+
+	char			 uri[128];
+	enum vmd_hv		 hv;
+	virConnectPtr		 virt;
+	int			 lifecycle_cb;
+	int			 reconnect_timer;
+
+	int			 unix_fd, unix_watch;
+	int			 tls_fd, tls_watch;
+	SSL_CTX			*tls_ctx;
+
+	uid_t			 display_uid;	/* owner of display sockets */
+	gid_t			 display_gid;
+
+	struct vmd_conns	 conns;
+	struct vmd_waiters	 waiters;
+	int			 quit;
+};
+
+/* control.c */
+int control_listen_unix(struct vmd *);
+int control_listen_tls(struct vmd *, const char *addr, const char *cert,
+    const char *key, const char *ca, const char *crl);
+void control_close_all(struct vmd *);
+void control_send(struct vmd_conn *, char *line);	/* takes line */
+void control_close(struct vmd_conn *);
+void control_resume(struct vmd_conn *);		/* after a deferred reply */
+/* Sends an event to every subscriber allowed to see the subject. */
+void control_event(struct vmd *, const char *event, const struct vmd_qube *q,
+    json_t *data);
+
+/* api.c */
+void api_dispatch(struct vmd_conn *, struct tsr_api_req *);
+json_t *api_qube_json(struct vmd *, const struct vmd_qube *,
+    enum vmd_power);
+void api_waiters_notify(struct vmd *, const char *qube);
+void api_waiter_cancel(struct vmd_conn *);
+int api_target_of(struct vmd *, const struct vmd_qube *,
+    struct vmd_target *);
+
+/* hv.c */
+int hv_open(struct vmd *);
+void hv_close(struct vmd *);
+int hv_connected(struct vmd *);
+int hv_define(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
+int hv_undefine(struct vmd *, const char *name);
+int hv_start(struct vmd *, const char *name, char *err, size_t errlen);
+int hv_shutdown(struct vmd *, const char *name, char *err, size_t errlen);
+int hv_kill(struct vmd *, const char *name, char *err, size_t errlen);
+int hv_pause(struct vmd *, const char *name, int pause, char *err,
+    size_t errlen);
+enum vmd_power hv_power(struct vmd *, const char *name);
+/* Power state of every domain, for listing: a name -> power lookup. */
+struct hv_states;
+struct hv_states *hv_states_get(struct vmd *);
+enum vmd_power hv_states_find(struct hv_states *, const char *name);
+void hv_states_free(struct hv_states *);
+/* On start and after a reconnection: re-adopt, clean up. */
+void hv_reconcile(struct vmd *);
+
+/* volume.c */
+int vol_qube_dir(struct vmd *, const char *name, char *out, size_t outsz);
+int vol_paths(struct vmd *, struct vmd_qube *);
+int vol_create(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
+int vol_prepare_start(struct vmd *, struct vmd_qube *, char *err,
+    size_t errlen);
+int vol_remove(struct vmd *, const char *name);
+int vol_import_file(struct vmd *, const char *src, const char *dst,
+    char *err, size_t errlen);
+int vol_clone(struct vmd *, const struct vmd_qube *src,
+    struct vmd_qube *dst, char *err, size_t errlen);
+
+/* vmd.c */
+void vmd_on_stopped(struct vmd *, const char *name, const char *reason);
+void vmd_on_started(struct vmd *, const char *name);
+void vmd_on_paused(struct vmd *, const char *name, int paused);
+int vmd_reload_policy(struct vmd *);
+const char *vmd_power_name(enum vmd_power);
+int vmd_valid_name(const char *);
+
+#endif
