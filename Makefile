@@ -114,10 +114,29 @@ demo: deps all images
 bench: deps all tests images
 	@tests/bench/run
 
+SBINS := tessera-vmd
+QVM_LINKS := qvm-ls qvm-create qvm-start qvm-shutdown qvm-kill qvm-prefs \
+             qvm-remove qvm-clone qvm-pause qvm-unpause
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	for b in $(notdir $(BINS)); do \
+		case " $(SBINS) " in *" $$b "*) d=sbin ;; *) d=bin ;; esac; \
+		install -m 755 $(B)/bin/$$b $(DESTDIR)$(PREFIX)/$$d/$$b || exit 1; \
+	done
+	for m in $(MANS); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done
+	for l in $(QVM_LINKS); do \
+		ln -sf tessera $(DESTDIR)$(PREFIX)/bin/$$l; \
+		echo '.so man1/tessera.1' >$(DESTDIR)$(PREFIX)/share/man/man1/$$l.1; \
+	done
+	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/tessera/policy.d
+	sed 's|@PREFIX@|$(PREFIX)|g' vm-manager/dist/tessera-vmd.service \
+	    >$(DESTDIR)/lib/systemd/system/tessera-vmd.service
+	[ -e $(DESTDIR)/etc/tessera/policy.d/00-root.policy ] || \
+	    install -m 644 vm-manager/dist/00-root.policy $(DESTDIR)/etc/tessera/policy.d/
 
 clean:
 	rm -rf build

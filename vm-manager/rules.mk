@@ -37,6 +37,7 @@ $(B)/bin/tessera: $(B)/obj/vm-manager/tessera.o $(LIBTSR) | $(B)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS)
 
 BINS += $(B)/bin/tessera-vmd $(B)/bin/tessera
+MANS += docs/tessera.1 docs/tessera-vmd.8
 
 $(B)/tests/test-vmd-store: $(B)/obj/tests/vmd/test_store.o \
     $(B)/obj/vm-manager/store.o $(LIBVMD) $(LIBTSR) | $(B)/tests

@@ -1,0 +1,38 @@
+# Starting libvirt for a suite (or the demo) on a machine where nothing
+# runs it: CI has no systemd and no services.  Source this file, call
+# libvirt_up, and libvirt_down at the end (it stops only what it started).
+
+_libvirt_started=
+
+libvirt_up() {
+	# Debian's udev rule gives /dev/kvm to group kvm, mode 0660; without
+	# udev the node stays root-only, libvirt then finds its cached QEMU
+	# capabilities stale on every call and re-probes QEMU (a minute each
+	# under TCG).
+	if [ -c /dev/kvm ] && getent group kvm >/dev/null &&
+	    [ "$(stat -c %G:%a /dev/kvm)" != kvm:660 ]; then
+		chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+	fi
+	if virsh -q -c qemu:///system uri >/dev/null 2>&1; then
+		return 0
+	fi
+	if ! pgrep -x virtlogd >/dev/null; then
+		setsid virtlogd -d || return 1
+	fi
+	setsid libvirtd -d || return 1
+	_libvirt_started=1
+	local i
+	for ((i = 0; i < 100; i++)); do
+		virsh -q -c qemu:///system uri >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "libvirtd did not come up" >&2
+	return 1
+}
+
+libvirt_down() {
+	[ -n "$_libvirt_started" ] || return 0
+	pkill -x libvirtd
+	pkill -x virtlogd
+	_libvirt_started=
+}
