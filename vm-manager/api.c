@@ -372,12 +372,15 @@ create_qube(struct vmd *vmd, struct vmd_qube *q, const char *code_on_exists,
 			*code = code_on_exists;
 		return -1;
 	}
+	vmd_crash_point("create-inserted");
 	if (vol_paths(vmd, q) == -1 || vol_create(vmd, q, err, errlen) == -1)
 		goto undo;
+	vmd_crash_point("create-volumes");
 	if (hv_define(vmd, q, err, errlen) == -1) {
 		*code = "hypervisor";
 		goto undo;
 	}
+	vmd_crash_point("create-defined");
 	if (vmd_store_set_state(vmd->store, q->name, VMD_Q_READY) == -1) {
 		snprintf(err, errlen, "cannot update the store");
 		hv_undefine(vmd, q->name);
@@ -667,6 +670,8 @@ m_vm_set(struct call *c)
 static void
 own_display(struct vmd *vmd, const struct vmd_qube *q)
 {
+	if (q->display_socket[0] == '\0')
+		return;
 	int i;
 
 	for (i = 0; i < 50 && access(q->display_socket, F_OK) == -1; i++)
@@ -684,9 +689,11 @@ start_qube(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 		return -1;
 	unlink(q->display_socket);
 	control_event(vmd, "domain-pre-start", q, NULL);
+	vmd_crash_point("start-prepared");
 	if (hv_define(vmd, q, err, errlen) == -1 ||
 	    hv_start(vmd, q->name, err, errlen) == -1)
 		return -1;
+	vmd_crash_point("start-started");
 	own_display(vmd, q);
 	return 0;
 }
@@ -1053,15 +1060,29 @@ api_dispatch(struct vmd_conn *conn, struct tsr_api_req *req)
 		if (load_target(c) == -1)
 			goto out;
 	} else if (methods[i].fn != m_vm_create &&
-	    methods[i].fn != m_template_import &&
+	    methods[i].fn != m_template_import && methods[i].fn != m_vm_list &&
 	    !allowed(conn, req->method, NULL)) {
-		/* host-level calls; create and import check their new qube */
+		/*
+		 * host-level calls; create and import check their new qube,
+		 * vm.list filters per qube
+		 */
 		reply_err(c, "denied", "%s: denied by policy", req->method);
 		goto out;
 	}
 	methods[i].fn(c);
 out:
 	free(c);
+}
+
+/* A qube found running after a restart of the daemon. */
+void
+api_adopt(struct vmd *vmd, const struct vmd_qube *q)
+{
+	struct vmd_qube a = *q;
+
+	if (vol_paths(vmd, &a) == 0)
+		own_display(vmd, &a);
+	log_info("%s: running, re-adopted", q->name);
 }
 
 /* Called from vmd.c when a qube stopped: disposables go away. */

@@ -64,6 +64,48 @@ control_close(struct vmd_conn *conn)
 }
 
 static void
+drain_timeout(int timer, void *arg)
+{
+	struct vmd_conn *conn = arg;
+
+	(void)timer;
+	control_close(conn);
+}
+
+/*
+ * The last reply to a connection we are closing is flushed: send our end
+ * of the stream, then read and drop what the peer still sends for a
+ * moment, so that closing with unread data does not reset the connection
+ * and destroy that reply before the peer reads it.
+ */
+static void
+conn_finish(struct vmd_conn *conn)
+{
+	if (conn->draining || conn->dead)
+		return;
+	conn->draining = 1;
+	if (conn->ssl)
+		SSL_shutdown(conn->ssl);
+	shutdown(conn->fd, SHUT_WR);
+	if (conn->timer != -1)
+		virEventRemoveTimeout(conn->timer);
+	conn->timer = virEventAddTimeout(2000, drain_timeout, conn, NULL);
+	virEventUpdateHandle(conn->watch, VIR_EVENT_HANDLE_READABLE);
+}
+
+static void
+conn_drain(struct vmd_conn *conn)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(conn->fd, buf, sizeof(buf), 0)) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		control_close(conn);
+}
+
+static void
 conn_update(struct vmd_conn *conn)
 {
 	int ev = VIR_EVENT_HANDLE_READABLE;
@@ -224,7 +266,7 @@ conn_process(struct vmd_conn *conn)
 		tsr_api_req_free(&req);
 	}
 	if (conn->closing && !conn->dead && conn->outlen == 0)
-		control_close(conn);
+		conn_finish(conn);
 }
 
 static int
@@ -325,6 +367,10 @@ conn_io(int watch, int fd, int events, void *arg)
 	(void)fd;
 	if (conn->dead)
 		return;
+	if (conn->draining) {
+		conn_drain(conn);
+		return;
+	}
 	if (conn->handshaking) {
 		if (conn_handshake(conn) == -1) {
 			control_close(conn);
@@ -350,7 +396,7 @@ conn_io(int watch, int fd, int events, void *arg)
 		return;
 	}
 	if (conn->closing && conn->outlen == 0) {
-		control_close(conn);
+		conn_finish(conn);
 		return;
 	}
 	conn_update(conn);

@@ -407,7 +407,7 @@ reconcile_one(const struct vmd_qube *q, enum vmd_qstate qs, void *arg)
 		}
 		snprintf(r->gone[r->ngone++], VMD_NAME_MAX + 1, "%s", q->name);
 	} else if (p != VMD_HALTED) {
-		log_info("%s: running, re-adopted", q->name);
+		api_adopt(r->vmd, q);
 	}
 	return 0;
 }

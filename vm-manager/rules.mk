@@ -45,3 +45,11 @@ $(B)/tests/test-vmd-store: $(B)/obj/tests/vmd/test_store.o \
 
 TEST_PROGS += $(B)/tests/test-vmd-store
 SUITES     += $(B)/tests/test-vmd-store
+
+# A probe the vm-manager suite and benchmarks use to see a test qube's frames.
+$(B)/tests/qube-probe: $(B)/obj/tests/vmd/qube_probe.o $(B)/obj/tests/images/pattern.o \
+    $(B)/obj/$(IMG)/font8x16.o | $(B)/tests
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libvncclient)
+tests_vmd_CFLAGS += -Itests/images
+TEST_PROGS += $(B)/tests/qube-probe
+SUITES += tests/vmd/test-vmd.sh

@@ -97,6 +97,21 @@ vmd_on_stopped(struct vmd *vmd, const char *name, const char *reason)
 	vmd_dispose(vmd, name);
 }
 
+/*
+ * Crash injection for the crash-consistency tests: with TESSERA_VMD_CRASH
+ * naming this point, the daemon dies here as if killed with SIGKILL.
+ */
+void
+vmd_crash_point(const char *name)
+{
+	const char *want = getenv("TESSERA_VMD_CRASH");
+
+	if (want && strcmp(want, name) == 0) {
+		log_warnx("crash point %s: dying now", name);
+		raise(SIGKILL);
+	}
+}
+
 int
 vmd_reload_policy(struct vmd *vmd)
 {

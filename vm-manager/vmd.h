@@ -68,6 +68,7 @@ struct vmd_conn {
 	int			 subscribed;
 	int			 waiting;	/* a reply is pending */
 	int			 closing;	/* close once out is flushed */
+	int			 draining;	/* closing: reading to EOF */
 	int			 dead;
 };
 TAILQ_HEAD(vmd_conns, vmd_conn);
@@ -116,6 +117,7 @@ void api_dispatch(struct vmd_conn *, struct tsr_api_req *);
 json_t *api_qube_json(struct vmd *, const struct vmd_qube *,
     enum vmd_power);
 void api_waiters_notify(struct vmd *, const char *qube);
+void api_adopt(struct vmd *, const struct vmd_qube *);
 void api_waiter_cancel(struct vmd_conn *);
 int api_target_of(struct vmd *, const struct vmd_qube *,
     struct vmd_target *);
@@ -157,6 +159,7 @@ void vmd_on_stopped(struct vmd *, const char *name, const char *reason);
 void vmd_on_started(struct vmd *, const char *name);
 void vmd_on_paused(struct vmd *, const char *name, int paused);
 int vmd_reload_policy(struct vmd *);
+void vmd_crash_point(const char *name);
 const char *vmd_power_name(enum vmd_power);
 int vmd_valid_name(const char *);
 

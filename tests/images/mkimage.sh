@@ -17,9 +17,10 @@
 set -eu
 
 # Kernel modules the qube loads: display (bochs-display / std VGA, virtio-gpu),
-# virtio transport, virtio-input (tablet, keyboard), evdev.  The PS/2 keyboard
+# virtio transport, virtio-input (tablet, keyboard), evdev, the ACPI power
+# button (so a host shutdown powers the qube off).  The PS/2 keyboard
 # (i8042, atkbd) is built into Debian's kernel.
-MODULES="bochs virtio-gpu virtio_pci virtio_input evdev"
+MODULES="bochs virtio-gpu virtio_pci virtio_input evdev button"
 # Parameters per module (no fbdev emulation: nothing draws on the display but
 # testqube, and the fbdev console would cost CPU).
 params_for() {

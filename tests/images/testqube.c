@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/reboot.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -639,6 +640,13 @@ key_event(struct qube *q, unsigned code, int value)
 
 	if (value == 2) /* autorepeat: ignored, so the screen is deterministic */
 		return;
+	if (code == KEY_POWER && value) {
+		/* ACPI power button (a host's "shutdown"): power off cleanly */
+		say("TESSERA-QUBE-POWEROFF");
+		sync();
+		reboot(RB_POWER_OFF);
+		return;
+	}
 	if (code == BTN_LEFT || code == BTN_RIGHT || code == BTN_MIDDLE) {
 		unsigned bit = code == BTN_LEFT ? PAT_BTN_LEFT :
 		    code == BTN_RIGHT	       ? PAT_BTN_RIGHT :
