@@ -108,7 +108,7 @@ check-run:
 	@echo "== $(RUN) ($(B))"
 	@tests/run --build $(B) --results build/results-$(RUN) --name $(RUN) $(SUITES) || true
 
-demo: deps all images
+demo: deps all images $(B)/tests/qube-probe
 	@tests/demo
 
 bench: deps all tests images
