@@ -990,18 +990,67 @@ m_events_subscribe(struct call *c)
 static void
 m_display_endpoint(struct call *c)
 {
+	json_t *ep;
+
 	if (c->power == VMD_HALTED) {
 		reply_err(c, "state", "%s is not running", c->q.name);
 		return;
 	}
 	vol_paths(c->vmd, &c->q);
-	if (c->conn->ssl != NULL) {
-		reply_err(c, "unavailable", "no network display for %s yet",
+	ep = render_endpoint(c->vmd, c->q.name);
+	if (ep == NULL && c->conn->ssl != NULL) {
+		reply_err(c, "unavailable", "%s has no network display",
 		    c->q.name);
 		return;
 	}
-	reply_ok(c, json_pack("{s:s, s:s}", "protocol", "vnc", "socket",
-	    c->q.display_socket));
+	if (ep == NULL)
+		ep = json_object();
+	/* the device model's socket is for local callers only */
+	if (c->conn->ssl == NULL)
+		json_object_set_new(ep, "socket", json_string(c->q.display_socket));
+	json_object_set_new(ep, "label", json_string(c->q.label.name));
+	reply_ok(c, ep);
+}
+
+/*
+ * A render-server asks whether a viewer may see a qube: the caller (the
+ * render-server) must be allowed display.authorize, and the viewer
+ * display.connect.  Viewers with a certificate are cert:CN / role:ROLE;
+ * viewers with a password are login:NAME (never a unix user).
+ */
+static void
+m_display_authorize(struct call *c)
+{
+	const char *cn = json_string_value(json_object_get(c->req->args, "cn"));
+	const char *role = json_string_value(json_object_get(c->req->args,
+	    "role"));
+	const char *user = json_string_value(json_object_get(c->req->args,
+	    "user"));
+	struct vmd_caller viewer;
+	struct vmd_target t;
+	int ok;
+
+	memset(&viewer, 0, sizeof(viewer));
+	if (cn && !user) {
+		viewer.kind = VMD_CALLER_CERT;
+		viewer.cn = cn;
+		viewer.role = role == NULL ? VMD_ROLE_NONE :
+		    strcmp(role, "viewer") == 0 ? VMD_ROLE_VIEWER :
+		    strcmp(role, "admin") == 0 ? VMD_ROLE_ADMIN : VMD_ROLE_NONE;
+	} else if (user && !cn) {
+		viewer.kind = VMD_CALLER_LOGIN;
+		viewer.user = user;
+	} else {
+		reply_err(c, "invalid", "display.authorize wants cn (and role) "
+		    "or user");
+		return;
+	}
+	api_target_of(c->vmd, &c->q, &t);
+	ok = vmd_policy_check(c->vmd->policy, "display.connect", &viewer, &t,
+	    NULL);
+	log_info("%s: viewer %s%s on %s: %s", c->conn->who, cn ? "cert:" :
+	    "user:", cn ? cn : user, c->q.name, ok ? "allowed" : "refused");
+	reply_ok(c, json_pack("{s:b}", "allowed", ok));
 }
 
 static const struct method {
@@ -1025,6 +1074,7 @@ static const struct method {
 	{ "label.list",		m_label_list,		0 },
 	{ "events.subscribe",	m_events_subscribe,	0 },
 	{ "display.endpoint",	m_display_endpoint,	1 },
+	{ "display.authorize",	m_display_authorize,	1 },
 };
 
 void
@@ -1083,6 +1133,7 @@ api_adopt(struct vmd *vmd, const struct vmd_qube *q)
 	if (vol_paths(vmd, &a) == 0)
 		own_display(vmd, &a);
 	log_info("%s: running, re-adopted", q->name);
+	render_start(vmd, q->name);
 }
 
 /* Called from vmd.c when a qube stopped: disposables go away. */

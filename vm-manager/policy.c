@@ -29,7 +29,7 @@
 #define SHOW_MAX	64	/* bytes of a bad token shown in errors */
 
 enum m_kind { M_ANY, M_EXACT, M_PREFIX };
-enum c_kind { C_ANY, C_USER, C_GROUP, C_CERT, C_ROLE };
+enum c_kind { C_ANY, C_USER, C_GROUP, C_CERT, C_ROLE, C_LOGIN };
 enum t_kind { T_ANY, T_QUBE, T_LABEL, T_TAG, T_HOST };
 
 struct rule {
@@ -216,7 +216,8 @@ parse_caller(const struct tok *t, struct rule *r, const char **why)
 {
 	struct tok v;
 
-	*why = "want user:NAME, group:NAME, cert:CN, role:viewer|admin or *";
+	*why = "want user:NAME, group:NAME, cert:CN, role:viewer|admin, "
+	    "login:NAME or *";
 	if (tok_is(t, "*")) {
 		r->c_kind = C_ANY;
 		return 0;
@@ -224,6 +225,14 @@ parse_caller(const struct tok *t, struct rule *r, const char **why)
 	if (has_prefix(t, "user:", &v) || has_prefix(t, "group:", &v)) {
 		r->c_kind = t->s[0] == 'u' ? C_USER : C_GROUP;
 		*why = "not a unix user or group name";
+		if (!unixname_ok(&v))
+			return -1;
+		tok_copy(r->who, &v);
+		return 0;
+	}
+	if (has_prefix(t, "login:", &v)) {
+		r->c_kind = C_LOGIN;
+		*why = "not a login name";
 		if (!unixname_ok(&v))
 			return -1;
 		tok_copy(r->who, &v);
@@ -675,6 +684,9 @@ match_caller(const struct rule *r, const struct vmd_caller *c)
 		    strcmp(r->who, c->cn) == 0;
 	case C_ROLE:
 		return c->kind == VMD_CALLER_CERT && c->role == r->role;
+	case C_LOGIN:
+		return c->kind == VMD_CALLER_LOGIN && c->user != NULL &&
+		    strcmp(r->who, c->user) == 0;
 	}
 	return 0;
 }

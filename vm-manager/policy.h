@@ -8,7 +8,9 @@
  *
  *   METHOD  vm.start (exact), vm.* (prefix, at a dot), or *
  *   CALLER  user:NAME, group:NAME (unix peer), cert:CN (certificate
- *           common name), role:viewer, role:admin (certificate role), or *
+ *           common name), role:viewer, role:admin (certificate role),
+ *           login:NAME (a viewer that logged in to a render-server with a
+ *           password), or *
  *   TARGET  a qube name, @label:COLOUR (label name or #rrggbb, compared
  *           by colour), @tag:TAG, @host (calls about no qube, such as
  *           label.list), or * (anything, @host included)
@@ -33,6 +35,7 @@ struct vmd_policy;
 enum vmd_caller_kind {
 	VMD_CALLER_UNIX,	/* local, on the unix socket (SO_PEERCRED) */
 	VMD_CALLER_CERT,	/* remote, mutual TLS */
+	VMD_CALLER_LOGIN,	/* a viewer's password login at a render-server */
 };
 
 enum vmd_role {
@@ -46,7 +49,8 @@ struct vmd_caller {
 	/* VMD_CALLER_UNIX */
 	uid_t			  uid;
 	gid_t			  gid;
-	const char		 *user;		/* NULL: uid has no name */
+	const char		 *user;		/* NULL: uid has no name;
+						   the login name for LOGIN */
 	const char *const	 *groups;	/* names, primary one too */
 	size_t			  ngroups;
 	/* VMD_CALLER_CERT */

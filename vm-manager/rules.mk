@@ -26,7 +26,7 @@ fuzz_policy_SRCS := tests/fuzz/fuzz_policy.c vm-manager/policy.c common/label.c
 # tessera-vmd and the tessera CLI.
 VMD_SRCS := vm-manager/vmd.c vm-manager/control.c vm-manager/api.c \
             vm-manager/hv.c vm-manager/volume.c vm-manager/store.c \
-            vm-manager/kvm.c
+            vm-manager/kvm.c vm-manager/render.c
 VMD_LIBS := $(shell pkg-config --libs libvirt sqlite3 uuid) $(LIBTSR_LIBS)
 vm_manager_CFLAGS := $(shell pkg-config --cflags libvirt)
 

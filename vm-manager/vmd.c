@@ -47,6 +47,14 @@ usage(FILE *f)
 "      --ca FILE        the CA that client certificates must chain to\n"
 "      --crl FILE       refuse certificates revoked in this CRL\n"
 "      --display-user U owner of the qubes' display sockets\n"
+"      --render-bin F   start this tessera-render for every running qube\n"
+"      --render-addr A  where render-servers listen (default 127.0.0.1)\n"
+"      --render-host H  the host name viewers are given (default: the address)\n"
+"      --render-port-base P  VNC on P+2*slot, RDP on P+2*slot+1 (5900)\n"
+"      --render-cert F, --render-key F  their certificate and key\n"
+"      --render-ca F, --render-crl F    viewers' CA and CRL (--ca, --crl)\n"
+"      --render-passwd F  viewers' passwords (tessera-render passwd)\n"
+"      --render-user U  the unprivileged user they run as\n"
 "      --domain-type T  qemu (TCG, the default), kvm, or auto (kvm when a\n"
 "                       vCPU runs on /dev/kvm); ignored for Xen\n"
 "                       (default tessera-render if it exists, else root)\n"
@@ -76,6 +84,7 @@ vmd_on_started(struct vmd *vmd, const char *name)
 {
 	log_info("%s: running", name);
 	qube_event(vmd, name, "domain-start", NULL);
+	render_start(vmd, name);
 }
 
 void
@@ -89,6 +98,7 @@ void
 vmd_on_stopped(struct vmd *vmd, const char *name, const char *reason)
 {
 	log_info("%s: stopped (%s)", name, reason);
+	render_stop(vmd, name);
 	if (strcmp(reason, "shutdown") == 0)
 		qube_event(vmd, name, "domain-shutdown", NULL);
 	qube_event(vmd, name, "domain-stopped", json_pack("{s:s}", "reason",
@@ -142,6 +152,9 @@ on_signal(int watch, int fd, int events, void *arg)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			vmd_reload_policy(vmd);
+			break;
+		case SIGCHLD:
+			render_reap(vmd);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -234,6 +247,16 @@ main(int argc, char *argv[])
 		{ "crl", required_argument, NULL, 8 },
 		{ "display-user", required_argument, NULL, 9 },
 		{ "domain-type", required_argument, NULL, 10 },
+		{ "render-bin", required_argument, NULL, 20 },
+		{ "render-addr", required_argument, NULL, 21 },
+		{ "render-host", required_argument, NULL, 22 },
+		{ "render-port-base", required_argument, NULL, 23 },
+		{ "render-cert", required_argument, NULL, 24 },
+		{ "render-key", required_argument, NULL, 25 },
+		{ "render-ca", required_argument, NULL, 26 },
+		{ "render-crl", required_argument, NULL, 27 },
+		{ "render-passwd", required_argument, NULL, 28 },
+		{ "render-user", required_argument, NULL, 29 },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct vmd vmd;
@@ -268,6 +291,23 @@ main(int argc, char *argv[])
 			}
 			domain_type = optarg;
 			break;
+		case 20: vmd.render.bin = optarg; break;
+		case 21: vmd.render.addr = optarg; break;
+		case 22: vmd.render.public_host = optarg; break;
+		case 23:
+			vmd.render.port_base = atoi(optarg);
+			if (vmd.render.port_base < 1 ||
+			    vmd.render.port_base > 65535 - 512) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 24: vmd.render.cert = optarg; break;
+		case 25: vmd.render.key = optarg; break;
+		case 26: vmd.render.ca = optarg; break;
+		case 27: vmd.render.crl = optarg; break;
+		case 28: vmd.render.passwd = optarg; break;
+		case 29: vmd.render.user = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -275,12 +315,35 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	if (vmd.render.bin) {
+		if (!vmd.render.cert || !vmd.render.key) {
+			fprintf(stderr, "tessera-vmd: --render-bin needs "
+			    "--render-cert and --render-key\n");
+			return 2;
+		}
+		if (vmd.render.ca == NULL)
+			vmd.render.ca = ca;
+		if (vmd.render.ca == NULL) {
+			fprintf(stderr, "tessera-vmd: --render-bin needs "
+			    "--render-ca (or --ca)\n");
+			return 2;
+		}
+		if (vmd.render.addr == NULL)
+			vmd.render.addr = "127.0.0.1";
+		if (vmd.render.port_base == 0)
+			vmd.render.port_base = 5900;
+		if (vmd.render.crl == NULL)
+			vmd.render.crl = crl;
+	}
 	if (listen_addr && (!cert || !key || !ca)) {
 		fprintf(stderr, "tessera-vmd: --listen needs --cert, --key "
 		    "and --ca\n");
 		return 2;
 	}
 	log_init("tessera-vmd", foreground || check, verbose);
+	if (vmd.render.bin && tsr_tls_cert_fingerprint(vmd.render.cert,
+	    vmd.render.fingerprint, sizeof(vmd.render.fingerprint)) == -1)
+		fatalx("%s: not a certificate", vmd.render.cert);
 
 	if (state[0] != '/' || strlen(state) > VMD_PATH_MAX - 64)
 		fatalx("--state must be an absolute path of reasonable length");
@@ -347,6 +410,7 @@ main(int argc, char *argv[])
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
@@ -368,6 +432,7 @@ main(int argc, char *argv[])
 		if (virEventRunDefaultImpl() == -1)
 			fatalx("event loop failed");
 
+	render_stop_all(&vmd);
 	control_close_all(&vmd);
 	/* one more turn, without waiting, runs the free callbacks */
 	virEventAddTimeout(0, noop_timer, NULL, NULL);

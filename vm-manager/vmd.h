@@ -95,6 +95,15 @@ struct vmd {
 	uid_t			 display_uid;	/* owner of display sockets */
 	gid_t			 display_gid;
 
+	struct {			/* render-servers; bin NULL: none */
+		const char	*bin;
+		const char	*addr;		/* where they listen */
+		const char	*public_host;	/* what viewers are told */
+		int		 port_base;
+		const char	*cert, *key, *ca, *crl, *passwd, *user;
+		char		 fingerprint[96];
+	}			 render;
+
 	struct vmd_conns	 conns;
 	struct vmd_waiters	 waiters;
 	int			 quit;
@@ -153,6 +162,13 @@ int vol_import_file(struct vmd *, const char *src, const char *dst,
     char *err, size_t errlen);
 int vol_clone(struct vmd *, const struct vmd_qube *src,
     struct vmd_qube *dst, char *err, size_t errlen);
+
+/* render.c */
+void render_start(struct vmd *, const char *qube);
+void render_stop(struct vmd *, const char *qube);
+void render_reap(struct vmd *);
+void render_stop_all(struct vmd *);
+json_t *render_endpoint(struct vmd *, const char *qube);
 
 /* vmd.c */
 void vmd_on_stopped(struct vmd *, const char *name, const char *reason);

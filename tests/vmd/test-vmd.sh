@@ -10,7 +10,7 @@ PROBE=$TSR_BUILD/tests/qube-probe
 S=$TSR_TMP/state
 LOG=$TSR_TMP/vmd.log
 VIRSH="virsh -q -c qemu:///system"
-QUBES="testqube work banking dup disp1 disp2 crashy adopted"
+QUBES="testqube work banking dup disp1 disp2 crashy adopted savings notes banking2"
 # QEMU runs as libvirt-qemu: it must be able to reach the state directory
 chmod 711 "$TSR_TMP"
 
@@ -110,6 +110,9 @@ ok "prefs sets a property" T prefs banking memory 200
 is "$(T prefs banking memory)" 200 "and it sticks"
 nok "prefs refuses a bad value" T prefs banking memory lots
 ok "both are libvirt domains" $VIRSH dominfo banking
+tty_ls=$(script -qec "'$BIN/tessera' --state '$S' ls" /dev/null)
+ok "ls on a terminal draws a blue swatch for work" grep -q $'\e\[38;2;52;101;164m' <<<"$tty_ls"
+ok "and a green one for banking" grep -q $'\e\[38;2;115;210;22m' <<<"$tty_ls"
 nok "a template in use cannot be removed" T rm testqube
 
 # --- lifecycle and displays ---
@@ -146,6 +149,31 @@ ok "shut disp1 down" T shutdown --wait disp1
 ok "disp1 is gone" wait_state disp1 absent
 ok "its volumes are gone" test ! -e "$S/qubes/disp1"
 nok "its domain is gone" $VIRSH dominfo disp1
+
+# --- pause, clone, and Qubes' command names ---
+ok "start banking again" T start banking
+ok "pause banking" T pause banking
+is "$(state_of banking)" paused "banking is paused"
+ok "unpause banking" T unpause banking
+is "$(state_of banking)" running "banking runs again"
+nok "a running qube cannot be cloned" T clone banking banking2
+ok "kill banking" T kill banking
+ok "banking is halted" wait_state banking halted
+ok "clone banking as savings, label yellow" T clone banking savings --label yellow
+is "$(T prefs savings label) $(T prefs savings template) $(T prefs savings memory)" \
+    "yellow testqube 200" "the clone keeps its source's properties"
+ok "the clone has its own private volume" test -f "$S/qubes/savings/private.qcow2"
+mkdir -p "$TSR_TMP/qvm"
+for c in qvm-ls qvm-create qvm-prefs qvm-remove qvm-start qvm-shutdown; do
+	ln -s "$BIN/tessera" "$TSR_TMP/qvm/$c"
+done
+export TESSERA_SOCKET=$S/control.sock
+ok "qvm-create -t TEMPLATE -l LABEL --class AppVM" "$TSR_TMP/qvm/qvm-create" -t testqube -l orange --class AppVM notes
+is "$("$TSR_TMP/qvm/qvm-prefs" notes label)" orange "qvm-prefs reads it"
+ok "qvm-ls --raw-list lists it" sh -c "'$TSR_TMP/qvm/qvm-ls' --raw-list | grep -qx notes"
+ok "qvm-remove removes it" "$TSR_TMP/qvm/qvm-remove" notes
+ok "and savings" "$TSR_TMP/qvm/qvm-remove" -f savings
+unset TESSERA_SOCKET
 
 # --- two concurrent creates of one name ---
 T create dup --label red --template testqube >"$TSR_TMP/c1" 2>&1 & p1=$!

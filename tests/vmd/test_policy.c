@@ -47,6 +47,10 @@ static const struct vmd_caller admin = {
 static const struct vmd_caller cert_alice = {
 	.kind = VMD_CALLER_CERT, .cn = "alice", .role = VMD_ROLE_NONE,
 };
+/* A password login at a render-server named like a unix user. */
+static const struct vmd_caller login_bob = {
+	.kind = VMD_CALLER_LOGIN, .user = "bob",
+};
 
 static const char *const work_tags[] = { "lab", "office" };
 static struct vmd_target work, vault, custom_blue, host_named_null;
@@ -88,7 +92,8 @@ static const char rules[] =
     "vm.shutdown    user:alice      @label:black    deny\n"	/* 14 */
     "	events.subscribe	*	*	allow\n"
     "vm.remove      cert:alice      *               allow\n"	/* 16 */
-    "vm.create      group:wheel     *               allow";	/* 17, no \n */
+    "vm.create      group:wheel     *               allow\n"	/* 17 */
+    "display.connect login:bob      work            allow";	/* 18, no \n */
 
 static void
 test_matching(void)
@@ -138,8 +143,13 @@ test_matching(void)
 		{ "vm.remove", &cert_alice, &work, 1, 16, "cert:alice" },
 		{ "vm.remove", &alice, &work, 0, 0,
 		    "unix user alice is not cert:alice" },
-		{ "vm.create", &alice, &work, 1, 17,
-		    "last line without newline" },
+		{ "vm.create", &alice, &work, 1, 17, "group:wheel" },
+		{ "display.connect", &login_bob, &work, 1, 18,
+		    "last line without newline; login:bob" },
+		{ "display.connect", &bob, &work, 0, 0,
+		    "unix user bob is not login:bob" },
+		{ "vm.start", &login_bob, &work, 0, 0,
+		    "login:bob is not unix user bob" },
 		{ "vm.create", &cert_alice, &work, 0, 0,
 		    "a certificate is in no unix group" },
 		{ "vm.kill", &nameless, &work, 0, 0,
@@ -155,7 +165,7 @@ test_matching(void)
 	pol = load(rules, err, sizeof(err));
 	if (!ok(pol != NULL, "test policy loads"))
 		diag("  %s", err);
-	is_int(vmd_policy_nrules(pol), 14, "14 rules");
+	is_int(vmd_policy_nrules(pol), 15, "15 rules");
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		line = -1;
 		is_int(vmd_policy_check(pol, t[i].method, t[i].caller,
@@ -245,7 +255,7 @@ test_errors(void)
 		    "'vm.st@rt': want NAME.NAME, NAME.* or *" },
 		{ "vm.start alice * allow\n", "t.policy:1: bad caller "
 		    "'alice': want user:NAME, group:NAME, cert:CN, "
-		    "role:viewer|admin or *" },
+		    "role:viewer|admin, login:NAME or *" },
 		{ "vm.start user: * allow\n", "t.policy:1: bad caller "
 		    "'user:': not a unix user or group name" },
 		{ "vm.start user:-x * allow\n", "t.policy:1: bad caller "
