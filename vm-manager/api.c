@@ -900,6 +900,19 @@ m_dispvm_create(struct call *c)
 	send_qube(c, &d);
 }
 
+/* Progress of a long copy, to the caller only, sent at once. */
+static void
+import_progress(void *arg, const char *what, uint64_t done, uint64_t total)
+{
+	struct call *c = arg;
+	const char *base = strrchr(what, '/') ? strrchr(what, '/') + 1 : what;
+
+	control_send(c->conn, tsr_api_event("progress", NULL, json_pack(
+	    "{s:I, s:s, s:I, s:I}", "id", (json_int_t)c->req->id, "file", base,
+	    "done", (json_int_t)done, "total", (json_int_t)total)));
+	control_flush(c->conn);
+}
+
 static void
 m_template_import(struct call *c)
 {
@@ -960,9 +973,10 @@ m_template_import(struct call *c)
 	}
 	code = "internal";
 	if (vol_create(c->vmd, q, err, sizeof(err)) == -1 ||
-	    vol_import_file(c->vmd, kernel, q->kernel, err, sizeof(err)) == -1 ||
-	    (initrd && vol_import_file(c->vmd, initrd, q->initrd, err,
-	    sizeof(err)) == -1))
+	    vol_import_file_progress(c->vmd, kernel, q->kernel, import_progress,
+	    c, err, sizeof(err)) == -1 || (initrd &&
+	    vol_import_file_progress(c->vmd, initrd, q->initrd, import_progress,
+	    c, err, sizeof(err)) == -1))
 		goto undo;
 	code = "hypervisor";
 	if (hv_define(c->vmd, q, err, sizeof(err)) == -1)

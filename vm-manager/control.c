@@ -192,6 +192,13 @@ control_send(struct vmd_conn *conn, char *line)
 }
 
 void
+control_flush(struct vmd_conn *conn)
+{
+	if (!conn->dead && !conn->handshaking && conn_flush(conn) == -1)
+		control_close(conn);
+}
+
+void
 control_resume(struct vmd_conn *conn)
 {
 	conn->waiting = 0;

@@ -294,6 +294,26 @@ cmd_clone(int argc, char **argv)
 	return 0;
 }
 
+/* "progress" events during a long copy: a line that updates itself. */
+static void
+show_progress(const struct tsr_api_msg *m, void *arg)
+{
+	json_t *d = m->data;
+	json_int_t done, total;
+
+	(void)arg;
+	if (strcmp(m->event, "progress") != 0 || !isatty(2))
+		return;
+	done = json_integer_value(json_object_get(d, "done"));
+	total = json_integer_value(json_object_get(d, "total"));
+	if (total <= 0)
+		return;
+	fprintf(stderr, "\rcopying %s: %3d%% of %lld MiB", str(d, "file"),
+	    (int)(done * 100 / total), (long long)(total >> 20));
+	if (done >= total)
+		fputc('\n', stderr);
+}
+
 static int
 cmd_template(int argc, char **argv)
 {
@@ -333,6 +353,8 @@ cmd_template(int argc, char **argv)
 	if (optind != argc - 1)
 		die("template import wants one NAME");
 	json_object_set_new(args, "name", json_string(argv[optind]));
+	connect_vmd();
+	tsr_client_on_event(cl, show_progress, NULL);
 	json_decref(call_or_die("template.import", NULL, args));
 	return 0;
 }

@@ -115,6 +115,7 @@ int control_listen_tls(struct vmd *, const char *addr, const char *cert,
     const char *key, const char *ca, const char *crl);
 void control_close_all(struct vmd *);
 void control_send(struct vmd_conn *, char *line);	/* takes line */
+void control_flush(struct vmd_conn *);	/* now, as far as it goes */
 void control_close(struct vmd_conn *);
 void control_resume(struct vmd_conn *);		/* after a deferred reply */
 /* Sends an event to every subscriber allowed to see the subject. */
@@ -158,8 +159,13 @@ int vol_create(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
 int vol_prepare_start(struct vmd *, struct vmd_qube *, char *err,
     size_t errlen);
 int vol_remove(struct vmd *, const char *name);
+/* Copies with progress(arg, done, total) now and then, if progress is set. */
+typedef void (*vol_progress_fn)(void *arg, const char *what, uint64_t done,
+    uint64_t total);
 int vol_import_file(struct vmd *, const char *src, const char *dst,
     char *err, size_t errlen);
+int vol_import_file_progress(struct vmd *, const char *src, const char *dst,
+    vol_progress_fn progress, void *arg, char *err, size_t errlen);
 int vol_clone(struct vmd *, const struct vmd_qube *src,
     struct vmd_qube *dst, char *err, size_t errlen);
 

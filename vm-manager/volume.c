@@ -239,11 +239,19 @@ vol_remove(struct vmd *vmd, const char *name)
 	return rc;
 }
 
-/* Copies src to dst (a new file, 0644) and fsyncs it. */
 int
 vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
     size_t errlen)
 {
+	return vol_import_file_progress(vmd, src, dst, NULL, NULL, err, errlen);
+}
+
+/* Copies src to dst (a new file, 0644) and fsyncs it. */
+int
+vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
+    vol_progress_fn progress, void *arg, char *err, size_t errlen)
+{
+	uint64_t done = 0, step, next;
 	char buf[65536], tmp[VMD_PATH_MAX + 8];
 	int in = -1, out = -1, rc = -1;
 	struct stat sb;
@@ -263,6 +271,8 @@ vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
 		snprintf(err, errlen, "%s: not a regular file", src);
 		goto out;
 	}
+	step = (uint64_t)sb.st_size / 20;	/* every 5 % */
+	next = step;
 	unlink(tmp);
 	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) ==
 	    -1) {
@@ -279,6 +289,11 @@ vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
 		if (write(out, buf, (size_t)n) != n) {
 			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 			goto out;
+		}
+		done += (uint64_t)n;
+		if (progress && step > 0 && done >= next) {
+			progress(arg, src, done, (uint64_t)sb.st_size);
+			next += step;
 		}
 	}
 	if (fsync(out) == -1 || close(out) == -1) {
