@@ -37,12 +37,12 @@ valid_target(const char *s)
 }
 
 static json_t *
-load_line(const char *line, size_t len, char *err, size_t errlen)
+load_line(const char *line, size_t len, size_t max, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root;
 
-	if (len >= TSR_API_LINE_MAX) {
+	if (len >= max) {
 		snprintf(err, errlen, "message too long");
 		return NULL;
 	}
@@ -87,7 +87,8 @@ tsr_api_parse_request(const char *line, size_t len, struct tsr_api_req *req,
 
 	memset(req, 0, sizeof(*req));
 	req->id = -1;
-	if ((req->root = load_line(line, len, err, errlen)) == NULL)
+	if ((req->root = load_line(line, len, TSR_API_LINE_MAX, err, errlen)) ==
+	    NULL)
 		return -1;
 	json_object_foreach(req->root, key, v) {
 		if (strcmp(key, "id") && strcmp(key, "method") &&
@@ -223,7 +224,8 @@ tsr_api_parse_msg(const char *line, size_t len, struct tsr_api_msg *m,
 	json_t *v, *e;
 
 	memset(m, 0, sizeof(*m));
-	if ((m->root = load_line(line, len, err, errlen)) == NULL)
+	if ((m->root = load_line(line, len, TSR_API_REPLY_MAX, err, errlen)) ==
+	    NULL)
 		return -1;
 	if ((v = json_object_get(m->root, "event")) != NULL) {
 		if (!json_is_string(v))
@@ -282,14 +284,24 @@ tsr_api_msg_free(struct tsr_api_msg *m)
 void
 tsr_lines_init(struct tsr_lines *l)
 {
+	tsr_lines_init_max(l, TSR_API_LINE_MAX);
+}
+
+void
+tsr_lines_init_max(struct tsr_lines *l, size_t max)
+{
 	memset(l, 0, sizeof(*l));
+	l->max = max;
 }
 
 void
 tsr_lines_finish(struct tsr_lines *l)
 {
+	size_t max = l->max;
+
 	free(l->buf);
 	memset(l, 0, sizeof(*l));
+	l->max = max;
 }
 
 char *
@@ -303,10 +315,10 @@ tsr_lines_space(struct tsr_lines *l, size_t *room)
 		l->len -= l->off;
 		l->off = 0;
 	}
-	if (l->cap - l->len < 4096 && l->cap < TSR_API_LINE_MAX + 1) {
+	if (l->cap - l->len < 4096 && l->cap < l->max + 1) {
 		want = l->cap ? l->cap * 2 : 8192;
-		if (want > TSR_API_LINE_MAX + 1)
-			want = TSR_API_LINE_MAX + 1;
+		if (want > l->max + 1)
+			want = l->max + 1;
 		if ((nb = realloc(l->buf, want)) != NULL) {
 			l->buf = nb;
 			l->cap = want;
@@ -338,7 +350,7 @@ tsr_lines_next(struct tsr_lines *l, char **line, size_t *len)
 	start = l->buf + l->off;
 	avail = l->len - l->off;
 	if ((nl = memchr(start, '\n', avail)) == NULL) {
-		if (avail >= TSR_API_LINE_MAX)
+		if (avail >= l->max)
 			return -1;
 		return 0;
 	}
@@ -346,7 +358,7 @@ tsr_lines_next(struct tsr_lines *l, char **line, size_t *len)
 	*line = start;
 	*len = (size_t)(nl - start);
 	l->off += *len + 1;
-	if (*len >= TSR_API_LINE_MAX)
+	if (*len >= l->max)
 		return -1;
 	if (*len > 0 && start[*len - 1] == '\r')
 		start[--*len] = '\0';

@@ -18,7 +18,8 @@
 
 #include <jansson.h>
 
-#define TSR_API_LINE_MAX	65536	/* bytes in one message, newline included */
+#define TSR_API_LINE_MAX	65536	/* bytes in a request, newline included */
+#define TSR_API_REPLY_MAX	(16 << 20)	/* in a reply or event (vm.list) */
 #define TSR_API_METHOD_MAX	63
 #define TSR_API_TARGET_MAX	63
 
@@ -64,22 +65,25 @@ struct tsr_api_msg {
 	json_t		*data;
 };
 int tsr_api_parse_msg(const char *line, size_t len, struct tsr_api_msg *m,
-    char *err, size_t errlen);
+    char *err, size_t errlen);	/* lines up to TSR_API_REPLY_MAX */
 void tsr_api_msg_free(struct tsr_api_msg *m);
 
 /*
- * Splits a byte stream into lines of at most TSR_API_LINE_MAX bytes.
+ * Splits a byte stream into lines of at most max bytes (TSR_API_LINE_MAX
+ * when read by the daemon, TSR_API_REPLY_MAX when read by a client).
  * tsr_lines_next() returns 1 with a line (NUL-terminated, newline
  * stripped) valid until the next call, 0 when no whole line is buffered,
  * -1 when the peer sent an over-long line (the connection must be closed).
  */
 struct tsr_lines {
+	size_t	 max;		/* longest line accepted, newline included */
 	char	*buf;
 	size_t	 len;		/* bytes buffered */
 	size_t	 off;		/* start of the unconsumed part */
 	size_t	 cap;
 };
-void tsr_lines_init(struct tsr_lines *);
+void tsr_lines_init(struct tsr_lines *);	/* max TSR_API_LINE_MAX */
+void tsr_lines_init_max(struct tsr_lines *, size_t max);
 void tsr_lines_finish(struct tsr_lines *);
 /* Room to read into: *room bytes at the returned pointer (never 0). */
 char *tsr_lines_space(struct tsr_lines *, size_t *room);

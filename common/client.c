@@ -35,7 +35,7 @@ client_new(int fd)
 	}
 	c->fd = fd;
 	c->next_id = 1;
-	tsr_lines_init(&c->in);
+	tsr_lines_init_max(&c->in, TSR_API_REPLY_MAX);
 	return c;
 }
 

@@ -26,7 +26,7 @@
 #include "vmd.h"
 
 #define HANDSHAKE_TIMEOUT_MS	10000
-#define OUT_MAX			(8u << 20)	/* a subscriber that stops reading */
+#define OUT_MAX			(32u << 20)	/* a subscriber that stops reading */
 
 static void conn_io(int watch, int fd, int events, void *arg);
 static void conn_process(struct vmd_conn *);
@@ -162,6 +162,13 @@ control_send(struct vmd_conn *conn, char *line)
 		return;
 	}
 	n = strlen(line);
+	if (n > TSR_API_REPLY_MAX) {
+		/* never break the framing a client relies on */
+		log_warnx("%s: a reply of %zu bytes is too long", conn->who, n);
+		free(line);
+		line = tsr_api_reply_err(-1, "internal", "reply too long");
+		n = strlen(line);
+	}
 	if (conn->outlen + n > OUT_MAX) {
 		log_warnx("%s: not reading its replies; closing", conn->who);
 		free(line);

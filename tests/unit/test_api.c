@@ -168,9 +168,49 @@ test_lines(void)
 	tsr_lines_finish(&l);
 }
 
+/* vm.list over many qubes: a reply longer than any request may be. */
+static void
+test_long_reply(void)
+{
+	struct tsr_lines l;
+	struct tsr_api_msg m;
+	json_t *arr = json_array();
+	char *line, *got, *p, err[256];
+	size_t len, room, off = 0, n;
+	int i, rc = 0;
+
+	for (i = 0; i < 1000; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}",
+		    "name", "a-qube-with-a-long-enough-name", "kernel",
+		    "/var/lib/tessera/qubes/debian-12-minimal/vmlinuz",
+		    "initrd", "/var/lib/tessera/qubes/debian-12-minimal/initrd",
+		    "memory", 256));
+	line = tsr_api_reply_ok(1, arr);
+	len = strlen(line);
+	ok(len > TSR_API_LINE_MAX, "a 1000-qube reply is longer than a "
+	    "request may be (%zu bytes)", len);
+	tsr_lines_init_max(&l, TSR_API_REPLY_MAX);
+	while (off < len && rc == 0) {
+		p = tsr_lines_space(&l, &room);
+		n = room < len - off ? room : len - off;
+		memcpy(p, line + off, n);
+		tsr_lines_commit(&l, n);
+		off += n;
+		rc = tsr_lines_next(&l, &got, &n);
+	}
+	ok(rc == 1 && n == len - 1, "a client's line splitter takes it");
+	ok(rc == 1 && tsr_api_parse_msg(got, n, &m, err, sizeof(err)) == 0 &&
+	    json_array_size(m.result) == 1000, "and it parses");
+	if (m.root)
+		tsr_api_msg_free(&m);
+	tsr_lines_finish(&l);
+	free(line);
+}
+
 int
 main(void)
 {
+	test_long_reply();
 	test_requests();
 	test_messages();
 	test_lines();
