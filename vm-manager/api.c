@@ -1138,6 +1138,53 @@ out:
 	free(c);
 }
 
+/* At the daemon's start: qubes marked autostart that are not running. */
+struct autostart {
+	struct vmd	*vmd;
+	char		(*names)[VMD_NAME_MAX + 1];
+	size_t		 n, cap;
+};
+
+static int
+autostart_one(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
+{
+	struct autostart *a = arg;
+	void *nv;
+
+	if (st != VMD_Q_READY || !q->autostart ||
+	    q->klass == VMD_CLASS_TEMPLATE)
+		return 0;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		if ((nv = realloc(a->names, a->cap * sizeof(*a->names))) == NULL)
+			return 1;
+		a->names = nv;
+	}
+	snprintf(a->names[a->n++], VMD_NAME_MAX + 1, "%s", q->name);
+	return 0;
+}
+
+void
+api_autostart(struct vmd *vmd)
+{
+	struct autostart a = { .vmd = vmd };
+	struct vmd_qube q;
+	char err[512];
+	size_t i;
+
+	vmd_store_foreach(vmd->store, autostart_one, &a);
+	for (i = 0; i < a.n; i++) {
+		if (vmd_store_get(vmd->store, a.names[i], &q, NULL) != 1 ||
+		    hv_power(vmd, q.name) != VMD_HALTED)
+			continue;
+		if (start_qube(vmd, &q, err, sizeof(err)) == -1)
+			log_warnx("%s: autostart failed: %s", q.name, err);
+		else
+			log_info("%s: started (autostart)", q.name);
+	}
+	free(a.names);
+}
+
 /* A qube found running after a restart of the daemon. */
 void
 api_adopt(struct vmd *vmd, const struct vmd_qube *q)

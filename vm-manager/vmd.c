@@ -418,8 +418,10 @@ main(int argc, char *argv[])
 	virEventAddHandle(sfd, VIR_EVENT_HANDLE_READABLE, on_signal, &vmd,
 	    NULL);
 
-	if (hv_open(&vmd) == 0)
+	if (hv_open(&vmd) == 0) {
 		hv_reconcile(&vmd);
+		api_autostart(&vmd);
+	}
 	if (control_listen_unix(&vmd) == -1)
 		fatalx("cannot listen on %s", vmd.sock_path);
 	if (listen_addr && control_listen_tls(&vmd, listen_addr, cert, key, ca,

@@ -128,6 +128,7 @@ json_t *api_qube_json(struct vmd *, const struct vmd_qube *,
     enum vmd_power);
 void api_waiters_notify(struct vmd *, const char *qube);
 void api_adopt(struct vmd *, const struct vmd_qube *);
+void api_autostart(struct vmd *);
 void api_waiter_cancel(struct vmd_conn *);
 int api_target_of(struct vmd *, const struct vmd_qube *,
     struct vmd_target *);

@@ -88,6 +88,7 @@ try_connect(const char *sock)
 	int argc = 1;
 	char *argv[] = { "qube-probe", NULL };
 
+	free(cl->serverHost);
 	cl->serverHost = strdup(sock);
 	cl->appData.encodingsString = "raw";
 	cl->FinishedFrameBufferUpdate = on_update;
@@ -95,6 +96,15 @@ try_connect(const char *sock)
 	if (!rfbInitClient(cl, &argc, argv))
 		return NULL;	/* rfbInitClient frees cl on failure */
 	return cl;
+}
+
+/* libvncclient leaves the framebuffer to its application. */
+static void
+client_free(rfbClient *cl)
+{
+	free(cl->frameBuffer);
+	cl->frameBuffer = NULL;
+	rfbClientCleanup(cl);
 }
 
 static void
@@ -142,14 +152,14 @@ main(int argc, char **argv)
 		}
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
-			rfbClientCleanup(cl);
+			client_free(cl);
 			cl = NULL;	/* the qube restarted: connect again */
 			continue;
 		}
 		if (seen >= want_frames) {
 			printf("ok %dx%d counter=%u first_frame_ms=%lld\n",
 			    cl->width, cl->height, last_counter, first_ms);
-			rfbClientCleanup(cl);
+			client_free(cl);
 			return 0;
 		}
 	}
@@ -157,6 +167,6 @@ main(int argc, char **argv)
 	    "%d without the bars)\n", sock, timeout, cl ? "connected" :
 	    "never connected", seen, bad_bars);
 	if (cl)
-		rfbClientCleanup(cl);
+		client_free(cl);
 	return 1;
 }

@@ -118,6 +118,7 @@ nok "a template in use cannot be removed" T rm testqube
 # --- lifecycle and displays ---
 T events >"$TSR_TMP/events" 2>&1 &
 EV_PID=$!
+ok "events: subscribed" wait_for grep -q connection-established "$TSR_TMP/events"
 ok "start work and banking" T start work banking
 is "$(state_of work) $(state_of banking)" "running running" "both running"
 for q in work banking; do
@@ -306,6 +307,15 @@ for i in 1 2 3 4 5; do
 	T rm crashy >/dev/null 2>&1
 done
 ok "five random kill -9 during create leave everything consistent" consistent
+
+# --- autostart ---
+ok "mark work autostart" T prefs work autostart true
+stop_vmd
+start_vmd
+ok "the daemon restarts" vmd_up
+ok "work is started with the daemon" wait_state work running
+ok "kill work" T kill work
+ok "work is halted" wait_state work halted
 
 # --- libvirtd restarts; a qube stopped behind our back ---
 before=$(grep -c 'connected to qemu' "$LOG")
