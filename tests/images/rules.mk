@@ -27,7 +27,7 @@ $(IMG)/busybox: $(MKIMAGE)
 $(IMG)/font.psf: $(MKIMAGE)
 	$(MKIMAGE) font $(IMG)
 
-$(IMG)/tools/psf2c: tests/images/psf2c.c
+$(IMG)/tools/psf2c: common/psf2c.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o $@ $<
 

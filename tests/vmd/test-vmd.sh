@@ -328,5 +328,8 @@ WAIT_FOR_SECONDS=30 ok "the daemon reconnects" wait_for sh -c "[ \$(grep -c 'con
 $VIRSH destroy adopted >/dev/null
 ok "a qube destroyed outside tessera is noticed" wait_state adopted halted
 ok "remove adopted" T rm adopted
+stop_vmd
+nok "the daemon's log has no sanitizer report" grep -qE \
+    'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG"
 
 done_testing

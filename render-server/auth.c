@@ -1,0 +1,120 @@
+/*
+ * Who may connect, for VNC and RDP alike.  The TLS layer has already
+ * checked a certificate (chain to --ca, not expired, not in --crl);
+ * passwords are checked against --passwd here.  With --vmd, tessera-vmd's
+ * policy has the last word (display.authorize).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "client.h"
+#include "log.h"
+#include "passwd.h"
+#include "rs.h"
+
+static struct {
+	char		 qube[64];
+	struct rs_pw	*pw;
+	size_t		 npw;
+	const char	*vmd_sock;
+	/* one password check at a time: each costs 32 MiB and ~0.1 s */
+	pthread_mutex_t	 kdf_lock;
+} a = { .kdf_lock = PTHREAD_MUTEX_INITIALIZER };
+
+int
+rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
+{
+	snprintf(a.qube, sizeof(a.qube), "%s", qube);
+	a.vmd_sock = vmd_sock;
+	if (passwd_file && rs_pw_load(passwd_file, &a.pw, &a.npw) == -1)
+		return -1;
+	return 0;
+}
+
+void
+rs_auth_free(void)
+{
+	if (a.pw != NULL)
+		OPENSSL_cleanse(a.pw, a.npw * sizeof(*a.pw));
+	free(a.pw);
+	a.pw = NULL;
+	a.npw = 0;
+}
+
+/* Asks tessera-vmd; args is stolen.  0 if allowed. */
+static int
+ask_vmd(json_t *args, const char *who)
+{
+	struct tsr_api_msg m;
+	struct tsr_client *c;
+	char err[256];
+	json_t *allowed;
+	int rc = -1;
+
+	if ((c = tsr_client_unix(a.vmd_sock, err, sizeof(err))) == NULL) {
+		log_warnx("%s: tessera-vmd: %s", who, err);
+		json_decref(args);
+		return -1;
+	}
+	if (tsr_client_call(c, "display.authorize", a.qube, args, &m, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: display.authorize: %s", who, err);
+		goto out;
+	}
+	allowed = m.ok ? json_object_get(m.result, "allowed") : NULL;
+	if (json_is_true(allowed))
+		rc = 0;
+	else
+		log_info("%s: tessera-vmd says no%s%s", who,
+		    m.ok ? "" : ": ", m.ok ? "" : (m.error_message ?
+		    m.error_message : "error"));
+	tsr_api_msg_free(&m);
+out:
+	tsr_client_close(c);
+	return rc;
+}
+
+int
+rs_auth_cert(const char *cn, const char *role)
+{
+	char who[96];
+
+	snprintf(who, sizeof(who), "cert:%s", cn);
+	if (a.vmd_sock == NULL)
+		return 0;
+	return ask_vmd(json_pack("{s:s, s:s}", "cn", cn, "role",
+	    role ? role : ""), who);
+}
+
+int
+rs_auth_password(const char *user, const char *pass)
+{
+	const struct rs_pw *e = NULL;
+	char who[96], esc[80];
+	size_t i;
+	int ok;
+
+	log_escape(esc, sizeof(esc), user, strlen(user));
+	snprintf(who, sizeof(who), "user:%s", esc);
+	for (i = 0; i < a.npw; i++)
+		if (strcmp(a.pw[i].user, user) == 0)
+			e = &a.pw[i];
+	pthread_mutex_lock(&a.kdf_lock);
+	if (e == NULL) {
+		rs_pw_dummy(pass);
+		ok = 0;
+	} else
+		ok = rs_pw_verify(e, pass) == 0;
+	pthread_mutex_unlock(&a.kdf_lock);
+	if (!ok) {
+		log_info("%s: wrong user or password", who);
+		return -1;
+	}
+	if (a.vmd_sock == NULL)
+		return 0;
+	return ask_vmd(json_pack("{s:s}", "user", user), who);
+}

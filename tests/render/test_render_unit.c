@@ -1,0 +1,258 @@
+/*
+ * Unit tests of tessera-render's pure parts: the VeNCrypt state machine,
+ * the viewer message filter, the password file, damage lists.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "log.h"
+#include "passwd.h"
+#include "rs.h"
+#include "tap.h"
+#include "vencrypt.h"
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* Runs a client script through the machine, one byte at a time. */
+static enum rs_vc_status
+feed(struct rs_vc *vc, const uint8_t *in, size_t len, uint8_t *out,
+    size_t *outtotal)
+{
+	enum rs_vc_status st = RS_VC_MORE;
+	size_t i, used, outlen;
+
+	*outtotal = 0;
+	for (i = 0; i < len; i++) {
+		st = rs_vc_input(vc, in + i, 1, &used, out + *outtotal, &outlen);
+		*outtotal += outlen;
+		if (st != RS_VC_MORE)
+			return st;
+	}
+	return st;
+}
+
+static void
+test_vencrypt(void)
+{
+	struct rs_vc vc;
+	uint8_t out[256], in[64];
+	size_t n, outlen;
+	enum rs_vc_status st;
+
+	n = rs_vc_start(&vc, out, sizeof(out));
+	ok(n == 12 && memcmp(out, "RFB 003.008\n", 12) == 0, "server version 3.8");
+	st = feed(&vc, (const uint8_t *)"RFB 003.008\n", 12, out, &outlen);
+	ok(st == RS_VC_MORE && outlen == 2 && out[0] == 1 && out[1] == 19,
+	    "one security type offered: VeNCrypt (19)");
+	st = feed(&vc, (const uint8_t *)"\x13", 1, out, &outlen);
+	ok(outlen == 2 && out[0] == 0 && out[1] == 2, "VeNCrypt 0.2");
+	st = feed(&vc, (const uint8_t *)"\x00\x02", 2, out, &outlen);
+	ok(outlen == 10 && out[0] == 0 && out[1] == 2 &&
+	    memcmp(out + 2, "\0\0\x01\x04\0\0\x01\x06", 8) == 0,
+	    "subtypes X509None (260) and X509Plain (262) only");
+	put32(in, 262);
+	st = feed(&vc, in, 4, out, &outlen);
+	ok(st == RS_VC_TLS && outlen == 1 && out[0] == 1, "X509Plain accepted: TLS");
+	ok(rs_vc_tls_up(&vc) == RS_VC_MORE, "after TLS, credentials");
+	put32(in, 3);
+	put32(in + 4, 4);
+	memcpy(in + 8, "bobpass", 7);
+	st = feed(&vc, in, 15, out, &outlen);
+	ok(st == RS_VC_CREDS && strcmp(vc.user, "bob") == 0 &&
+	    strcmp(vc.pass, "pass") == 0, "credentials parsed");
+
+	/* refusals */
+	rs_vc_start(&vc, out, sizeof(out));
+	st = feed(&vc, (const uint8_t *)"RFB 003.003\n", 12, out, &outlen);
+	ok(st == RS_VC_FAIL, "RFB 3.3 refused");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n", 12, out, &outlen);
+	ok(feed(&vc, (const uint8_t *)"\x01", 1, out, &outlen) == RS_VC_FAIL,
+	    "security type None refused");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n", 12, out, &outlen);
+	ok(feed(&vc, (const uint8_t *)"\x02", 1, out, &outlen) == RS_VC_FAIL,
+	    "security type VncAuth refused");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	put32(in, 257);
+	st = feed(&vc, in, 4, out, &outlen);
+	ok(st == RS_VC_FAIL && outlen == 1 && out[0] == 0,
+	    "TLSNone (anonymous TLS) refused");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	put32(in, 256);
+	ok(feed(&vc, in, 4, out, &outlen) == RS_VC_FAIL, "Plain (no TLS) refused");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	put32(in, 260);
+	ok(feed(&vc, in, 4, out, &outlen) == RS_VC_TLS &&
+	    rs_vc_tls_up(&vc) == RS_VC_CERT, "X509None: check the certificate");
+	rs_vc_start(&vc, out, sizeof(out));
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	put32(in, 262);
+	feed(&vc, in, 4, out, &outlen);
+	rs_vc_tls_up(&vc);
+	put32(in, 1000);
+	put32(in + 4, 1);
+	ok(feed(&vc, in, 8, out, &outlen) == RS_VC_FAIL, "over-long user refused");
+	n = rs_vc_result(0, "no", out, sizeof(out));
+	ok(n == 10 && memcmp(out, "\0\0\0\x01\0\0\0\x02no", 10) == 0,
+	    "SecurityResult failed with a reason");
+}
+
+static size_t
+filter_all(struct rs_filter *f, const uint8_t *in, size_t len, uint8_t *out,
+    int *rc)
+{
+	size_t used, outlen, total = 0, off = 0;
+
+	*rc = 0;
+	while (off < len) {
+		if (rs_filter_feed(f, in + off, len - off, &used, out + total,
+		    RS_FILTER_OUT_MAX * 4, &outlen) == -1) {
+			*rc = -1;
+			return total;
+		}
+		off += used;
+		total += outlen;
+		if (used == 0 && outlen == 0)
+			break;
+	}
+	return total;
+}
+
+static void
+test_filter(void)
+{
+	struct rs_filter f;
+	uint8_t in[256], out[RS_FILTER_OUT_MAX * 8];
+	size_t n;
+	int rc;
+
+	rs_filter_init(&f, 95);
+	in[0] = 0;	/* ClientInit, not shared */
+	n = filter_all(&f, in, 1, out, &rc);
+	ok(rc == 0 && n == 1 && out[0] == 1, "ClientInit is always shared");
+	/* SetEncodings: tight, hextile (5), zrle, cursor (-239) */
+	memset(in, 0, sizeof(in));
+	in[0] = 2;
+	in[3] = 4;
+	put32(in + 4, 7);
+	put32(in + 8, 5);
+	put32(in + 12, 16);
+	put32(in + 16, (uint32_t)-239);
+	n = filter_all(&f, in, 20, out, &rc);
+	ok(rc == 0 && n == 4 + 4 * 4 && out[3] == 4, "SetEncodings rewritten");
+	ok(memcmp(out + 4, "\0\0\0\x07\0\0\0\x10", 8) == 0,
+	    "... Tight and ZRLE kept, Hextile and the cursor dropped");
+	ok(memcmp(out + 12, "\xff\xff\xfe\x5f\xff\xff\xfd\x00", 8) == 0,
+	    "... quality 95 and 4:4:4 added for Tight");
+	/* with a quality of the viewer's own: nothing added */
+	in[3] = 2;
+	put32(in + 4, 7);
+	put32(in + 8, (uint32_t)-26);	/* quality level 6 */
+	n = filter_all(&f, in, 12, out, &rc);
+	ok(rc == 0 && n == 12, "the viewer's own quality is honoured");
+	/* cut text is dropped, pointer passes */
+	memset(in, 0, sizeof(in));
+	in[0] = 6;
+	put32(in + 4, 5);
+	memcpy(in + 8, "hello", 5);
+	in[13] = 5;
+	in[14] = 1;
+	in[16] = 10;
+	in[18] = 20;
+	n = filter_all(&f, in, 19, out, &rc);
+	ok(rc == 0 && n == 6 && out[0] == 5, "cut text dropped, pointer kept");
+	in[0] = 150;	/* EnableContinuousUpdates: not served */
+	filter_all(&f, in, 10, out, &rc);
+	ok(rc == -1, "an unknown message closes the connection");
+	rs_filter_init(&f, 95);
+	memcpy(in, "\x01\x02\x00\xff\xff", 5);	/* ClientInit, SetEncodings */
+	filter_all(&f, in, 5, out, &rc);
+	ok(rc == -1, "SetEncodings with 65535 entries closes the connection");
+}
+
+static void
+test_passwd(void)
+{
+	char line[512], path[] = "/tmp/test-render-pw.XXXXXX";
+	struct rs_pw e, *v = NULL;
+	size_t n = 0;
+	int fd;
+
+	ok(rs_pw_make("bob", "secret", line, sizeof(line)) == 0,
+	    "a password line is made");
+	ok(rs_pw_parse_line(line, strlen(line), &e) == 0 &&
+	    strcmp(e.user, "bob") == 0 && e.N == RS_PW_N,
+	    "... and parsed back");
+	ok(rs_pw_verify(&e, "secret") == 0, "the right password matches");
+	ok(rs_pw_verify(&e, "secreT") == -1, "a wrong one does not");
+	ok(rs_pw_parse_line("# x", 3, &e) == 1, "comments are skipped");
+	ok(rs_pw_parse_line("bob:scrypt$3$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
+	    54, &e) == -1, "N not a power of two is refused");
+	ok(rs_pw_parse_line("b b:x", 5, &e) == -1, "bad user names are refused");
+	ok(rs_pw_parse_line("bob:scrypt$16$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
+	    55, &e) == 0, "a valid line parses");
+	if ((fd = mkstemp(path)) == -1)
+		return;
+	close(fd);
+	unlink(path);
+	ok(rs_pw_set(path, "bob", "one") == 0 && rs_pw_set(path, "carol",
+	    "two") == 0 && rs_pw_set(path, "bob", "three") == 0,
+	    "rs_pw_set adds and replaces");
+	ok(rs_pw_load(path, &v, &n) == 0 && n == 2 &&
+	    strcmp(v[0].user, "bob") == 0 && rs_pw_verify(&v[0], "three") == 0,
+	    "... the file holds the new password, once");
+	free(v);
+	unlink(path);
+}
+
+static void
+test_damage(void)
+{
+	struct rs_damage d = { .n = 0 };
+	struct rs_rect r = { 10, 10, 5, 5 }, big = { 0, 0, 100, 100 };
+	int i;
+
+	rs_damage_add(&d, &r);
+	rs_damage_add(&d, &r);
+	ok(d.n == 1, "a repeated rectangle is kept once");
+	rs_damage_add(&d, &big);
+	ok(d.n == 1 && d.r[0].w == 100, "a covering rectangle replaces it");
+	d.n = 0;
+	for (i = 0; i < RS_DAMAGE_MAX + 1; i++) {
+		struct rs_rect s = { i * 10, 0, 5, 5 };
+
+		rs_damage_add(&d, &s);
+	}
+	ok(d.n == 1 && d.r[0].x == 0 && d.r[0].w == RS_DAMAGE_MAX * 10 + 5,
+	    "too many rectangles become their bounding box");
+	r = (struct rs_rect){ -5, -5, 10, 10 };
+	ok(rs_rect_clip(&r, 8, 8) == 0 && r.x == 0 && r.w == 5,
+	    "clipping to the screen");
+	r = (struct rs_rect){ 10, 10, 10, 10 };
+	ok(rs_rect_clip(&r, 8, 8) == -1, "a rectangle off screen is nothing");
+}
+
+int
+main(void)
+{
+	log_init("test-render-unit", 1, 0);
+	test_vencrypt();
+	test_filter();
+	test_passwd();
+	test_damage();
+	return done_testing();
+}
