@@ -40,6 +40,12 @@ client_new(int fd)
 }
 
 struct tsr_client *
+tsr_client_adopt(int fd)
+{
+	return client_new(fd);
+}
+
+struct tsr_client *
 tsr_client_unix(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -15,6 +15,8 @@ struct tsr_client *tsr_client_unix(const char *path, char *err, size_t errlen);
 /* host:port with mutual TLS: the server must chain to ca and be for host. */
 struct tsr_client *tsr_client_tls(const char *hostport, const char *ca,
     const char *cert, const char *key, char *err, size_t errlen);
+/* An already connected stream socket, e.g. one end of a socketpair. */
+struct tsr_client *tsr_client_adopt(int fd);
 void tsr_client_close(struct tsr_client *);
 
 /*

@@ -2,7 +2,9 @@
  * Who may connect, for VNC and RDP alike.  The TLS layer has already
  * checked a certificate (chain to --ca, not expired, not in --crl);
  * passwords are checked against --passwd here.  With --vmd, tessera-vmd's
- * policy has the last word (display.authorize).
+ * policy has the last word (display.authorize).  --vmd is a socket path,
+ * or "fd:N": a connection tessera-vmd made for this render-server when it
+ * started it (no file system access needed, and the daemon knows who asks).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +23,28 @@ static struct {
 	struct rs_pw	*pw;
 	size_t		 npw;
 	const char	*vmd_sock;
+	struct tsr_client *vmd;		/* with fd:N, the one connection */
+	pthread_mutex_t	 vmd_lock;	/* one question at a time on it */
 	/* one password check at a time: each costs 32 MiB and ~0.1 s */
 	pthread_mutex_t	 kdf_lock;
-} a = { .kdf_lock = PTHREAD_MUTEX_INITIALIZER };
+} a = { .kdf_lock = PTHREAD_MUTEX_INITIALIZER,
+    .vmd_lock = PTHREAD_MUTEX_INITIALIZER };
 
 int
 rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
 {
 	snprintf(a.qube, sizeof(a.qube), "%s", qube);
 	a.vmd_sock = vmd_sock;
+	if (vmd_sock && strncmp(vmd_sock, "fd:", 3) == 0) {
+		char *end;
+		long fd = strtol(vmd_sock + 3, &end, 10);
+
+		if (*end != '\0' || fd < 3 || fd > 1024 ||
+		    (a.vmd = tsr_client_adopt((int)fd)) == NULL) {
+			log_warnx("--vmd %s: want a socket path or fd:N", vmd_sock);
+			return -1;
+		}
+	}
 	if (passwd_file && rs_pw_load(passwd_file, &a.pw, &a.npw) == -1)
 		return -1;
 	return 0;
@@ -38,6 +53,8 @@ rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
 void
 rs_auth_free(void)
 {
+	tsr_client_close(a.vmd);
+	a.vmd = NULL;
 	if (a.pw != NULL)
 		OPENSSL_cleanse(a.pw, a.npw * sizeof(*a.pw));
 	free(a.pw);
@@ -55,7 +72,11 @@ ask_vmd(json_t *args, const char *who)
 	json_t *allowed;
 	int rc = -1;
 
-	if ((c = tsr_client_unix(a.vmd_sock, err, sizeof(err))) == NULL) {
+	if (a.vmd != NULL) {
+		c = a.vmd;
+		pthread_mutex_lock(&a.vmd_lock);
+	} else if ((c = tsr_client_unix(a.vmd_sock, err, sizeof(err))) ==
+	    NULL) {
 		log_warnx("%s: tessera-vmd: %s", who, err);
 		json_decref(args);
 		return -1;
@@ -74,7 +95,10 @@ ask_vmd(json_t *args, const char *who)
 		    m.error_message : "error"));
 	tsr_api_msg_free(&m);
 out:
-	tsr_client_close(c);
+	if (c == a.vmd)
+		pthread_mutex_unlock(&a.vmd_lock);
+	else
+		tsr_client_close(c);
 	return rc;
 }
 

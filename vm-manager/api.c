@@ -160,6 +160,17 @@ load_target(struct call *c)
 	if (vmd_valid_name(name))
 		found = vmd_store_get(c->vmd->store, name, &c->q, &st) == 1 &&
 		    st == VMD_Q_READY;
+	/* a render-server we started asks about its own qube, nothing else */
+	if (c->conn->render_qube[0] != '\0') {
+		if (!found || strcmp(c->conn->render_qube, c->q.name) != 0 ||
+		    strcmp(c->req->method, "display.authorize") != 0) {
+			reply_err(c, "denied", "a render-server asks about its "
+			    "own qube only");
+			return -1;
+		}
+		c->power = hv_power(c->vmd, c->q.name);
+		return 0;
+	}
 	if (!found || (!allowed(c->conn, c->req->method, &c->q) &&
 	    !allowed(c->conn, "vm.list", &c->q))) {
 		char esc[80];
@@ -1108,6 +1119,12 @@ api_dispatch(struct vmd_conn *conn, struct tsr_api_req *req)
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(methods[i].name, req->method) == 0)
 			break;
+	if (conn->render_qube[0] != '\0' && (i == sizeof(methods) /
+	    sizeof(methods[0]) || methods[i].fn != m_display_authorize)) {
+		reply_err(c, "denied", "a render-server may only ask "
+		    "display.authorize");
+		goto out;
+	}
 	if (i == sizeof(methods) / sizeof(methods[0])) {
 		reply_err(c, "bad-request", "no method %s", req->method);
 		goto out;

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -76,8 +79,9 @@ render_spawn(struct vmd *vmd, struct render *r)
 	struct vmd_qube q;
 	char vnc[128], rdp[128];
 	const char *argv[40];
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int n = 0;
+	int n = 0, sv[2], rc;
 
 	if (vmd_store_get(vmd->store, r->qube, &q, NULL) != 1 ||
 	    vol_paths(vmd, &q) == -1)
@@ -113,17 +117,32 @@ render_spawn(struct vmd *vmd, struct render *r)
 		argv[n++] = vmd->render.passwd;
 	}
 	argv[n++] = "--vmd";
-	argv[n++] = vmd->sock_path;
+	argv[n++] = "fd:3";
 	if (vmd->render.user) {
 		argv[n++] = "--user";
 		argv[n++] = vmd->render.user;
 	}
 	argv[n] = NULL;
-	if (posix_spawn(&pid, vmd->render.bin, NULL, NULL, (char *const *)argv,
-	    environ) != 0) {
-		log_warn("%s: cannot start %s", r->qube, vmd->render.bin);
+	/* its line to us: fd 3 in the child, an Admin API connection here */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", r->qube);
 		return -1;
 	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	rc = posix_spawn(&pid, vmd->render.bin, &fa, NULL, (char *const *)argv,
+	    environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("%s: cannot start %s", r->qube, vmd->render.bin);
+		close(sv[0]);
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	if (control_adopt_render(vmd, sv[0], r->qube) == -1)
+		log_warnx("%s: no line to the render-server", r->qube);
 	r->pid = pid;
 	r->started = time(NULL);
 	log_info("%s: render-server started (pid %d, vnc %s, rdp %s)", r->qube,
@@ -228,9 +247,29 @@ render_stop_all(struct vmd *vmd)
 	struct render *r;
 
 	(void)vmd;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	int i;
+
+	TAILQ_FOREACH(r, &renders, entry)
+		if (r->pid > 0)
+			kill(r->pid, SIGTERM);
+	/* two seconds to go, then SIGKILL: the daemon's exit never hangs */
+	for (i = 0; i < 40; i++) {
+		TAILQ_FOREACH(r, &renders, entry)
+			if (r->pid > 0 && waitpid(r->pid, NULL, WNOHANG) == r->pid)
+				r->pid = 0;
+		TAILQ_FOREACH(r, &renders, entry)
+			if (r->pid > 0)
+				break;
+		if (r == NULL)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	while ((r = TAILQ_FIRST(&renders)) != NULL) {
 		if (r->pid > 0) {
-			kill(r->pid, SIGTERM);
+			log_warnx("%s: render-server ignores SIGTERM; killing it",
+			    r->qube);
+			kill(r->pid, SIGKILL);
 			waitpid(r->pid, NULL, 0);
 		}
 		render_forget(r);

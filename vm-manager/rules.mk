@@ -53,3 +53,4 @@ $(B)/tests/qube-probe: $(B)/obj/tests/vmd/qube_probe.o $(B)/obj/tests/images/pat
 tests_vmd_CFLAGS += -Itests/images
 TEST_PROGS += $(B)/tests/qube-probe
 SUITES += tests/vmd/test-vmd.sh
+SUITES     += tests/render/test-render-vmd.sh

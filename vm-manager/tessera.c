@@ -512,6 +512,41 @@ cmd_prefs(int argc, char **argv)
 	return 0;
 }
 
+/* --- display --- */
+
+static int
+cmd_display(int argc, char **argv)
+{
+	json_t *ep;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		if (ch == 'h') {
+			printf("usage: tessera [--json] display NAME\n");
+			return 0;
+		}
+		return 2;
+	}
+	if (optind != argc - 1)
+		die("display wants one qube name");
+	ep = call_or_die("display.endpoint", argv[optind], NULL);
+	if (opt.json) {
+		json_dumpf(ep, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		if (json_object_get(ep, "vnc_port"))
+			printf("vnc %s:%lld\nrdp %s:%lld\nfingerprint %s\n",
+			    str(ep, "host"), (long long)json_integer_value(
+			    json_object_get(ep, "vnc_port")), str(ep, "host"),
+			    (long long)json_integer_value(json_object_get(ep,
+			    "rdp_port")), str(ep, "fingerprint"));
+		if (json_object_get(ep, "socket"))
+			printf("socket %s\n", str(ep, "socket"));
+	}
+	json_decref(ep);
+	return 0;
+}
+
 /* --- events, labels --- */
 
 static int
@@ -582,6 +617,7 @@ usage(FILE *f)
 "  pause NAME... / unpause NAME...\n"
 "  run --dispvm TEMPLATE           start a disposable, print its name\n"
 "  events                          print events as they happen\n"
+"  display NAME                    where a qube's display is served\n"
 "  label ls                        the trust labels\n"
 "  template import NAME --kernel K --initrd I [--label L]\n"
 "\n"
@@ -608,6 +644,7 @@ static const struct cmd {
 	{ "unpause", "qvm-unpause", NULL, "vm.unpause" },
 	{ "run", "qvm-run", cmd_run, NULL },
 	{ "events", NULL, cmd_events, NULL },
+	{ "display", NULL, cmd_display, NULL },
 	{ "label", NULL, cmd_label, NULL },
 	{ "template", NULL, cmd_template, NULL },
 };

@@ -370,6 +370,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 
+	if (display_user == NULL && vmd.render.user != NULL)
+		display_user = vmd.render.user;
 	if (display_user == NULL && getpwnam("tessera-render") != NULL)
 		display_user = "tessera-render";
 	if (display_user) {

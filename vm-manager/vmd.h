@@ -70,6 +70,8 @@ struct vmd_conn {
 	int			 closing;	/* close once out is flushed */
 	int			 draining;	/* closing: reading to EOF */
 	int			 dead;
+	/* a render-server we started: it may only ask about its qube */
+	char			 render_qube[VMD_NAME_MAX + 1];
 };
 TAILQ_HEAD(vmd_conns, vmd_conn);
 
@@ -114,6 +116,8 @@ int control_listen_unix(struct vmd *);
 int control_listen_tls(struct vmd *, const char *addr, const char *cert,
     const char *key, const char *ca, const char *crl);
 void control_close_all(struct vmd *);
+/* The daemon's end of a socketpair given to a render-server for qube. */
+int control_adopt_render(struct vmd *, int fd, const char *qube);
 void control_send(struct vmd_conn *, char *line);	/* takes line */
 void control_flush(struct vmd_conn *);	/* now, as far as it goes */
 void control_close(struct vmd_conn *);
