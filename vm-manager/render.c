@@ -91,7 +91,7 @@ render_spawn(struct vmd *vmd, struct render *r)
 	port_str(rdp, sizeof(rdp), vmd->render.addr, vmd->render.port_base +
 	    2 * r->slot + 1);
 	argv[n++] = vmd->render.bin;
-	argv[n++] = "--foreground";
+	argv[n++] = "-d";	/* foreground, logging to our stderr */
 	argv[n++] = "--qube";
 	argv[n++] = q.name;
 	argv[n++] = "--label";
