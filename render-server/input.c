@@ -182,6 +182,7 @@ display_connect(void)
 	cl->format.redShift = 16;
 	cl->format.greenShift = 8;
 	cl->format.blueShift = 0;
+	free(cl->serverHost);	/* rfbGetClient's strdup("") */
 	cl->serverHost = strdup(in.sock);
 	cl->appData.encodingsString = "copyrect raw";
 	cl->appData.shareDesktop = TRUE;

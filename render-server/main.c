@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -83,13 +84,30 @@ rdp_setup(int *port)
 #endif
 }
 
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	int		 done;
+} sd = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
 static void *
 shutdown_watchdog(void *arg)
 {
+	struct timespec ts;
+	int rc = 0;
+
 	(void)arg;
-	sleep(RS_SHUTDOWN_S);
-	log_warnx("shutdown takes too long: exiting anyway");
-	_exit(1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += RS_SHUTDOWN_S;
+	pthread_mutex_lock(&sd.lock);
+	while (!sd.done && rc == 0)
+		rc = pthread_cond_timedwait(&sd.cond, &sd.lock, &ts);
+	if (!sd.done) {
+		log_warnx("shutdown takes too long: exiting anyway");
+		_exit(1);
+	}
+	pthread_mutex_unlock(&sd.lock);
+	return NULL;
 }
 
 /*
@@ -101,10 +119,9 @@ static int
 shutdown_all(void)
 {
 	pthread_t t;
-	int rc = 0;
+	int rc = 0, watched;
 
-	if (pthread_create(&t, NULL, shutdown_watchdog, NULL) == 0)
-		pthread_detach(t);
+	watched = pthread_create(&t, NULL, shutdown_watchdog, NULL) == 0;
 #ifdef RS_WITH_RDP
 	rdp_stop();
 #endif
@@ -120,6 +137,13 @@ shutdown_all(void)
 	SSL_CTX_free(rs_conn_ctx.cert);
 	SSL_CTX_free(rs_conn_ctx.plain);
 	rs_conn_ctx.cert = rs_conn_ctx.plain = NULL;
+	if (watched) {
+		pthread_mutex_lock(&sd.lock);
+		sd.done = 1;
+		pthread_cond_signal(&sd.cond);
+		pthread_mutex_unlock(&sd.lock);
+		pthread_join(t, NULL);
+	}
 	log_info("stopped");
 	return rc;
 }
@@ -219,6 +243,8 @@ static const struct option opts[] = {
 	{ "passwd", required_argument, NULL, OPT_PASSWD },
 	{ "vmd", required_argument, NULL, OPT_VMD },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "foreground", no_argument, NULL, 'd' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

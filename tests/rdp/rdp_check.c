@@ -12,7 +12,7 @@
  *   - the frame, as render-server/frame.c draws it: every pixel of the
  *     title strip and the borders that is not title text is the label
  *     colour (within --tol per channel; lossy codecs: pixels next to the
- *     text are not counted);
+ *     text or to the qube's area are not counted);
  *   - the title "[QUBE] LABEL" (QUBE default "work"): its text pixels are
  *     the text colour (--tol 0: all of them, exactly; otherwise at least
  *     90% nearer the text colour than the label colour);
@@ -183,10 +183,13 @@ main(int argc, char **argv)
 					tgood++;
 				continue;
 			}
+			/* lossy: the text and the qube's picture bleed
+			 * into the pixels next to them */
 			if (tol > 0)
 				for (dy = -1; dy <= 1; dy++)
 					for (dx = -1; dx <= 1; dx++)
-						if (FRAME(x + dx, y + dy) == fg)
+						if (FRAME(x + dx, y + dy) == fg ||
+						    FRAME(x + dx, y + dy) == 0xff000000u)
 							near_text = 1;
 			if (near_text)
 				continue;

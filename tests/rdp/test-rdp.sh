@@ -13,7 +13,11 @@
 #   - several clients at once, one of them stopped (SIGSTOP), plus a
 #     silent, a garbage and a half-TLS client: the others keep going;
 #   - a real test qube under QEMU, read over its VNC socket: its picture
-#     in the frame, and typed keys in its echo line.
+#     in the frame, and typed keys in its echo line;
+#   - the real tessera-render on that qube with --vnc and --rdp, as its
+#     unprivileged user under seccomp: each codec, the frame and its title,
+#     a wrong password, typed keys, a VNC and an RDP viewer at once, and a
+#     clean shutdown with no sanitizer report.
 source "$TSR_ROOT/tests/lib/tap.sh"
 
 HARNESS=$TSR_BUILD/tests/rdp-harness
@@ -389,6 +393,113 @@ xfree "$D1" "$TMP/xf-qube2.log" /p:$PASS_ /bpp:32 /gfx:avc420
 check_shot "qube: H.264" "$D1" 30 --label purple --tol 32 --min 95
 end_client
 stop_harness qube
+
+# ---- the real tessera-render: VNC and RDP at once, unprivileged, seccomp ----
+RENDER=$TSR_BUILD/bin/tessera-render
+VIEWER=$TSR_BUILD/tests/render-viewer
+RUSER=tessera-render
+QNAME=personal
+id "$RUSER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$RUSER"
+# the device model's socket, the password file and the key are read as
+# root before the privilege drop; the socket is connected to afterwards
+chmod 711 "$TMP" "$TMP/qube"
+chmod 666 "$TMP/qube/vnc"
+"$CA" issue client alice >/dev/null 2>&1
+printf '%s\n' "$PASS_" | "$RENDER" passwd "$TMP/render.passwd" "$USER_"
+ensure_displays
+rm -f "$TMP/render.out"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
+LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/rdp/lsan.supp \
+"$RENDER" --qube personal --label purple --display "$TMP/qube/vnc" \
+	--vnc 127.0.0.1:0 --rdp 127.0.0.1:0 --cert "$CERT" --key "$KEY" --ca "$CACERT" \
+	--passwd "$TMP/render.passwd" --user "$RUSER" -d -v \
+	>"$TMP/render.out" 2>"$TMP/render.err" &
+render_pid=$!
+pids+=($render_pid)
+WAIT_FOR_SECONDS=15 wait_for grep -q '^rdp ' "$TMP/render.out"
+VPORT=$(awk '/^vnc /{print $2}' "$TMP/render.out")
+PORT=$(awk '/^rdp /{print $2}' "$TMP/render.out")
+if [ -z "$PORT" ] || [ -z "$VPORT" ]; then
+	fail "tessera-render: prints its VNC and RDP ports"
+	diag "$(tail -n 20 "$TMP/render.err")"
+	done_testing
+fi
+pass "tessera-render: prints its VNC and RDP ports ($VPORT, $PORT)"
+is "$(ps -o user= -p "$render_pid" | tr -d ' ')" "$RUSER" "tessera-render: runs as $RUSER"
+is "$(awk '/^Seccomp:/{print $2}' /proc/$render_pid/status)" 2 "tessera-render: under its seccomp filter"
+
+render_codec() {	# NAME WANT CHECK-ARGS -- XFREERDP-ARGS
+	local name=$1 want=$2 cargs=()
+	shift 2
+	while [ "$1" != -- ]; do cargs+=("$1"); shift; done
+	shift
+	xfree "$D1" "$TMP/xf-render-$name.log" /p:$PASS_ "$@"
+	check_shot "tessera-render $name" "$D1" 30 --label purple "${cargs[@]}"
+	if WAIT_FOR_SECONDS=5 wait_for grep -q "$want" "$TMP/render.err"; then
+		pass "tessera-render $name: the server picked $want"
+	else
+		fail "tessera-render $name: the server picked $want"
+	fi
+	end_client
+}
+render_codec planar ", planar" --tol 0 -- /bpp:32
+render_codec default "GFX H.264 (AVC420)" --tol 32 --min 95 --
+render_codec remotefx "RemoteFX" --tol 24 --min 97 -- /bpp:32 /rfx
+ok "tessera-render: alive after three codecs under seccomp" kill -0 "$render_pid"
+
+xfree "$D1" "$TMP/xf-render-badpass.log" /p:wrong-horse /bpp:32
+if WAIT_FOR_SECONDS=20 wait_for sh -c "! kill -0 $xf_pid"; then
+	wait "$xf_pid"
+	rc=$?
+	ok "tessera-render: wrong password, xfreerdp fails (exit $rc)" test "$rc" -ne 0
+else
+	fail "tessera-render: wrong password, xfreerdp fails"
+	end_client
+fi
+ok "tessera-render: wrong password refused (logged)" grep -q 'refused user "alice"' "$TMP/render.err"
+
+# keys, and a VNC viewer and an RDP viewer at the same time
+xfree "$D1" "$TMP/xf-render-keys.log" /p:$PASS_ /bpp:32
+check_shot "tessera-render keys: before typing" "$D1" 30 --label purple --tol 0
+win=$(find_window "$D1")
+# Return clears the qube's echo line (it still shows what was typed above)
+DISPLAY=:$D1 xdotool windowfocus --sync "$win" key Return type --delay 80 'render rdp 7'
+check_shot "tessera-render keys: typed" "$D1" 20 --label purple --tol 0 --echo 'render rdp 7'
+DISPLAY=:$D1 xdotool key --window "$win" Return
+sleep 1
+# (the RDP viewer moved the qube's pointer and pressed keys, which its
+# status line shows: compare the colour bars and the counter rows only;
+# the viewer's own libvncclient leaks are suppressed as in tests/render)
+LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/render/lsan.supp:print_suppressions=0 \
+"$VIEWER" --port "$VPORT" --ca "$CACERT" --cert "$TMP/ca/issued/alice.crt" \
+	--key "$TMP/ca/issued/alice.key" --frames 10 --rows 0,176 --timeout 60 \
+	>"$TMP/render-vnc.out" 2>&1 &
+vv=$!
+pids+=($vv)
+c0=$(counter_of "$D1")
+sleep 3
+c1=$(counter_of "$D1")
+wait "$vv"
+is "$?" 0 "tessera-render: a VNC viewer gets exact frames while an RDP viewer is connected: $(tail -n 1 "$TMP/render-vnc.out")"
+ok "tessera-render: ... and the RDP viewer's picture advances meanwhile (counter $c0 -> $c1)" \
+	test -n "$c0" -a -n "$c1" -a "${c1:-0}" -gt "${c0:-0}"
+end_client
+
+# a clean shutdown: threads stopped, everything freed (LeakSanitizer runs)
+kill -TERM "$render_pid"
+if WAIT_FOR_SECONDS=30 wait_for sh -c "! kill -0 $render_pid"; then
+	wait "$render_pid"
+	is "$?" 0 "tessera-render: exits 0 on SIGTERM, after a clean shutdown"
+else
+	fail "tessera-render: exits on SIGTERM"
+	kill -KILL "$render_pid"
+fi
+ok "tessera-render: ... it said so" grep -q 'tessera-render: stopped' "$TMP/render.err"
+err=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY: ' "$TMP/render.err" | head -n 3)
+is "$err" "" "tessera-render: its log has no sanitizer report" ||
+	diag "$(grep -A 30 'ERROR: ' "$TMP/render.err" | head -n 60)"
+cp "$TMP/render.err" "$TSR_BUILD/test-logs/rdp-tessera-render.log" 2>/dev/null
+
 "$RUN_QUBE" --stop "$qube_pid"
 qube_pid=
 

@@ -4,6 +4,7 @@
  *   render-viewer --port P --ca F [--cert F --key F] [--host H]
  *       [--frames N] [--type TEXT] [--timeout S] [--slow-ms N]
  *       [--encodings "zrle raw"] [--jpeg TOLERANCE] [--want-size WxH]
+ *       [--rows Y0,Y1]
  *   render-viewer --check-shot FILE.ppm --qube NAME --label COLOUR
  *       --size WxH
  *
@@ -11,7 +12,9 @@
  * (restricted to VeNCrypt: it takes X509None, the first type offered).
  * Waits until it has seen N frames (default 3) whose counter advances and
  * that equal, pixel for pixel, the test qube's picture for that counter
- * (unframed).  With --type, types TEXT (as keysyms) and waits until the
+ * (unframed; with --rows, only rows [Y0, Y1) are compared: a qube whose
+ * pointer and keys others have moved still matches in its colour bars and
+ * counter rows).  With --type, types TEXT (as keysyms) and waits until the
  * qube's echo line shows it.  Exits 0 on success, 3 if the connection was
  * refused or failed before the first frame, 1 otherwise; one line says
  * what happened.
@@ -44,6 +47,7 @@ static struct {
 	const char *encodings;
 	int jpeg_tolerance;	/* lossy: compare within this, per channel */
 	int want_w, want_h;	/* count only frames of this size */
+	int row0, row1;		/* compare only these rows (row1 0: all) */
 	int seen;
 	uint32_t last;
 	long mismatches;
@@ -282,7 +286,8 @@ run_viewer(int timeout_s)
 			continue;
 		st.counter = counter;
 		if (!typed) {
-			d = diff(pix, &st, 0, t.h);
+			d = diff(pix, &st, t.row0, t.row1 > 0 &&
+			    t.row1 < t.h ? t.row1 : t.h);
 			if (t.jpeg_tolerance > 0 && d < (long)t.w * t.h / 100)
 				d = 0;	/* lossy: 99% of pixels close enough */
 			if (t.want_w > 0 && (t.w != t.want_w || t.h != t.want_h))
@@ -490,6 +495,7 @@ main(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "want-size", required_argument, NULL, 'W' },
+		{ "rows", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *shot = NULL, *qube = "qube", *label = "red";
@@ -517,6 +523,11 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			if (sscanf(optarg, "%dx%d", &t.want_w, &t.want_h) != 2)
+				return 2;
+			break;
+		case 'R':
+			if (sscanf(optarg, "%d,%d", &t.row0, &t.row1) != 2 ||
+			    t.row0 < 0 || t.row1 <= t.row0)
 				return 2;
 			break;
 		default:

@@ -53,6 +53,9 @@ cat >"$S/policy.d/00.policy" <<'POL'
 display.connect	role:viewer	@label:blue	allow
 POL
 
+# FreeRDP's known leaks in the render-servers (see tests/rdp/lsan.supp)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
+LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/rdp/lsan.supp:print_suppressions=0" \
 "$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
     --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/render.crt" \
     --render-key "$CA/issued/render.key" --render-ca "$CA/ca.crt" \

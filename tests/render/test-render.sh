@@ -218,7 +218,9 @@ ok "tessera-render reconnected to the device model" \
 	grep -q "display: 1024x768" "$TMP/render.err"
 
 # --- seccomp: a forbidden system call (an AF_INET socket) kills it ---
-kill "$rpid"; wait "$rpid" 2>/dev/null; rpid=''
+kill "$rpid"; wait "$rpid" 2>/dev/null
+is "$?" 0 "SIGTERM: a clean shutdown (threads stopped, memory freed), exit 0"
+rpid=''
 TSR_RENDER_SANDBOX_TEST=1 "$RENDER" --qube work --label blue --display "$TMP/q/vnc" \
 	--vnc 127.0.0.1:0 --cert "$C/render.crt" --key "$C/render.key" \
 	--ca "$TMP/ca/ca.crt" -d >/dev/null 2>"$TMP/sandbox-test.err"
