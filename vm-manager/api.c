@@ -934,6 +934,7 @@ m_template_import(struct call *c)
 	const char *label = json_string_value(json_object_get(args, "label"));
 	const char *opts = json_string_value(json_object_get(args,
 	    "kernel_opts"));
+	const char *disk;
 	struct vmd_qube *q = &c->q;
 	char dir[VMD_PATH_MAX], err[512];
 	const char *code;
@@ -948,9 +949,10 @@ m_template_import(struct call *c)
 		reply_err(c, "invalid", "%s", kernel ? err : "a kernel is needed");
 		return;
 	}
-	if (json_object_get(args, "disk")) {
-		reply_err(c, "invalid", "importing a disk image is not supported "
-		    "yet; templates boot from kernel and initrd");
+	disk = json_string_value(json_object_get(args, "disk"));
+	if (json_object_get(args, "disk") && (disk == NULL ||
+	    file_ok(disk, err, sizeof(err)) == -1)) {
+		reply_err(c, "invalid", "%s", disk ? err : "disk: a path");
 		return;
 	}
 	snprintf(q->name, sizeof(q->name), "%s", name);
@@ -987,7 +989,8 @@ m_template_import(struct call *c)
 	    vol_import_file_progress(c->vmd, kernel, q->kernel, import_progress,
 	    c, err, sizeof(err)) == -1 || (initrd &&
 	    vol_import_file_progress(c->vmd, initrd, q->initrd, import_progress,
-	    c, err, sizeof(err)) == -1))
+	    c, err, sizeof(err)) == -1) ||
+	    (disk && vol_import_disk(c->vmd, disk, q, err, sizeof(err)) == -1))
 		goto undo;
 	code = "hypervisor";
 	if (hv_define(c->vmd, q, err, sizeof(err)) == -1)

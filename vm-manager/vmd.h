@@ -171,6 +171,8 @@ int vol_import_file(struct vmd *, const char *src, const char *dst,
     char *err, size_t errlen);
 int vol_import_file_progress(struct vmd *, const char *src, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen);
+int vol_import_disk(struct vmd *, const char *src, struct vmd_qube *,
+    char *err, size_t errlen);
 int vol_clone(struct vmd *, const struct vmd_qube *src,
     struct vmd_qube *dst, char *err, size_t errlen);
 

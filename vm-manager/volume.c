@@ -210,6 +210,33 @@ out:
 	return rc;
 }
 
+/* A template's root from a disk image of any format qemu-img reads. */
+int
+vol_import_disk(struct vmd *vmd, const char *src, struct vmd_qube *q,
+    char *err, size_t errlen)
+{
+	char tmp[VMD_PATH_MAX + 8];
+	const char *argv[] = { "qemu-img", "convert", "-q", "-O", "qcow2",
+	    src, tmp, NULL };
+
+	if (vol_paths(vmd, q) == -1 || (size_t)snprintf(tmp, sizeof(tmp),
+	    "%s.part", q->root_volume) >= sizeof(tmp)) {
+		snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	unlink(tmp);
+	if (qemu_img(err, errlen, argv) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, q->root_volume) == -1) {
+		snprintf(err, errlen, "%s: %s", q->root_volume, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int
 vol_remove(struct vmd *vmd, const char *name)
 {

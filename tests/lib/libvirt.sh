@@ -13,11 +13,13 @@ libvirt_up() {
 	    [ "$(stat -c %G:%a /dev/kvm)" != kvm:660 ]; then
 		chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
 	fi
-	if virsh -q -c qemu:///system uri >/dev/null 2>&1; then
-		return 0
-	fi
+	# QEMU's logs go through virtlogd: a libvirtd without it starts no guest
 	if ! pgrep -x virtlogd >/dev/null; then
 		setsid virtlogd -d || return 1
+		_libvirt_started=1
+	fi
+	if virsh -q -c qemu:///system uri >/dev/null 2>&1; then
+		return 0
 	fi
 	setsid libvirtd -d || return 1
 	_libvirt_started=1

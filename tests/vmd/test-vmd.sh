@@ -10,7 +10,7 @@ PROBE=$TSR_BUILD/tests/qube-probe
 S=$TSR_TMP/state
 LOG=$TSR_TMP/vmd.log
 VIRSH="virsh -q -c qemu:///system"
-QUBES="testqube work banking dup disp1 disp2 crashy adopted savings notes banking2"
+QUBES="testqube disktmpl disk2 work banking dup disp1 disp2 crashy adopted savings notes banking2"
 # QEMU runs as libvirt-qemu: it must be able to reach the state directory
 chmod 711 "$TSR_TMP"
 
@@ -23,6 +23,18 @@ start_vmd() {
 	VMD_PID=$!
 }
 vmd_up() { WAIT_FOR_SECONDS=15 wait_for T label ls; }
+
+# After a crash point: the daemon should be dead; never wait forever.
+reap_crashed() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$VMD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$VMD_PID" 2>/dev/null
+	wait "$VMD_PID" 2>/dev/null
+	VMD_PID=
+}
 
 stop_vmd() {
 	[ -n "${VMD_PID:-}" ] || return 0
@@ -94,6 +106,14 @@ ok "tessera-vmd starts" vmd_up
 ok "import the test template" T template import testqube \
     --kernel "$TSR_IMAGES/vmlinux" --initrd "$TSR_IMAGES/testqube.cpio.gz" \
     --kernel-opts "console=ttyS0 tessera.fps=10"
+qemu-img create -q -f raw "$TSR_TMP/disk.img" 16M
+ok "import a template with a disk image" T template import disktmpl \
+    --kernel "$TSR_IMAGES/vmlinux" --initrd "$TSR_IMAGES/testqube.cpio.gz" --disk "$TSR_TMP/disk.img"
+ok "its root is the disk, as qcow2" sh -c "qemu-img info '$S/qubes/disktmpl/root.qcow2' | grep -q 'file format: qcow2' &&
+    qemu-img info '$S/qubes/disktmpl/root.qcow2' | grep -q 'virtual size: 16 MiB'"
+nok "a missing disk image is refused" T template import disk2 --kernel "$TSR_IMAGES/vmlinux" \
+    --initrd "$TSR_IMAGES/testqube.cpio.gz" --disk "$TSR_TMP/nosuch.img"
+ok "remove disktmpl" T rm disktmpl
 ok "create work (blue)" T create work --label blue --template testqube
 ok "create banking (green)" T create banking --label green --template testqube --memory 192
 nok "a second work is refused" T create work --label red --template testqube
@@ -273,7 +293,8 @@ PY
 stop_vmd
 TESSERA_VMD_CRASH=create-volumes start_vmd; vmd_up
 nok "the daemon dies during create (after the volumes)" T create crashy --label red --template testqube
-wait "$VMD_PID" 2>/dev/null; VMD_PID=
+ok "... at the crash point create-volumes" grep -q "crash point create-volumes: dying now" "$LOG"
+reap_crashed
 start_vmd
 ok "it restarts" vmd_up
 is "$(state_of crashy)" absent "the half-made qube is gone"
@@ -281,7 +302,8 @@ ok "store, volumes and libvirt agree" consistent
 stop_vmd
 TESSERA_VMD_CRASH=create-defined start_vmd; vmd_up
 nok "the daemon dies during create (after the definition)" T create crashy --label red --template testqube
-wait "$VMD_PID" 2>/dev/null; VMD_PID=
+ok "... at the crash point create-defined" grep -q "crash point create-defined: dying now" "$LOG"
+reap_crashed
 start_vmd
 ok "it restarts" vmd_up
 ok "store, volumes and libvirt agree" consistent
@@ -289,7 +311,8 @@ ok "create adopted" T create adopted --label purple --template testqube
 stop_vmd
 TESSERA_VMD_CRASH=start-started start_vmd; vmd_up
 nok "the daemon dies during start" T start adopted
-wait "$VMD_PID" 2>/dev/null; VMD_PID=
+ok "... at the crash point start-started" grep -q "crash point start-started: dying now" "$LOG"
+reap_crashed
 start_vmd
 ok "it restarts" vmd_up
 is "$(state_of adopted)" running "the running qube is re-adopted"
@@ -300,7 +323,7 @@ ok "store, volumes and libvirt agree" consistent
 for i in 1 2 3 4 5; do
 	T create "crashy" --label red --template testqube >/dev/null 2>&1 &
 	sleep "0.0$((RANDOM % 10))"
-	kill -9 "$VMD_PID"; wait "$VMD_PID" 2>/dev/null; VMD_PID=
+	kill -9 "$VMD_PID"; reap_crashed
 	wait
 	start_vmd; vmd_up
 	consistent >"$TSR_TMP/cons" 2>&1 || break
