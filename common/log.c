@@ -129,6 +129,21 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+void
+log_lib(int minverbose, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (log_verbose < minverbose)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_debug("%s: %s", prefix, buf);
+}
+
 char *
 log_escape(char *dst, size_t dstsz, const char *src, size_t srclen)
 {

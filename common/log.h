@@ -22,6 +22,13 @@ __attribute__((noreturn)) void fatal(const char *fmt, ...) TSR_PRINTF(1, 2);
 __attribute__((noreturn)) void fatalx(const char *fmt, ...) TSR_PRINTF(1, 2);
 
 /*
+ * For a library's log callback: at verbosity minverbose or more, logs
+ * "prefix: message" as debug, without the library's trailing newline.
+ */
+void log_lib(int minverbose, const char *prefix, const char *fmt, va_list ap)
+    TSR_PRINTF(3, 0);
+
+/*
  * Copy src into dst (size dstsz) with every byte outside printable ASCII
  * replaced by a \xNN escape, so untrusted strings can be logged safely.
  * Always NUL-terminates; truncates with "..." when dst is too small.

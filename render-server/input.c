@@ -52,35 +52,21 @@ mono_ms(void)
 static void
 vnc_log(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	size_t n;
 
-	if (log_getverbose() < 2)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_lib(2, "display", fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_debug("display: %s", buf);
 }
 
 static void
 vnc_err(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_lib(0, "display", fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_debug("display: %s", buf);
 }
 
 /* libvncclient asks for a framebuffer of the device model's size. */

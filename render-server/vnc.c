@@ -61,37 +61,21 @@ static struct {
 static void
 rfb_log(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	size_t n;
 
-	if (log_getverbose() < 2)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_lib(2, "libvncserver", fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_debug("libvncserver: %s", buf);
 }
 
 static void
 rfb_err(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	size_t n;
 
-	if (log_getverbose() < 1)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_lib(1, "libvncserver", fmt, ap);
 	va_end(ap);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_debug("libvncserver: %s", buf);
 }
 
 int
