@@ -36,5 +36,12 @@ libvirt_down() {
 	[ -n "$_libvirt_started" ] || return 0
 	pkill -x libvirtd
 	pkill -x virtlogd
+	# gone for good before the next suite looks for them
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pgrep -x 'libvirtd|virtlogd' >/dev/null || break
+		sleep 0.1
+	done
+	pkill -KILL -x 'libvirtd|virtlogd'
 	_libvirt_started=
 }

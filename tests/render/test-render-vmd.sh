@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-render_pid() { pgrep -f -- "tessera-render -d --qube $1 " | head -n 1; }
+render_pid() { pgrep -f -- "tessera-render -d --qube $1 " | head -n 1 | grep .; }
 no_render() { [ -z "$(render_pid "$1")" ]; }
 new_render() { local p; p=$(render_pid "$1"); [ -n "$p" ] && [ "$p" != "$2" ]; }
 

@@ -343,7 +343,7 @@ ok "work is halted" wait_state work halted
 # --- libvirtd restarts; a qube stopped behind our back ---
 before=$(grep -c 'connected to qemu' "$LOG")
 pkill -x libvirtd
-sleep 1
+for ((i = 0; i < 100; i++)); do pgrep -x libvirtd >/dev/null || break; sleep 0.1; done
 setsid libvirtd -d
 _libvirt_started=1
 ok "libvirtd is back" wait_for $VIRSH uri
