@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "filter.h"
 
 enum { ST_INIT, ST_MSG, ST_SKIP };
@@ -32,22 +33,6 @@ enum { ST_INIT, ST_MSG, ST_SKIP };
 #define ENC_FINE_QUALITY_100	(-412)
 #define ENC_SUBSAMP_1X		(-768)
 #define ENC_SUBSAMP_GRAY	(-763)
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 void
 rs_filter_init(struct rs_filter *f, int default_quality)

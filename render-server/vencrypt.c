@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include "bytes.h"
 #include "vencrypt.h"
 
 enum {
@@ -24,22 +25,6 @@ enum {
 #define RFB_SEC_VENCRYPT 19
 
 static const char server_version[] = "RFB 003.008\n";
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 size_t
 rs_vc_start(struct rs_vc *vc, uint8_t *out, size_t outsz)
