@@ -311,6 +311,22 @@ publish_files(struct ca_dir *d, const struct ca_issue *iss)
 }
 
 /* Validate the issue command line into iss->e. */
+
+/* The entry gets its own copy of n subject alternative names. */
+static int
+copy_sans(struct ca_entry *e, const struct ca_san *sans, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((e->sans = calloc(n, sizeof(*e->sans))) == NULL) {
+		log_warn("calloc");
+		return -1;
+	}
+	memcpy(e->sans, sans, n * sizeof(*e->sans));
+	e->nsans = n;
+	return 0;
+}
+
 static int
 issue_args(struct ca_opts *o, int argc, char **argv, struct ca_entry *e)
 {
@@ -347,15 +363,7 @@ issue_args(struct ca_opts *o, int argc, char **argv, struct ca_entry *e)
 			return -1;
 		}
 	}
-	if (o->nsans > 0) {
-		if ((e->sans = calloc(o->nsans, sizeof(*e->sans))) == NULL) {
-			log_warn("calloc");
-			return -1;
-		}
-		memcpy(e->sans, o->sans, o->nsans * sizeof(*e->sans));
-		e->nsans = o->nsans;
-	}
-	return 0;
+	return copy_sans(e, o->sans, o->nsans);
 }
 
 int
@@ -632,16 +640,7 @@ renew_entry(struct ca_entry *new, const struct ca_entry *old)
 	new->role = old->role;
 	new->status = CA_ST_VALID;
 	new->revoked_at = -1;
-	if (old->nsans > 0) {
-		if ((new->sans = calloc(old->nsans, sizeof(*new->sans))) ==
-		    NULL) {
-			log_warn("calloc");
-			return -1;
-		}
-		memcpy(new->sans, old->sans, old->nsans * sizeof(*new->sans));
-		new->nsans = old->nsans;
-	}
-	return 0;
+	return copy_sans(new, old->sans, old->nsans);
 }
 
 int
