@@ -51,12 +51,12 @@ rs_frame_draw(uint32_t *pix, int fw, int fh, int qw, int qh,
 	fill(pix, fw, 0, bottom, fw, fh, bg);
 	rs_frame_title(q, title, sizeof(title));
 	for (i = 0; title[i] != '\0'; i++) {
-		cx = RS_FRAME_TEXT_X + i * RS_FONT_W;
-		if (cx + RS_FONT_W > fw - RS_FRAME_BORDER)
+		cx = RS_FRAME_TEXT_X + i * TSR_FONT_W;
+		if (cx + TSR_FONT_W > fw - RS_FRAME_BORDER)
 			break;
-		g = rs_font[(unsigned char)title[i] - RS_FONT_FIRST];
-		for (y = 0; y < RS_FONT_H; y++)
-			for (x = 0; x < RS_FONT_W; x++)
+		g = tsr_font[(unsigned char)title[i] - TSR_FONT_FIRST];
+		for (y = 0; y < TSR_FONT_H; y++)
+			for (x = 0; x < TSR_FONT_W; x++)
 				if (g[y] & (0x80 >> x))
 					pix[(size_t)(RS_FRAME_TEXT_Y + y) * fw +
 					    cx + x] = fg;

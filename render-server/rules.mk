@@ -14,20 +14,7 @@ RS_LIBS += $(RDP_LIBS)
 render_server_CFLAGS += -DRS_WITH_RDP
 endif
 
-# The title font: Debian's console-setup Lat15-Fixed16, through psf2c.
-RS_FONT_PSF := /usr/share/consolefonts/Lat15-Fixed16.psf.gz
-$(B)/tools/psf2c: common/psf2c.c
-	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
-$(B)/gen/render-server/font.c: $(RS_FONT_PSF) $(B)/tools/psf2c
-	@mkdir -p $(@D)
-	gzip -dc $(RS_FONT_PSF) | $(B)/tools/psf2c font.h rs_font >$@.tmp
-	mv $@.tmp $@
-$(B)/obj/render-server/font.o: $(B)/gen/render-server/font.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Irender-server -c -o $@ $<
-
-RS_OBJS := $(RS_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/render-server/font.o $(RDP_OBJS)
+RS_OBJS := $(RS_SRCS:%.c=$(B)/obj/%.o) $(RDP_OBJS)
 
 $(B)/bin/tessera-render: $(RS_OBJS) $(LIBTSR) | $(B)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(RS_LIBS)

@@ -8,7 +8,7 @@ endif
 tests_rdp_CFLAGS := -Irender-server -Itests/images -Itests/lib $(RDP_CFLAGS)
 
 # rdp.c draws its frame with frame.c (the one frame drawing, shared with VNC).
-RDP_FRAME_OBJS := $(B)/obj/render-server/frame.o $(B)/obj/render-server/font.o
+RDP_FRAME_OBJS := $(B)/obj/render-server/frame.o
 
 $(B)/tests/rdp-harness: $(B)/obj/tests/rdp/rdp_harness.o $(RDP_OBJS) $(RDP_FRAME_OBJS) \
     $(PATTERN_OBJS) $(LIBTSR) | $(B)/tests

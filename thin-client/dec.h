@@ -1,0 +1,29 @@
+/*
+ * The compositor's side of the decoder processes (dec.c): start, read,
+ * check, stop.
+ */
+#ifndef TV_DEC_H
+#define TV_DEC_H
+
+#include "view.h"
+
+struct tv_creds {
+	const char	*ca, *cert, *key;
+	const char	*decoder;	/* path of tessera-view-decoder */
+};
+
+/* Starts q's decoder for its endpoint.  0 or -1. */
+int tv_dec_start(struct tv_qube *, const struct tv_creds *, uint64_t now);
+/*
+ * Reads what q's decoder sent.  Returns 1 if the picture or state changed,
+ * 0 if not, -1 if the decoder broke the protocol (it is then killed).
+ */
+int tv_dec_read(struct tv_qube *, uint64_t now);
+/* Kills q's decoder and forgets its picture (the pid stays until reaped). */
+void tv_dec_stop(struct tv_qube *);
+/* Sends a message to q's decoder, if it runs. */
+void tv_dec_send(struct tv_qube *, uint32_t type, int a, int b, int c);
+/* q's decoder exited (reaped): schedules its restart with backoff. */
+void tv_dec_exited(struct tv_qube *, int status, uint64_t now);
+
+#endif

@@ -1,0 +1,35 @@
+# thin-client: tessera-view (the trusted compositor) and
+# tessera-view-decoder (one sandboxed process per qube window).
+
+# The compositor-decoder packet line, shared by both programs.
+TV_PROTO_SRCS := thin-client/proto.c
+TV_PROTO_OBJS := $(TV_PROTO_SRCS:%.c=$(B)/obj/%.o)
+
+# --- tessera-view-decoder: libvncclient (VeNCrypt X509None) into a memfd ---
+TV_DECODER_SRCS := thin-client/decoder.c
+TV_DECODER_PKGS := libvncclient libseccomp gnutls
+TV_DECODER_OBJS := $(TV_DECODER_SRCS:%.c=$(B)/obj/%.o) $(TV_PROTO_OBJS)
+thin_client_CFLAGS := $(shell pkg-config --cflags $(TV_DECODER_PKGS))
+
+$(B)/bin/tessera-view-decoder: $(TV_DECODER_OBJS) $(LIBTSR) | $(B)/bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TV_DECODER_PKGS)) \
+	    $(LIBTSR_LIBS)
+
+BINS += $(B)/bin/tessera-view-decoder
+MANS += docs/tessera-view-decoder.8
+
+# Fuzz target: the compositor's check of every packet from a decoder.
+FUZZERS += tv_msg
+fuzz_tv_msg_SRCS := tests/fuzz/fuzz_tv_msg.c $(TV_PROTO_SRCS)
+
+# --- tessera-view: the compositor ---
+TV_VIEW_SRCS := thin-client/main.c thin-client/host.c thin-client/dec.c \
+                thin-client/draw.c thin-client/layout.c
+TV_VIEW_OBJS := $(TV_VIEW_SRCS:%.c=$(B)/obj/%.o) $(TV_PROTO_OBJS)
+thin_client_CFLAGS += $(shell pkg-config --cflags sdl2)
+
+$(B)/bin/tessera-view: $(TV_VIEW_OBJS) $(LIBTSR) | $(B)/bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sdl2) $(LIBTSR_LIBS) \
+	    -lpthread -lm
+
+BINS += $(B)/bin/tessera-view
