@@ -605,8 +605,11 @@ draw_panel(uint64_t now)
 		int running = shown(q);
 
 		x = it[i].entry.x;
-		tv_fill(&v.d, (struct tv_rect){ x, 4 * s, 16 * s - 4 * s,
+		/* the swatch, outlined so a black label shows too */
+		tv_fill(&v.d, (struct tv_rect){ x, 4 * s, 12 * s,
 		    v.m.panel - 8 * s }, q->info.rgb);
+		tv_outline(&v.d, (struct tv_rect){ x, 4 * s, 12 * s,
+		    v.m.panel - 8 * s }, s, PANEL_DIM);
 		snprintf(text, sizeof(text), "%s%s%s (%s)",
 		    v.hosts[q->host].name, v.hosts[q->host].name[0] ? "/" : "",
 		    q->info.name, q->info.state);
