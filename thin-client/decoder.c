@@ -96,6 +96,7 @@ static struct {
 	struct rect dmg[TV_DMG_MAX];
 	int ndmg;
 	char lastlib[256];	/* libvncclient's last message, for errors */
+	int refused;		/* we ended the handshake (and said why) */
 } d = { .sock = -1, .fb_fd = -1 };
 
 /* "tessera-view-decoder[QUBE]", for log_init() and the alarm's message */
@@ -164,14 +165,17 @@ alloc_fb(rfbClient *cl)
 		log_warnx("refused: the server chose security %u/%u, not "
 		    "VeNCrypt X509None", (unsigned)cl->authScheme,
 		    (unsigned)cl->subAuthScheme);
+		d.refused = 1;
 		return FALSE;
 	}
 	if (w < 1 || h < 1 || w > TV_MAX_W || h > TV_MAX_H) {
 		log_warnx("refused: a framebuffer of %dx%d", w, h);
+		d.refused = !d.connected;
 		return FALSE;
 	}
 	if (cl->format.bitsPerPixel != 32) {
 		log_warnx("refused: %d bits per pixel", cl->format.bitsPerPixel);
+		d.refused = !d.connected;
 		return FALSE;
 	}
 	len = (size_t)w * (size_t)h * 4;
@@ -269,6 +273,7 @@ get_password(rfbClient *cl)
 {
 	(void)cl;
 	log_warnx("refused: the server asked for a VNC password");
+	d.refused = 1;
 	return NULL;
 }
 
@@ -282,6 +287,7 @@ get_credential(rfbClient *cl, int type)
 		log_warnx("refused: the server asked for credentials of type "
 		    "%d (security %u/%u), not an X509None certificate", type,
 		    (unsigned)cl->authScheme, (unsigned)cl->subAuthScheme);
+		d.refused = 1;
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -762,8 +768,9 @@ main(int argc, char **argv)
 	if (!rfbInitClient(d.cl, NULL, NULL)) {
 		/* rfbInitClient freed the client and closed the socket */
 		d.cl = NULL;
-		log_warnx("refused: the handshake failed (%s)",
-		    d.lastlib[0] ? d.lastlib : "no reason given");
+		if (!d.refused)
+			log_warnx("refused: the handshake failed (%s)",
+			    d.lastlib[0] ? d.lastlib : "no reason given");
 		return EXIT_REFUSED;
 	}
 	alarm(0);

@@ -27,6 +27,31 @@ tv_metrics_for_dpi(struct tv_metrics *m, float dpi)
 	m->gap = 4 * s;
 }
 
+/*
+ * The number of columns that shows n 16:10 pictures largest: for each
+ * choice, the scale at which a picture fills its cell's inside.
+ */
+int
+tv_grid_cols(const struct tv_metrics *m, struct tv_rect ws, int n)
+{
+	int c, rows, best = 1;
+	double s, best_s = -1, cw, ch;
+
+	for (c = 1; c <= n; c++) {
+		rows = (n + c - 1) / c;
+		if ((rows - 1) * c >= n)
+			continue;	/* a whole row would stay empty */
+		cw = (double)ws.w / c - 2 * m->gap - 2 * m->border;
+		ch = (double)ws.h / rows - 2 * m->gap - m->title - m->border;
+		s = cw / 16 < ch / 10 ? cw / 16 : ch / 10;
+		if (s > best_s + 1e-9) {
+			best_s = s;
+			best = c;
+		}
+	}
+	return best;
+}
+
 struct tv_rect
 tv_grid_cell(const struct tv_metrics *m, struct tv_rect ws, int n, int k)
 {
@@ -35,18 +60,8 @@ tv_grid_cell(const struct tv_metrics *m, struct tv_rect ws, int n, int k)
 
 	if (n < 1 || k < 0 || k >= n)
 		return r;
-	for (cols = 1; cols * cols < n; cols++)
-		;
+	cols = tv_grid_cols(m, ws, n);
 	rows = (n + cols - 1) / cols;
-	/* a wide workspace gets more columns than rows */
-	if (ws.w > ws.h && cols < rows) {
-		int t = cols;
-
-		cols = rows;
-		rows = t;
-	}
-	while (cols * rows < n)
-		cols++;
 	col = k % cols;
 	row = k / cols;
 	x0 = ws.x + (int)((long)ws.w * col / cols);

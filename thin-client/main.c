@@ -37,7 +37,7 @@
 static const char usage_text[] =
 "usage: tessera-view [-v] [--kiosk] [--config FILE] [--ca FILE --cert FILE\n"
 "                    --key FILE] [--geometry WxH] [--scale N]\n"
-"                    [--state-file FILE] [HOST[:PORT] | SOCKET]...\n"
+"                    [--state-file FILE] [--stats N] [HOST[:PORT] | SOCKET]...\n"
 "\n"
 "Shows the qubes of each host's tessera-vmd, each in a frame of its\n"
 "label colour.  A host is HOST[:PORT] (mutual TLS, port 7443 by default)\n"
@@ -52,6 +52,7 @@ static const char usage_text[] =
 "      --geometry WxH    the window's size (default 1280x800)\n"
 "      --scale N         frame and text scale (default: from the DPI)\n"
 "      --state-file FILE write the layout there whenever it changes\n"
+"      --stats N         every N composited frames, log the time each took\n"
 "      --decoder PATH    the decoder program (default: next to this one)\n"
 "  -v, --verbose         more logging (twice: the libraries' too)\n"
 "  -h, --help            this text\n"
@@ -107,6 +108,60 @@ static struct {
 } v;
 
 static volatile sig_atomic_t stop;
+
+/*
+ * --stats N: the time of each render() (texture uploads, drawing and
+ * SDL_RenderPresent) on the monotonic clock and in this thread's CPU time;
+ * every N frames one line "stats: N frames wall mean M median D max X cpu
+ * mean C ms renderer R".
+ */
+static struct {
+	int	 every, n;
+	double	*wall, *cpu;	/* ms, n of them */
+} stats;
+
+static double
+ts_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static int
+dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+stats_add(const struct timespec *w0, const struct timespec *c0)
+{
+	struct timespec w1, c1;
+	SDL_RendererInfo ri;
+	double wsum = 0, csum = 0;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	stats.wall[stats.n] = ts_ms(w0, &w1);
+	stats.cpu[stats.n] = ts_ms(c0, &c1);
+	if (++stats.n < stats.every)
+		return;
+	for (i = 0; i < stats.n; i++) {
+		wsum += stats.wall[i];
+		csum += stats.cpu[i];
+	}
+	qsort(stats.wall, (size_t)stats.n, sizeof(double), dcmp);
+	if (SDL_GetRendererInfo(v.r, &ri) != 0)
+		ri.name = "?";
+	log_info("stats: %d frames wall mean %.3f median %.3f max %.3f cpu "
+	    "mean %.3f ms renderer %s", stats.n, wsum / stats.n,
+	    stats.wall[stats.n / 2], stats.wall[stats.n - 1], csum / stats.n,
+	    ri.name);
+	stats.n = 0;
+}
 
 static uint64_t
 now_ms(void)
@@ -627,8 +682,7 @@ draw_panel(uint64_t now)
 		}
 	}
 	if (v.overview)
-		msg = "OVERVIEW: no qube gets input (Ctrl+Alt+Home or Esc "
-		    "leaves)";
+		msg = "OVERVIEW: input to qubes is off (Ctrl+Alt+Home)";
 	else if (v.notice[0] != '\0' && now - v.notice_at < 10000)
 		msg = v.notice;
 	else
@@ -692,8 +746,13 @@ static void
 render(uint64_t now)
 {
 	struct tv_qube *st[TV_MAX_QUBES];
+	struct timespec w0, c0;
 	int i, n;
 
+	if (stats.every > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	}
 	if (v.layout_dirty)
 		retile();
 	for (i = 0; i < TV_MAX_QUBES; i++)
@@ -705,6 +764,8 @@ render(uint64_t now)
 		draw_window(st[i]);
 	draw_panel(now);	/* last: nothing covers it */
 	SDL_RenderPresent(v.r);
+	if (stats.every > 0)
+		stats_add(&w0, &c0);
 	write_state();
 	v.dirty = 0;
 }
@@ -1192,11 +1253,13 @@ main(int argc, char **argv)
 		{ "scale", required_argument, NULL, 6 },
 		{ "state-file", required_argument, NULL, 7 },
 		{ "decoder", required_argument, NULL, 8 },
+		{ "stats", required_argument, NULL, 9 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, verbose = 0, w = 1280, h = 800, i;
+	int ch, verbose = 0, w = 1280, h = 800, x, y, i;
+	SDL_Rect bounds;
 	float dpi = 96;
 	Uint32 flags = SDL_WINDOW_RESIZABLE;
 	struct sigaction sa;
@@ -1232,6 +1295,17 @@ main(int argc, char **argv)
 			break;
 		case 7: v.state_file = optarg; break;
 		case 8: v.creds.decoder = optarg; break;
+		case 9:
+			stats.every = atoi(optarg);
+			if (stats.every < 1 || stats.every > 100000) {
+				log_warnx("--stats is 1 to 100000");
+				return 2;
+			}
+			stats.wall = calloc((size_t)stats.every, sizeof(double));
+			stats.cpu = calloc((size_t)stats.every, sizeof(double));
+			if (stats.wall == NULL || stats.cpu == NULL)
+				fatal("calloc");
+			break;
 		case 'v': verbose++; break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1281,8 +1355,15 @@ main(int argc, char **argv)
 		fatalx("SDL: %s", SDL_GetError());
 	if ((v.wake_ev = SDL_RegisterEvents(1)) == (Uint32)-1)
 		fatalx("SDL: no user events");
-	v.win = SDL_CreateWindow("Tessera", SDL_WINDOWPOS_CENTERED,
-	    SDL_WINDOWPOS_CENTERED, w, h, flags);
+	x = y = SDL_WINDOWPOS_CENTERED;
+	if (v.kiosk && SDL_GetDisplayBounds(0, &bounds) == 0) {
+		/* the whole screen, also where no window manager places it */
+		x = bounds.x;
+		y = bounds.y;
+		w = bounds.w;
+		h = bounds.h;
+	}
+	v.win = SDL_CreateWindow("Tessera", x, y, w, h, flags);
 	if (v.win == NULL)
 		fatalx("SDL window: %s", SDL_GetError());
 	v.r = SDL_CreateRenderer(v.win, -1, 0);

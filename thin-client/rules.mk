@@ -33,3 +33,4 @@ $(B)/bin/tessera-view: $(TV_VIEW_OBJS) $(LIBTSR) | $(B)/bin
 	    -lpthread -lm
 
 BINS += $(B)/bin/tessera-view
+MANS += docs/tessera-view.1

@@ -75,6 +75,9 @@ struct tv_metrics {
 
 /* layout.c: window maths, free of SDL. */
 void tv_metrics_for_dpi(struct tv_metrics *, float dpi);
+/* Columns of the grid for n windows: the one that shows 16:10 pictures
+ * largest. */
+int tv_grid_cols(const struct tv_metrics *, struct tv_rect ws, int n);
 /* Window k of n in a grid over the workspace. */
 struct tv_rect tv_grid_cell(const struct tv_metrics *, struct tv_rect ws,
     int n, int k);
