@@ -72,6 +72,7 @@ struct drag {
 
 struct panel_item {
 	struct tv_qube	*q;
+	char		 text[2 * TV_NAME_MAX + 24];
 	struct tv_rect	 entry, button;
 	int		 has_button;
 	const char	*button_text;
@@ -609,55 +610,70 @@ button_for(const struct tv_qube *q)
 	return NULL;
 }
 
-/* The panel's entries, left to right; also used for clicks. */
+/*
+ * Lays out the panel's entries, left to right (also for clicks): name and
+ * state; when they do not all fit, the names alone (the state then shows
+ * as the text's brightness); *hidden says how many still did not fit.
+ */
 static int
-panel_items(struct panel_item *it)
+panel_layout(struct panel_item *it, int compact, int *hidden)
 {
 	struct tv_qube *all[TV_MAX_QUBES];
-	int i, n = sorted(all), k = 0, s = v.m.scale, x = 8 * s, w;
-	char text[TV_NAME_MAX * 2 + 40];
+	int i, n = sorted(all), k = 0, s = v.m.scale, x = 8 * s, w, bw;
+	const struct tv_host *h;
 
+	*hidden = 0;
 	for (i = 0; i < n; i++) {
 		struct tv_qube *q = all[i];
 
-		snprintf(text, sizeof(text), "%s%s%s (%s)",
-		    v.hosts[q->host].name, v.hosts[q->host].name[0] ? "/" : "",
-		    q->info.name, q->info.state);
-		w = 16 * s + tv_text_width(text, s);
+		h = &v.hosts[q->host];
+		snprintf(it[k].text, sizeof(it[k].text), "%s%s%s%s%s%s",
+		    h->name, h->name[0] ? "/" : "", q->info.name,
+		    compact ? "" : " (", compact ? "" : q->info.state,
+		    compact ? "" : ")");
+		w = 16 * s + tv_text_width(it[k].text, s);
 		it[k].q = q;
 		it[k].button_text = button_for(q);
 		it[k].has_button = it[k].button_text != NULL;
-		if (it[k].has_button)
-			w += 8 * s + tv_text_width(it[k].button_text, s) +
-			    8 * s;
-		if (x + w > v.sw - 8 * s)
+		bw = it[k].has_button ?
+		    tv_text_width(it[k].button_text, s) + 8 * s : 0;
+		if (bw > 0)
+			w += 8 * s + bw;
+		if (x + w > v.sw - 48 * s) {
+			*hidden = n - i;
 			break;
+		}
 		it[k].entry = (struct tv_rect){ x, 0, w, v.m.panel };
-		if (it[k].has_button) {
-			int bw = tv_text_width(it[k].button_text, s) + 8 * s;
-
+		if (bw > 0)
 			it[k].button = (struct tv_rect){ x + w - bw,
 			    3 * s, bw, v.m.panel - 6 * s };
-		}
 		x += w + 16 * s;
 		k++;
 	}
 	return k;
 }
 
+static int
+panel_items(struct panel_item *it, int *hidden)
+{
+	int n = panel_layout(it, 0, hidden);
+
+	if (*hidden > 0)
+		n = panel_layout(it, 1, hidden);
+	return n;
+}
+
 static void
 draw_panel(uint64_t now)
 {
 	struct panel_item it[TV_MAX_QUBES];
-	int i, n = panel_items(it), s = v.m.scale, x;
-	char text[TV_NAME_MAX * 2 + 40];
+	int i, hidden, n = panel_items(it, &hidden), s = v.m.scale, x, x0;
 	const char *msg = NULL;
 	char buf[300];
 
 	tv_fill(&v.d, (struct tv_rect){ 0, 0, v.sw, v.m.panel }, PANEL_BG);
 	for (i = 0; i < n; i++) {
 		struct tv_qube *q = it[i].q;
-		int running = shown(q);
 
 		x = it[i].entry.x;
 		/* the swatch, outlined so a black label shows too */
@@ -665,21 +681,23 @@ draw_panel(uint64_t now)
 		    v.m.panel - 8 * s }, q->info.rgb);
 		tv_outline(&v.d, (struct tv_rect){ x, 4 * s, 12 * s,
 		    v.m.panel - 8 * s }, s, PANEL_DIM);
-		snprintf(text, sizeof(text), "%s%s%s (%s)",
-		    v.hosts[q->host].name, v.hosts[q->host].name[0] ? "/" : "",
-		    q->info.name, q->info.state);
-		tv_text(&v.d, x + 16 * s, 4 * s, s, -1, text,
-		    running ? PANEL_FG : PANEL_DIM);
+		tv_text(&v.d, x + 16 * s, 4 * s, s, -1, it[i].text,
+		    shown(q) ? PANEL_FG : PANEL_DIM);
 		if (q == v.focus)
 			tv_fill(&v.d, (struct tv_rect){ x + 16 * s,
-			    v.m.panel - 3 * s, tv_text_width(text, s), s },
-			    PANEL_FG);
+			    v.m.panel - 3 * s, tv_text_width(it[i].text, s),
+			    s }, PANEL_FG);
 		if (it[i].has_button) {
 			tv_outline(&v.d, it[i].button, s, PANEL_DIM);
 			tv_text(&v.d, it[i].button.x + 4 * s,
 			    it[i].button.y + (it[i].button.h - 16 * s) / 2, s,
 			    -1, it[i].button_text, PANEL_FG);
 		}
+	}
+	x0 = n > 0 ? it[n - 1].entry.x + it[n - 1].entry.w + 16 * s : 8 * s;
+	if (hidden > 0) {
+		snprintf(buf, sizeof(buf), "+%d", hidden);
+		x0 += tv_text(&v.d, x0 - 8 * s, 4 * s, s, -1, buf, PANEL_FG);
 	}
 	if (v.overview)
 		msg = "OVERVIEW: input to qubes is off (Ctrl+Alt+Home)";
@@ -695,13 +713,12 @@ draw_panel(uint64_t now)
 			}
 	if (msg != NULL) {
 		int w = tv_text_width(msg, s);
-		int x0 = n > 0 ? it[n - 1].entry.x + it[n - 1].entry.w +
-		    16 * s : 8 * s;
 
 		x = v.sw - 8 * s - w;
 		if (x < x0)
 			x = x0;
-		tv_text(&v.d, x, 4 * s, s, v.sw - x - 8 * s, msg,
+		if (x < v.sw - 8 * s)
+			tv_text(&v.d, x, 4 * s, s, v.sw - x - 8 * s, msg,
 		    v.overview ? 0xffd700u : PANEL_FG);
 	}
 }
@@ -833,7 +850,7 @@ static void
 panel_click(int x, int y)
 {
 	struct panel_item it[TV_MAX_QUBES];
-	int i, n = panel_items(it);
+	int i, hidden, n = panel_items(it, &hidden);
 
 	for (i = 0; i < n; i++) {
 		struct tv_qube *q = it[i].q;
