@@ -1277,6 +1277,7 @@ main(int argc, char **argv)
 	};
 	int ch, verbose = 0, w = 1280, h = 800, x, y, i;
 	SDL_Rect bounds;
+	SDL_RendererInfo ri;
 	float dpi = 96;
 	Uint32 flags = SDL_WINDOW_RESIZABLE;
 	struct sigaction sa;
@@ -1393,8 +1394,11 @@ main(int argc, char **argv)
 	    &dpi, NULL, NULL) != 0)
 		dpi = 96;
 	tv_metrics_for_dpi(&v.m, v.scale ? 96.0f * v.scale : dpi);
-	log_info("%dx%d, scale %d, %d host%s", v.sw, v.sh, v.m.scale,
-	    v.nhosts, v.nhosts == 1 ? "" : "s");
+	if (SDL_GetRendererInfo(v.r, &ri) != 0)
+		ri.name = "?";
+	log_info("%dx%d, scale %d, %s video, %s renderer, %d host%s", v.sw,
+	    v.sh, v.m.scale, SDL_GetCurrentVideoDriver(), ri.name, v.nhosts,
+	    v.nhosts == 1 ? "" : "s");
 
 	if (tv_hosts_start(v.hosts, v.nhosts, wake) == -1)
 		fatalx("cannot start the host threads");
