@@ -27,7 +27,6 @@ unmap(struct tv_qube *q)
 	q->fb = NULL;
 	q->fb_len = 0;
 	q->fb_w = q->fb_h = 0;
-	q->fb_new = 1;
 }
 
 int
@@ -102,7 +101,7 @@ tv_dec_read(struct tv_qube *q, uint64_t now)
 			close(q->ctl);
 			q->ctl = -1;
 			q->connected = 0;
-			return 1;
+			return 2;
 		}
 		if (tv_msg_check(buf, (size_t)n, q->fb_w, q->fb_h, &m, err,
 		    sizeof(err)) == -1) {
@@ -142,12 +141,12 @@ tv_dec_read(struct tv_qube *q, uint64_t now)
 			q->fb_w = m.a;
 			q->fb_h = m.b;
 			q->damage = (struct tv_rect){ 0, 0, m.a, m.b };
-			changed = 1;
+			changed = 2;
 			break;
 		case TV_DAMAGE:
 			q->damage = tv_rect_union(q->damage,
 			    (struct tv_rect){ m.a, m.b, m.c, m.d });
-			changed = 1;
+			changed = changed > 1 ? changed : 1;
 			break;
 		case TV_CONNECTED:
 			if (!q->connected)
@@ -155,7 +154,7 @@ tv_dec_read(struct tv_qube *q, uint64_t now)
 				    q->info.name, q->ep_host, q->ep_port);
 			q->connected = 1;
 			q->pong_at = now;
-			changed = 1;
+			changed = 2;
 			break;
 		case TV_PONG:
 			q->pong = m.a;

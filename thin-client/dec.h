@@ -15,8 +15,10 @@ struct tv_creds {
 /* Starts q's decoder for its endpoint.  0 or -1. */
 int tv_dec_start(struct tv_qube *, const struct tv_creds *, uint64_t now);
 /*
- * Reads what q's decoder sent.  Returns 1 if the picture or state changed,
- * 0 if not, -1 if the decoder broke the protocol (it is then killed).
+ * Reads what q's decoder sent.  Returns 2 if its state or buffer changed
+ * (the window must be drawn again), 1 if only parts of its picture did
+ * (q->damage), 0 if nothing did, -1 if the decoder broke the protocol (it
+ * is then killed).
  */
 int tv_dec_read(struct tv_qube *, uint64_t now);
 /* Kills q's decoder and forgets its picture (the pid stays until reaped). */

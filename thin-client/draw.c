@@ -1,76 +1,80 @@
 /*
- * Drawing: the font atlas, text, trust frames, the panel and the
- * overview.  Every colour and every letter outside a qube's picture comes
+ * Drawing: text, trust frames and qube pictures on the compositor's
+ * canvas.  Every colour and every letter outside a qube's picture comes
  * from the host's data.
  */
+#include <stdlib.h>
 #include <string.h>
-
-#include <SDL.h>
 
 #include "draw.h"
 #include "font.h"
 #include "label.h"
 
-#define NGLYPHS	(TSR_FONT_LAST - TSR_FONT_FIRST + 1)
-
 int
-tv_draw_init(struct tv_draw *d, SDL_Renderer *r)
+tv_draw_init(struct tv_draw *d, int w, int h)
 {
-	uint32_t *pix;
-	int g, x, y, w = NGLYPHS * TSR_FONT_W;
-
 	memset(d, 0, sizeof(*d));
-	d->r = r;
-	d->font = SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888,
-	    SDL_TEXTUREACCESS_STATIC, w, TSR_FONT_H);
-	if (d->font == NULL)
+	d->s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32,
+	    SDL_PIXELFORMAT_XRGB8888);
+	if (d->s == NULL)
 		return -1;
-	if ((pix = calloc((size_t)w * TSR_FONT_H, 4)) == NULL)
-		return -1;
-	for (g = 0; g < NGLYPHS; g++)
-		for (y = 0; y < TSR_FONT_H; y++)
-			for (x = 0; x < TSR_FONT_W; x++)
-				if (tsr_font[g][y] & (0x80 >> x))
-					pix[(size_t)y * w + g * TSR_FONT_W +
-					    x] = 0xffffffffu;
-	SDL_UpdateTexture(d->font, NULL, pix, w * 4);
-	free(pix);
-	SDL_SetTextureBlendMode(d->font, SDL_BLENDMODE_BLEND);
-	SDL_SetTextureScaleMode(d->font, SDL_ScaleModeNearest);
+	d->clip = (struct tv_rect){ 0, 0, w, h };
 	return 0;
 }
 
 void
 tv_draw_fini(struct tv_draw *d)
 {
-	if (d->font != NULL)
-		SDL_DestroyTexture(d->font);
-	d->font = NULL;
+	if (d->s != NULL)
+		SDL_FreeSurface(d->s);
+	d->s = NULL;
+}
+
+static uint32_t *
+row(struct tv_draw *d, int y)
+{
+	return (uint32_t *)((uint8_t *)d->s->pixels + (size_t)y * d->s->pitch);
+}
+
+struct tv_rect
+tv_clip(struct tv_draw *d, struct tv_rect r)
+{
+	struct tv_rect old = d->clip;
+
+	d->clip = tv_rect_clip(r, (struct tv_rect){ 0, 0, d->s->w, d->s->h });
+	return old;
 }
 
 void
 tv_fill(struct tv_draw *d, struct tv_rect r, uint32_t rgb)
 {
-	SDL_Rect s = { r.x, r.y, r.w, r.h };
+	int x, y;
+	uint32_t *p;
 
-	if (r.w <= 0 || r.h <= 0)
-		return;
-	SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_NONE);
-	SDL_SetRenderDrawColor(d->r, rgb >> 16 & 0xff, rgb >> 8 & 0xff,
-	    rgb & 0xff, 0xff);
-	SDL_RenderFillRect(d->r, &s);
+	r = tv_rect_clip(r, d->clip);
+	for (y = r.y; y < r.y + r.h; y++) {
+		p = row(d, y) + r.x;
+		for (x = 0; x < r.w; x++)
+			p[x] = rgb & 0xffffffu;
+	}
 }
 
 void
 tv_shade(struct tv_draw *d, struct tv_rect r, uint8_t alpha)
 {
-	SDL_Rect s = { r.x, r.y, r.w, r.h };
+	uint32_t k = 256u - alpha, v, *p;
+	int x, y;
 
-	if (r.w <= 0 || r.h <= 0)
-		return;
-	SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
-	SDL_SetRenderDrawColor(d->r, 0, 0, 0, alpha);
-	SDL_RenderFillRect(d->r, &s);
+	r = tv_rect_clip(r, d->clip);
+	for (y = r.y; y < r.y + r.h; y++) {
+		p = row(d, y) + r.x;
+		for (x = 0; x < r.w; x++) {
+			v = p[x];
+			p[x] = ((v >> 16 & 0xff) * k >> 8) << 16 |
+			    ((v >> 8 & 0xff) * k >> 8) << 8 |
+			    ((v & 0xff) * k >> 8);
+		}
+	}
 }
 
 void
@@ -92,23 +96,27 @@ int
 tv_text(struct tv_draw *d, int x, int y, int scale, int maxw, const char *s,
     uint32_t rgb)
 {
-	SDL_Rect src = { 0, 0, TSR_FONT_W, TSR_FONT_H };
-	SDL_Rect dst = { x, y, TSR_FONT_W * scale, TSR_FONT_H * scale };
+	int cx = x, gw = TSR_FONT_W * scale, gx, gy;
+	const uint8_t *g;
 	unsigned char c;
 
-	SDL_SetTextureColorMod(d->font, rgb >> 16 & 0xff, rgb >> 8 & 0xff,
-	    rgb & 0xff);
-	for (; *s != '\0'; s++) {
-		if (maxw >= 0 && dst.x + dst.w > x + maxw)
+	for (; *s != '\0'; s++, cx += gw) {
+		if (maxw >= 0 && cx + gw > x + maxw)
 			break;
+		if (cx >= d->clip.x + d->clip.w || cx + gw <= d->clip.x)
+			continue;
 		c = (unsigned char)*s;
 		if (c < TSR_FONT_FIRST || c > TSR_FONT_LAST)
 			c = '?';
-		src.x = (c - TSR_FONT_FIRST) * TSR_FONT_W;
-		SDL_RenderCopy(d->r, d->font, &src, &dst);
-		dst.x += dst.w;
+		g = tsr_font[c - TSR_FONT_FIRST];
+		for (gy = 0; gy < TSR_FONT_H; gy++)
+			for (gx = 0; gx < TSR_FONT_W; gx++)
+				if (g[gy] & (0x80 >> gx))
+					tv_fill(d, (struct tv_rect){
+					    cx + gx * scale, y + gy * scale,
+					    scale, scale }, rgb);
 	}
-	return dst.x - x;
+	return cx - x;
 }
 
 void
@@ -129,8 +137,8 @@ tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m,
 	    win.y + win.h - in.y - in.h }, rgb);
 	if (focused) {
 		/* the focused window: a solid mark before its title */
-		tv_fill(d, (struct tv_rect){ tx, win.y + 8 * s, 8 * s,
-		    8 * s }, fg);
+		tv_fill(d, (struct tv_rect){ tx, win.y + 8 * s, 8 * s, 8 * s },
+		    fg);
 		tx += 12 * s;
 	}
 	b = tv_button(m, win, TV_PART_CLOSE_MIN);
@@ -147,4 +155,63 @@ tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m,
 	    2 * s }, fg);
 	tv_outline(d, (struct tv_rect){ b.x + 3 * s, b.y + 3 * s, b.w - 6 * s,
 	    b.h - 6 * s }, s, fg);
+}
+
+void
+tv_picture(struct tv_draw *d, const uint32_t *pix, int w, int h,
+    struct tv_rect dst)
+{
+	struct tv_rect r = tv_rect_clip(dst, d->clip);
+	int x, y, sx, sy, sy0, sy1, *x0, *x1;
+	uint32_t r_, g, b, n, v, *p;
+	const uint32_t *src;
+
+	if (r.w <= 0 || r.h <= 0 || w <= 0 || h <= 0 || dst.w <= 0 ||
+	    dst.h <= 0 || dst.w > w || dst.h > h)
+		return;
+	if (dst.w == w && dst.h == h) {
+		for (y = r.y; y < r.y + r.h; y++)
+			memcpy(row(d, y) + r.x, pix + (size_t)(y - dst.y) * w +
+			    (r.x - dst.x), (size_t)r.w * 4);
+		return;
+	}
+	/* scaled down: each canvas pixel is the mean of the picture pixels
+	 * it covers, so thin lines and small text stay legible */
+	x0 = malloc((size_t)r.w * sizeof(int));
+	x1 = malloc((size_t)r.w * sizeof(int));
+	if (x0 == NULL || x1 == NULL) {
+		free(x0);
+		free(x1);
+		return;
+	}
+	for (x = 0; x < r.w; x++) {
+		x0[x] = (int)((long long)(r.x + x - dst.x) * w / dst.w);
+		x1[x] = (int)((long long)(r.x + x - dst.x + 1) * w / dst.w);
+		if (x1[x] <= x0[x])
+			x1[x] = x0[x] + 1;
+	}
+	for (y = r.y; y < r.y + r.h; y++) {
+		sy0 = (int)((long long)(y - dst.y) * h / dst.h);
+		sy1 = (int)((long long)(y - dst.y + 1) * h / dst.h);
+		if (sy1 <= sy0)
+			sy1 = sy0 + 1;
+		p = row(d, y) + r.x;
+		for (x = 0; x < r.w; x++) {
+			r_ = g = b = n = 0;
+			for (sy = sy0; sy < sy1; sy++) {
+				src = pix + (size_t)sy * w;
+				for (sx = x0[x]; sx < x1[x]; sx++) {
+					v = src[sx];
+					r_ += v >> 16 & 0xff;
+					g += v >> 8 & 0xff;
+					b += v & 0xff;
+					n++;
+				}
+			}
+			p[x] = (r_ + n / 2) / n << 16 | (g + n / 2) / n << 8 |
+			    (b + n / 2) / n;
+		}
+	}
+	free(x0);
+	free(x1);
 }

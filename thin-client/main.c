@@ -80,8 +80,10 @@ struct panel_item {
 
 static struct {
 	SDL_Window	*win;
-	SDL_Renderer	*r;
-	struct tv_draw	 d;
+	struct tv_draw	 d;		/* the canvas: the whole screen */
+	struct tv_rect	 rep[32];	/* regions to paint again */
+	int		 nrep;
+	int		 damaged;	/* some picture changed */
 	struct tv_metrics m;
 	int		 sw, sh;
 	int		 kiosk;
@@ -111,10 +113,10 @@ static struct {
 static volatile sig_atomic_t stop;
 
 /*
- * --stats N: the time of each render() (texture uploads, drawing and
- * SDL_RenderPresent) on the monotonic clock and in this thread's CPU time;
- * every N frames one line "stats: N frames wall mean M median D max X cpu
- * mean C ms renderer R".
+ * --stats N: the time of each render() (painting the changed regions and
+ * copying them to the window) on the monotonic clock and in this thread's
+ * CPU time; every N frames one line "stats: N frames wall mean M median D
+ * max X cpu mean C ms renderer software".
  */
 static struct {
 	int	 every, n;
@@ -140,7 +142,6 @@ static void
 stats_add(const struct timespec *w0, const struct timespec *c0)
 {
 	struct timespec w1, c1;
-	SDL_RendererInfo ri;
 	double wsum = 0, csum = 0;
 	int i;
 
@@ -155,12 +156,9 @@ stats_add(const struct timespec *w0, const struct timespec *c0)
 		csum += stats.cpu[i];
 	}
 	qsort(stats.wall, (size_t)stats.n, sizeof(double), dcmp);
-	if (SDL_GetRendererInfo(v.r, &ri) != 0)
-		ri.name = "?";
 	log_info("stats: %d frames wall mean %.3f median %.3f max %.3f cpu "
-	    "mean %.3f ms renderer %s", stats.n, wsum / stats.n,
-	    stats.wall[stats.n / 2], stats.wall[stats.n - 1], csum / stats.n,
-	    ri.name);
+	    "mean %.3f ms renderer software", stats.n, wsum / stats.n,
+	    stats.wall[stats.n / 2], stats.wall[stats.n - 1], csum / stats.n);
 	stats.n = 0;
 }
 
@@ -292,6 +290,24 @@ retile(void)
 	v.dirty = 1;
 }
 
+/* A canvas of the window's size; everything is painted again. */
+static void
+resize_canvas(void)
+{
+	int w, h;
+
+	SDL_GetWindowSize(v.win, &w, &h);
+	if (v.d.s != NULL && w == v.sw && h == v.sh)
+		return;
+	tv_draw_fini(&v.d);
+	if (tv_draw_init(&v.d, w, h) == -1)
+		fatalx("canvas %dx%d: %s", w, h, SDL_GetError());
+	v.sw = w;
+	v.sh = h;
+	v.layout_dirty = 1;
+	v.dirty = 1;
+}
+
 static void
 raise_q(struct tv_qube *q)
 {
@@ -328,9 +344,6 @@ forget(struct tv_qube *q)
 {
 	if (q->pid > 0 || q->ctl != -1)
 		tv_dec_stop(q);
-	if (q->tex != NULL)
-		SDL_DestroyTexture(q->tex);
-	q->tex = NULL;
 	if (v.focus == q)
 		v.focus = NULL;
 	if (v.pointer_q == q)
@@ -466,8 +479,14 @@ decoders(uint64_t now)
 		q = &v.q[i];
 		if (!q->used)
 			continue;
-		if (q->ctl != -1 && tv_dec_read(q, now) != 0)
-			v.dirty = 1;
+		if (q->ctl != -1) {
+			int r = tv_dec_read(q, now);
+
+			if (r == 1)
+				v.damaged = 1;
+			else if (r != 0)
+				v.dirty = 1;
+		}
 		if (q->connected && now - q->pong_at > HUNG_MS) {
 			log_warnx("%s: decoder %d does not answer; stopping it",
 			    q->info.name, (int)q->pid);
@@ -488,35 +507,52 @@ decoders(uint64_t now)
 	}
 }
 
-/* Brings q's texture up to date with its decoder's picture. */
+/* Asks for region r of the screen to be painted again. */
 static void
-upload(struct tv_qube *q)
+repaint_add(struct tv_rect r)
 {
-	struct tv_rect d = q->damage;
-	SDL_Rect r;
+	int i;
 
-	if (q->fb == NULL)
+	r = tv_rect_clip(r, (struct tv_rect){ 0, 0, v.sw, v.sh });
+	if (r.w <= 0 || r.h <= 0)
 		return;
-	if (q->fb_new || q->tex == NULL) {
-		if (q->tex != NULL)
-			SDL_DestroyTexture(q->tex);
-		q->tex = SDL_CreateTexture(v.r, SDL_PIXELFORMAT_RGB888,
-		    SDL_TEXTUREACCESS_STREAMING, q->fb_w, q->fb_h);
-		if (q->tex == NULL) {
-			log_warnx("%s: texture: %s", q->info.name,
-			    SDL_GetError());
+	for (i = 0; i < v.nrep; i++)
+		if (tv_rect_clip(r, v.rep[i]).w > 0 &&
+		    tv_rect_clip(r, v.rep[i]).h > 0) {
+			/* overlapping regions merge */
+			v.rep[i] = tv_rect_union(v.rep[i], r);
 			return;
 		}
-		q->fb_new = 0;
-		d = (struct tv_rect){ 0, 0, q->fb_w, q->fb_h };
+	if (v.nrep == (int)(sizeof(v.rep) / sizeof(v.rep[0]))) {
+		v.rep[0] = tv_rect_union(v.rep[0], r);
+		for (i = 1; i < v.nrep; i++)
+			v.rep[0] = tv_rect_union(v.rep[0], v.rep[i]);
+		v.nrep = 1;
+		return;
 	}
-	d = tv_rect_clip(d, (struct tv_rect){ 0, 0, q->fb_w, q->fb_h });
-	if (d.w > 0 && d.h > 0) {
-		r = (SDL_Rect){ d.x, d.y, d.w, d.h };
-		SDL_UpdateTexture(q->tex, &r, q->fb + (size_t)d.y * q->fb_w +
-		    d.x, q->fb_w * 4);
-	}
+	v.rep[v.nrep++] = r;
+}
+
+/* The screen region that shows q's picture damage (inside its frame). */
+static void
+damage_to_screen(struct tv_qube *q)
+{
+	struct tv_rect in = tv_inside(&v.m, q->win), c, d = q->damage, r;
+
 	q->damage = (struct tv_rect){ 0, 0, 0, 0 };
+	if (q->fb == NULL || !visible(q) || d.w <= 0 || d.h <= 0)
+		return;
+	c = tv_content(in, q->fb_w, q->fb_h);
+	if (c.w <= 0 || c.h <= 0)
+		return;
+	/* scaled: the canvas pixels whose samples fall in d, and one more */
+	r.x = c.x + (int)((long long)d.x * c.w / q->fb_w) - 1;
+	r.y = c.y + (int)((long long)d.y * c.h / q->fb_h) - 1;
+	r.w = c.x + (int)(((long long)(d.x + d.w) * c.w + q->fb_w - 1) /
+	    q->fb_w) + 1 - r.x;
+	r.h = c.y + (int)(((long long)(d.y + d.h) * c.h + q->fb_h - 1) /
+	    q->fb_h) + 1 - r.y;
+	repaint_add(tv_rect_clip(r, in));
 }
 
 static int
@@ -558,24 +594,27 @@ status_text(const struct tv_qube *q)
 static void
 draw_window(struct tv_qube *q)
 {
-	struct tv_rect in = tv_inside(&v.m, q->win), c;
-	SDL_Rect clip = { in.x, in.y, in.w, in.h }, dst;
+	struct tv_rect in = tv_inside(&v.m, q->win), c, old;
 	const char *st = status_text(q);
-	int s = v.m.scale;
+	int s = v.m.scale, pic = q->fb != NULL && q->connected;
 
 	tv_draw_frame(&v.d, &v.m, q->win, q->info.rgb, q->title,
 	    q == v.focus);
-	tv_fill(&v.d, in, EMPTY_BG);
 	if (in.w <= 0 || in.h <= 0)
 		return;
-	SDL_RenderSetClipRect(v.r, &clip);
-	if (q->tex != NULL && q->connected) {
-		c = tv_content(in, q->fb_w, q->fb_h);
-		dst = (SDL_Rect){ c.x, c.y, c.w, c.h };
-		SDL_RenderCopy(v.r, q->tex, NULL, &dst);
-	}
+	/* the qube's pixels: never outside the inside */
+	old = tv_clip(&v.d, tv_rect_clip(in, v.d.clip));
+	c = pic ? tv_content(in, q->fb_w, q->fb_h) :
+	    (struct tv_rect){ in.x, in.y, 0, 0 };
+	if (pic)
+		tv_picture(&v.d, q->fb, q->fb_w, q->fb_h, c);
+	/* around the picture */
+	tv_fill(&v.d, (struct tv_rect){ c.x + c.w, in.y,
+	    in.x + in.w - c.x - c.w, in.h }, EMPTY_BG);
+	tv_fill(&v.d, (struct tv_rect){ in.x, c.y + c.h, c.w,
+	    in.y + in.h - c.y - c.h }, EMPTY_BG);
 	if (st != NULL) {
-		if (q->tex != NULL)
+		if (pic)
 			tv_shade(&v.d, in, 160);
 		tv_text(&v.d, in.x + 8 * s, in.y + 8 * s, s, in.w - 16 * s,
 		    st, PANEL_FG);
@@ -596,7 +635,7 @@ draw_window(struct tv_qube *q)
 		tv_text(&v.d, box.x + 8 * s, box.y + 6 * s, ts, box.w - 8 * s,
 		    q->title, tsr_label_text_rgb(q->info.rgb));
 	}
-	SDL_RenderSetClipRect(v.r, NULL);
+	tv_clip(&v.d, old);
 }
 
 static const char *
@@ -759,12 +798,51 @@ write_state(void)
 	rename(tmp, v.state_file);
 }
 
+/* Paints region r of the canvas: desktop, windows bottom to top, panel. */
+static void
+paint(struct tv_rect r, uint64_t now)
+{
+	struct tv_qube *st[TV_MAX_QUBES];
+	struct tv_rect old = tv_clip(&v.d, r);
+	int i, n;
+
+	tv_fill(&v.d, r, DESK_BG);
+	n = stacked(st);
+	for (i = 0; i < n; i++)
+		if (tv_rect_clip(st[i]->win, r).w > 0 &&
+		    tv_rect_clip(st[i]->win, r).h > 0)
+			draw_window(st[i]);
+	if (r.y < v.m.panel)
+		draw_panel(now);	/* last: nothing covers it */
+	tv_clip(&v.d, old);
+}
+
+/* Copies the painted regions to the window. */
+static void
+present(void)
+{
+	SDL_Surface *ws = SDL_GetWindowSurface(v.win);
+	SDL_Rect rs[32], a, b;
+	int i;
+
+	if (ws == NULL) {
+		log_warnx("window surface: %s", SDL_GetError());
+		return;
+	}
+	for (i = 0; i < v.nrep; i++) {
+		a = b = rs[i] = (SDL_Rect){ v.rep[i].x, v.rep[i].y,
+		    v.rep[i].w, v.rep[i].h };
+		SDL_BlitSurface(v.d.s, &a, ws, &b);
+	}
+	SDL_UpdateWindowSurfaceRects(v.win, rs, v.nrep);
+	v.nrep = 0;
+}
+
 static void
 render(uint64_t now)
 {
-	struct tv_qube *st[TV_MAX_QUBES];
 	struct timespec w0, c0;
-	int i, n;
+	int i;
 
 	if (stats.every > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -772,19 +850,25 @@ render(uint64_t now)
 	}
 	if (v.layout_dirty)
 		retile();
-	for (i = 0; i < TV_MAX_QUBES; i++)
-		if (v.q[i].used && (v.q[i].fb_new || v.q[i].damage.w > 0))
-			upload(&v.q[i]);
-	tv_fill(&v.d, (struct tv_rect){ 0, 0, v.sw, v.sh }, DESK_BG);
-	n = stacked(st);
-	for (i = 0; i < n; i++)
-		draw_window(st[i]);
-	draw_panel(now);	/* last: nothing covers it */
-	SDL_RenderPresent(v.r);
+	if (v.dirty) {
+		/* anything but a picture changed: everything again */
+		v.nrep = 0;
+		for (i = 0; i < TV_MAX_QUBES; i++)
+			v.q[i].damage = (struct tv_rect){ 0, 0, 0, 0 };
+		repaint_add((struct tv_rect){ 0, 0, v.sw, v.sh });
+	} else
+		for (i = 0; i < TV_MAX_QUBES; i++)
+			if (v.q[i].used && v.q[i].damage.w > 0)
+				damage_to_screen(&v.q[i]);
+	for (i = 0; i < v.nrep; i++)
+		paint(v.rep[i], now);
+	present();
 	if (stats.every > 0)
 		stats_add(&w0, &c0);
-	write_state();
+	if (v.dirty)
+		write_state();
 	v.dirty = 0;
+	v.damaged = 0;
 }
 
 /* The topmost visible window at (x, y). */
@@ -1082,11 +1166,8 @@ event(const SDL_Event *e)
 			stop = 1;
 		break;
 	case SDL_WINDOWEVENT:
-		if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-			v.sw = e->window.data1;
-			v.sh = e->window.data2;
-			v.layout_dirty = 1;
-		}
+		if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+			resize_canvas();
 		if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST)
 			release_keys(v.focus);
 		v.dirty = 1;
@@ -1277,7 +1358,6 @@ main(int argc, char **argv)
 	};
 	int ch, verbose = 0, w = 1280, h = 800, x, y, i;
 	SDL_Rect bounds;
-	SDL_RendererInfo ri;
 	float dpi = 96;
 	Uint32 flags = SDL_WINDOW_RESIZABLE;
 	struct sigaction sa;
@@ -1363,7 +1443,6 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
-	SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "1");
 	SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
 	if (v.kiosk) {
 		setenv("SDL_VIDEODRIVER", "kmsdrm", 0);
@@ -1371,6 +1450,11 @@ main(int argc, char **argv)
 	}
 	if (SDL_Init(SDL_INIT_VIDEO) != 0)
 		fatalx("SDL: %s", SDL_GetError());
+	/* X11 and Wayland have a framebuffer of their own (shared memory):
+	 * no GL is needed to show the canvas; KMS/DRM goes through SDL's
+	 * renderer */
+	if (strcmp(SDL_GetCurrentVideoDriver(), "kmsdrm") != 0)
+		SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
 	if ((v.wake_ev = SDL_RegisterEvents(1)) == (Uint32)-1)
 		fatalx("SDL: no user events");
 	x = y = SDL_WINDOWPOS_CENTERED;
@@ -1384,20 +1468,13 @@ main(int argc, char **argv)
 	v.win = SDL_CreateWindow("Tessera", x, y, w, h, flags);
 	if (v.win == NULL)
 		fatalx("SDL window: %s", SDL_GetError());
-	v.r = SDL_CreateRenderer(v.win, -1, 0);
-	if (v.r == NULL)
-		fatalx("SDL renderer: %s", SDL_GetError());
-	if (tv_draw_init(&v.d, v.r) == -1)
-		fatalx("SDL: %s", SDL_GetError());
-	SDL_GetRendererOutputSize(v.r, &v.sw, &v.sh);
+	resize_canvas();
 	if (v.scale == 0 && SDL_GetDisplayDPI(SDL_GetWindowDisplayIndex(v.win),
 	    &dpi, NULL, NULL) != 0)
 		dpi = 96;
 	tv_metrics_for_dpi(&v.m, v.scale ? 96.0f * v.scale : dpi);
-	if (SDL_GetRendererInfo(v.r, &ri) != 0)
-		ri.name = "?";
-	log_info("%dx%d, scale %d, %s video, %s renderer, %d host%s", v.sw,
-	    v.sh, v.m.scale, SDL_GetCurrentVideoDriver(), ri.name, v.nhosts,
+	log_info("%dx%d, scale %d, %s video, %d host%s", v.sw, v.sh,
+	    v.m.scale, SDL_GetCurrentVideoDriver(), v.nhosts,
 	    v.nhosts == 1 ? "" : "s");
 
 	if (tv_hosts_start(v.hosts, v.nhosts, wake) == -1)
@@ -1415,7 +1492,7 @@ main(int argc, char **argv)
 		if (v.notice[0] != '\0' && now - v.notice_at >= 10000 &&
 		    now - v.notice_at < 10100)
 			v.dirty = 1;
-		if (v.dirty || v.layout_dirty)
+		if (v.dirty || v.layout_dirty || v.damaged)
 			render(now);
 	}
 	log_info("stopping");
@@ -1426,7 +1503,6 @@ main(int argc, char **argv)
 				waitpid(v.q[i].pid, NULL, 0);
 		}
 	tv_draw_fini(&v.d);
-	SDL_DestroyRenderer(v.r);
 	SDL_DestroyWindow(v.win);
 	SDL_Quit();
 	return 0;

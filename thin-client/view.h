@@ -42,15 +42,12 @@ struct tv_qube {
 	int		 fb_w, fb_h;
 	uint32_t	*fb;		/* read-only mapping of its memfd */
 	size_t		 fb_len;
-	int		 fb_new;	/* the texture must be recreated */
 	struct tv_rect	 damage;	/* union of damage not yet uploaded */
 	int		 failures;	/* decoder exits in a row */
 	uint64_t	 restart_at;	/* ms: start the decoder again then */
 	uint64_t	 started_at;
 	uint64_t	 pong_at;	/* ms: its last TV_PONG (or connect) */
 	int		 ping_seq, pong;
-	void		*tex;		/* SDL_Texture */
-	void		*title_tex;	/* SDL_Texture of the title text */
 	unsigned	 keys_down[16];	/* keysyms sent down, not yet up */
 	int		 nkeys_down;
 	int		 last_px, last_py, last_buttons;

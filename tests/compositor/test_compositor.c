@@ -1,9 +1,8 @@
 /*
- * Unit tests of tessera-view's window maths (layout.c) and its trust-frame
- * drawing (draw.c), the latter offscreen (SDL's dummy video driver and
- * its software renderer: no display, no GL): every frame pixel is read
- * back and checked against the label colour and the font's glyphs, and
- * the inside is never touched.
+ * Unit tests of tessera-view's window maths (layout.c) and its drawing
+ * (draw.c) on an offscreen canvas: every frame pixel is checked against
+ * the label colour and the font's glyphs, the inside is never touched,
+ * and a picture never lands outside its clip.
  */
 #include <math.h>
 #include <stdint.h>
@@ -312,8 +311,6 @@ test_draw(void)
 		{ 96, "#102030", { 10, 10, 200, 100 }, 0 },	/* cut title */
 		{ 288, "black", { 5, 5, 1000, 700 }, 0 },
 	};
-	SDL_Window *w;
-	SDL_Renderer *r;
 	struct tv_draw d;
 	struct tv_metrics m;
 	struct tsr_label l;
@@ -323,17 +320,12 @@ test_draw(void)
 	char title[80];
 	long bad, touched, glyphs;
 
-	if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-		ok(0, "SDL offscreen: %s", SDL_GetError());
+	if (tv_draw_init(&d, pw, ph) == -1) {
+		ok(0, "canvas: %s", SDL_GetError());
 		return;
 	}
-	w = SDL_CreateWindow("t", 0, 0, pw, ph, 0);
-	r = w ? SDL_CreateRenderer(w, -1, SDL_RENDERER_SOFTWARE) : NULL;
-	if (r == NULL || tv_draw_init(&d, r) == -1) {
-		ok(0, "SDL offscreen renderer: %s", SDL_GetError());
-		return;
-	}
-	pix = malloc((size_t)pw * ph * 4);
+	pix = d.s->pixels;
+	is_int(d.s->pitch, pw * 4, "the canvas is 32-bit, rows unpadded");
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct tv_rect in;
 
@@ -345,8 +337,6 @@ test_draw(void)
 		tv_fill(&d, in, INSIDE_MARK);
 		tv_draw_frame(&d, &m, cases[k].win, l.rgb, title,
 		    cases[k].focused);
-		SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_RGB888, pix,
-		    pw * 4);
 		bad = check_frame(pix, pw, &m, cases[k].win, l.rgb, title,
 		    cases[k].focused, &touched, &glyphs);
 		is_int(bad, 0, "frame %s at scale %d%s: every pixel is the "
@@ -357,21 +347,76 @@ test_draw(void)
 		    glyphs);
 		ok(px(pix, pw, cases[k].win.x + cases[k].win.w,
 		    cases[k].win.y + 5) == 0x303030,
-		    "... and nothing is drawn outside the window (%06x)",
-		    px(pix, pw, cases[k].win.x + cases[k].win.w,
-		    cases[k].win.y + 5));
+		    "... and nothing is drawn outside the window");
 	}
-	free(pix);
 	tv_draw_fini(&d);
-	SDL_DestroyRenderer(r);
-	SDL_DestroyWindow(w);
-	SDL_Quit();
+}
+
+/* A hostile picture: every pixel the colour of another label. */
+static void
+test_picture(void)
+{
+	struct tv_draw d;
+	struct tv_rect clip = { 100, 100, 300, 200 }, old, dst;
+	uint32_t *pic, *pix;
+	long outside = 0, wrong = 0;
+	int x, y, i, w = 640, h = 480;
+
+	if (tv_draw_init(&d, 800, 600) == -1) {
+		ok(0, "canvas: %s", SDL_GetError());
+		return;
+	}
+	pix = d.s->pixels;
+	pic = malloc((size_t)w * h * 4);
+	for (i = 0; i < w * h; i++)
+		pic[i] = 0xcc0000;
+	for (i = 0; i < 3; i++) {
+		tv_fill(&d, (struct tv_rect){ 0, 0, 800, 600 }, 0x303030);
+		old = tv_clip(&d, clip);
+		/* 1:1 past the clip, scaled inside it, scaled past it */
+		dst = i == 0 ? (struct tv_rect){ 50, 50, w, h } :
+		    i == 1 ? (struct tv_rect){ 100, 100, 200, 150 } :
+		    (struct tv_rect){ 90, 90, 500, 375 };
+		tv_picture(&d, pic, w, h, dst);
+		tv_clip(&d, old);
+		for (y = 0; y < 600; y++)
+			for (x = 0; x < 800; x++) {
+				uint32_t v = px(pix, 800, x, y);
+				int in = tv_in_rect(tv_rect_clip(dst, clip), x,
+				    y);
+
+				if (!in && v != 0x303030)
+					outside++;
+				if (in && v != 0xcc0000)
+					wrong++;
+			}
+	}
+	is_int(outside, 0, "a picture never lands outside its clip, 1:1 or "
+	    "scaled");
+	is_int(wrong, 0, "... and fills the part of its place inside it");
+	/* scaled down: means of what each pixel covers */
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			pic[(size_t)y * w + x] = (x + y) % 2 ? 0xffffff : 0;
+	tv_picture(&d, pic, w, h, (struct tv_rect){ 0, 0, w / 2, h / 2 });
+	wrong = 0;
+	for (y = 0; y < h / 2; y++)
+		for (x = 0; x < w / 2; x++)
+			wrong += px(pix, 800, x, y) != 0x808080;
+	is_int(wrong, 0, "a checkerboard scaled to half is an even grey");
+	tv_fill(&d, (struct tv_rect){ 0, 0, 800, 600 }, 0x303030);
+	tv_picture(&d, pic, w, h, (struct tv_rect){ 0, 0, w + 1, h });
+	wrong = 0;
+	for (i = 0; i < 800 * 600; i++)
+		wrong += (pix[i] & 0xffffff) != 0x303030;
+	is_int(wrong, 0, "a picture is never scaled up");
+	free(pic);
+	tv_draw_fini(&d);
 }
 
 int
 main(void)
 {
-	setenv("SDL_VIDEODRIVER", "dummy", 1);
 	test_metrics();
 	test_grid();
 	test_content();
@@ -379,5 +424,6 @@ main(void)
 	test_title();
 	test_proto();
 	test_draw();
+	test_picture();
 	return done_testing();
 }
