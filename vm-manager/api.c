@@ -515,11 +515,12 @@ m_vm_create(struct call *c)
 			return;
 		}
 	}
-	/* A standalone made from a template starts as a copy of it. */
-	if (q->klass == VMD_CLASS_STANDALONE && have_tmpl) {
-		if (!q->kernel[0])
-			resolve_boot(c->vmd, q, err, sizeof(err));
-	}
+	/* A standalone made from a template starts as a copy of it; a qube
+	 * that gives its own kernel options or initrd boots its template's
+	 * kernel with them. */
+	if (have_tmpl && !q->kernel[0] && (q->klass == VMD_CLASS_STANDALONE ||
+	    q->kernel_opts[0] || q->initrd[0]))
+		resolve_boot(c->vmd, q, err, sizeof(err));
 	if (q->klass != VMD_CLASS_APP && !q->kernel[0]) {
 		reply_err(c, "invalid", "a %s needs a kernel",
 		    vmd_class_name(q->klass));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -35,6 +36,24 @@ hv_quiet(void *arg, virErrorPtr e)
 	log_debug("libvirt: %s", e->message ? e->message : "?");
 }
 
+/* A domain is one of our qubes only if its name and UUID are both ours:
+ * another daemon on the same libvirt may have a qube of the same name. */
+static int
+ours(struct vmd *vmd, virDomainPtr dom, const char *name)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct vmd_qube *q;
+	int r;
+
+	if (virDomainGetUUIDString(dom, uuid) != 0 ||
+	    (q = malloc(sizeof(*q))) == NULL)
+		return 0;
+	r = vmd_store_get(vmd->store, name, q, NULL) == 1 &&
+	    strcasecmp(q->uuid, uuid) == 0;
+	free(q);
+	return r;
+}
+
 static int
 hv_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail,
     void *arg)
@@ -44,7 +63,7 @@ hv_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail,
 	const char *reason = "shutdown";
 
 	(void)c;
-	if (name == NULL || !vmd_valid_name(name))
+	if (name == NULL || !vmd_valid_name(name) || !ours(vmd, dom, name))
 		return 0;
 	switch (event) {
 	case VIR_DOMAIN_EVENT_STARTED:

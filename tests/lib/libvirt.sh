@@ -45,3 +45,29 @@ libvirt_down() {
 	pkill -KILL -x 'libvirtd|virtlogd'
 	_libvirt_started=
 }
+
+# libvirt_forget STATE NAME...: destroys and undefines each domain NAME
+# whose files are under STATE, or under the scratch directory ($TSR_TMP's
+# name with another suffix) of an earlier run of the same suite that is
+# gone.  Anyone else's domain of the same name is never touched.
+libvirt_forget() {
+	local state=$1 d xml dir prefix=${TSR_TMP%.*}
+	shift
+	for d in "$@"; do
+		xml=$(virsh -q -c qemu:///system dumpxml "$d" 2>/dev/null) || continue
+		if ! grep -qF "$state/" <<<"$xml"; then
+			dir=$(grep -oE "${prefix//./\\.}\.[A-Za-z0-9]+" <<<"$xml" | head -n1)
+			[ -n "$dir" ] && [ ! -e "$dir" ] || continue
+		fi
+		virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
+		virsh -q -c qemu:///system undefine "$d" >/dev/null 2>&1
+	done
+}
+
+# libvirt_taken NAME...: prints the names libvirt already has a domain of.
+libvirt_taken() {
+	local d
+	for d in "$@"; do
+		virsh -q -c qemu:///system dominfo "$d" >/dev/null 2>&1 && echo "$d"
+	done
+}

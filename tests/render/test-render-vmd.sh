@@ -17,7 +17,7 @@ RUSER=tessera-render
 chmod 711 "$TSR_TMP"
 
 T() { "$BIN/tessera" --state "$S" "$@"; }
-forget() { local d; for d in $QUBES; do $VIRSH destroy "$d" >/dev/null 2>&1; $VIRSH undefine "$d" >/dev/null 2>&1; done; }
+forget() { libvirt_forget "$S" $QUBES; }
 cleanup() {
 	[ -n "${VMD_PID:-}" ] && kill "$VMD_PID" 2>/dev/null && wait "$VMD_PID" 2>/dev/null
 	forget

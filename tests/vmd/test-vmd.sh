@@ -43,13 +43,7 @@ stop_vmd() {
 	VMD_PID=
 }
 
-forget_domains() {
-	local d
-	for d in $QUBES; do
-		$VIRSH destroy "$d" >/dev/null 2>&1
-		$VIRSH undefine "$d" >/dev/null 2>&1
-	done
-}
+forget_domains() { libvirt_forget "$S" $QUBES; }
 
 cleanup() {
 	stop_vmd
@@ -97,6 +91,11 @@ consistent() {
 
 ok "libvirt is up" libvirt_up
 forget_domains
+taken=$(libvirt_taken $QUBES)
+if [ -n "$taken" ]; then
+	fail "libvirt domains named $(echo $taken) exist and are not this suite's"
+	done_testing; exit 1
+fi
 mkdir -p "$S/policy.d"
 echo '*	user:root	*	allow' >"$S/policy.d/00-root.policy"
 start_vmd
@@ -121,6 +120,11 @@ nok "an invalid name is refused" T create Work --label red --template testqube
 nok "a reserved name is refused" T create disp7 --label red --template testqube
 nok "an unknown label is refused" T create pink --label pink --template testqube
 nok "a missing template is refused" T create x1 --label red --template nosuch
+ok "an app qube may bring its own kernel options" \
+    T create opts --label red --template testqube --kernel-opts "console=ttyS0 tessera.fps=2"
+is "$(T prefs opts kernel_opts)" "console=ttyS0 tessera.fps=2" "it keeps them"
+is "$(T prefs opts kernel)" "$(T prefs testqube kernel)" "and boots its template's kernel"
+ok "remove it" T rm opts
 json=$(T ls --json)
 is "$(python3 -c 'import json,sys; d={q["name"]:(q["label"],q["color"],q["class"],q["template"]) for q in json.load(sys.stdin)}; print(d["work"], d["banking"], d["testqube"])' <<<"$json")" \
     "('blue', '#3465a4', 'app', 'testqube') ('green', '#73d216', 'app', 'testqube') ('black', '#000000', 'template', '')" \
@@ -158,6 +162,24 @@ ok "events: connection-established first" test "$(head -n1 <<<"$ev" | cut -d' ' 
 ok "events: domain-start work" grep -q '^domain-start  *work' <<<"$ev"
 ok "events: domain-shutdown work" grep -q '^domain-shutdown  *work' <<<"$ev"
 ok "events: domain-stopped banking, killed" grep -q '^domain-stopped  *banking.*killed' <<<"$ev"
+
+# a domain of the same libvirt that is not one of ours: its events are
+# not ours either
+cat >"$TSR_TMP/foreign.xml" <<XML
+<domain type='qemu'><name>vmdtest-foreign</name><memory unit='MiB'>64</memory>
+<os><type arch='x86_64' machine='q35'>hvm</type><kernel>$TSR_IMAGES/vmlinux</kernel></os>
+</domain>
+XML
+if $VIRSH create "$TSR_TMP/foreign.xml" >/dev/null 2>&1; then
+	sleep 0.5
+	$VIRSH destroy vmdtest-foreign >/dev/null 2>&1
+	sleep 0.5
+	nok "a foreign domain's start and stop are not logged as a qube's" \
+	    grep -q vmdtest-foreign "$LOG"
+	nok "nor sent as events" grep -q vmdtest-foreign "$TSR_TMP/events"
+else
+	fail "a foreign domain could be started"
+fi
 
 # --- disposables ---
 d=$(T run --dispvm work)
