@@ -3,12 +3,14 @@
 # libvirt with a tessera-render per running qube, mutual TLS), four test
 # qubes at 1280x800 (tv-red, tv-green, tv-blue, and tv-spoof, purple, whose
 # picture draws a fake red frame titled "[tv-red] red"), and tessera-view
-# under Xvfb at 2600x1700, where a 2x2 grid shows every picture 1:1.  Screenshots are checked pixel by pixel against the viewer's
-# state file by view-check: every frame pixel and title glyph, the
+# under Xvfb at 2600x1700, where a 2x2 grid shows every picture 1:1.
+# Screenshots are checked pixel by pixel against the viewer's state file
+# by view-check: every frame pixel and title glyph, the
 # pictures 1:1 inside (colour bars, frame counter), the desktop around the
 # windows, the echo line of typed text, the overview's labels.  Then: keys
 # go to the focused qube only and to none in the overview (Ctrl+Alt+Home);
-# a killed decoder comes back while the others keep updating; a viewer
+# a killed decoder comes back while the others keep updating, and a hung
+# one is replaced; a viewer
 # whose certificate the policy allows only tv-blue never learns of the
 # others; the panel's stop and start buttons work.
 source "$TSR_ROOT/tests/lib/tap.sh"
@@ -383,6 +385,17 @@ else
 	fail "tv-green's picture is back in its frame"
 	show "$TMP/s8"
 fi
+
+# a hung decoder (stopped): it answers no ping, and is replaced
+old=$(qf "$ST1" tv-red decoder)
+kill -STOP "$old" 2>/dev/null
+back_red() {
+	local pid
+	pid=$(qf "$ST1" tv-red decoder)
+	[ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$old" ] && live "$ST1" tv-red
+}
+WAIT_FOR_SECONDS=30 ok "a hung decoder ($old, stopped) is replaced" wait_for back_red
+ok "the viewer says why" grep -q "tv-red: decoder $old does not answer" "$TMP/v1.log"
 
 # ======================= 5. policy: a viewer allowed tv-blue only =======================
 start_x 1400x960 || bail "a second Xvfb starts" "$(cat "$TMP"/xvfb-*.log)"
