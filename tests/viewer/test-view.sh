@@ -10,7 +10,7 @@
 # windows, the echo line of typed text, the overview's labels.  Then: keys
 # go to the focused qube only and to none in the overview (Ctrl+Alt+Home);
 # a killed decoder comes back while the others keep updating, and a hung
-# one is replaced; a viewer
+# one is replaced; windows move, resize, maximise and minimise; a viewer
 # whose certificate the policy allows only tv-blue never learns of the
 # others; the panel's stop and start buttons work.
 source "$TSR_ROOT/tests/lib/tap.sh"
@@ -467,6 +467,52 @@ WAIT_FOR_SECONDS=10 ok "kiosk-blue's stop click on tv-blue is refused by the pol
     wait_for grep -q "vm.shutdown tv-blue: denied" "$TMP/v2.log"
 sleep 1
 is "$(qf "$ST2" tv-blue state)" running "... and tv-blue runs on"
+
+# ======================= 7. windows: move, resize, maximise, minimise =======================
+read -r wx wy ww wh < <(qf "$ST1" tv-blue win 4)
+T1=$(hf "$ST1" title)
+# drag the title bar (left of the title's buttons) 200 px right, 100 down
+"${X[@]}" mousemove --sync $((wx + 60)) $((wy + T1 / 2)) mousedown 1 \
+    mousemove --sync $((wx + 160)) $((wy + T1 / 2 + 50)) \
+    mousemove --sync $((wx + 260)) $((wy + T1 / 2 + 100)) mouseup 1
+moved() { [ "$(qf "$ST1" tv-blue win 2)" = "$((wx + 200)) $((wy + 100))" ]; }
+WAIT_FOR_SECONDS=10 ok "dragging tv-blue's title bar moves its window by the drag" wait_for moved ||
+    diag "win $(qf "$ST1" tv-blue win 4), was $wx $wy"
+read -r wx wy ww wh < <(qf "$ST1" tv-blue win 4)
+# drag the bottom right corner 100 px left and up
+"${X[@]}" mousemove --sync $((wx + ww - 2)) $((wy + wh - 2)) mousedown 1 \
+    mousemove --sync $((wx + ww - 52)) $((wy + wh - 52)) \
+    mousemove --sync $((wx + ww - 102)) $((wy + wh - 102)) mouseup 1
+resized() { [ "$(qf "$ST1" tv-blue win 4)" = "$wx $wy $((ww - 100)) $((wh - 100))" ]; }
+WAIT_FOR_SECONDS=10 ok "dragging its corner resizes it" wait_for resized ||
+    diag "win $(qf "$ST1" tv-blue win 4), was $wx $wy $ww $wh"
+if check_shot 20 "$D1" "$ST1" "$TMP/s10" --frames; then
+	pass "the moved window over the others: every frame exact, nothing outside"
+else
+	fail "the moved window over the others: every frame exact, nothing outside"
+	show "$TMP/s10"
+fi
+# maximise with its button, then back
+read -r wx wy ww wh < <(qf "$ST1" tv-blue win 4)
+B=$(hf "$ST1" border) SC=$(hf "$ST1" scale)
+bsz=$((T1 - 6 * SC))
+"${X[@]}" mousemove --sync $((wx + ww - B - bsz / 2)) $((wy + T1 / 2)) click 1
+read -r _ SW SH _ < "$ST1"
+P1=$(hf "$ST1" panel)
+maxed() { [ "$(qf "$ST1" tv-blue win 4)" = "0 $P1 $SW $((SH - P1))" ]; }
+WAIT_FOR_SECONDS=10 ok "its maximise button fills the screen below the panel" wait_for maxed ||
+    diag "win $(qf "$ST1" tv-blue win 4)"
+"${X[@]}" mousemove --sync $((SW - B - bsz / 2)) $((P1 + T1 / 2)) click 1
+restored() { [ "$(qf "$ST1" tv-blue win 4)" = "$wx $wy $ww $wh" ]; }
+WAIT_FOR_SECONDS=10 ok "and again restores it" wait_for restored ||
+    diag "win $(qf "$ST1" tv-blue win 4), was $wx $wy $ww $wh"
+# minimise: the window goes, its panel entry brings it back
+"${X[@]}" mousemove --sync $((wx + ww - B - bsz - 2 * SC - bsz / 2)) $((wy + T1 / 2)) click 1
+WAIT_FOR_SECONDS=10 ok "its minimise button hides it" wait_for qube_is "$ST1" tv-blue shown 0
+read -r bx by < <(button_at "$ST1" tv-blue)
+"${X[@]}" mousemove --sync $((bx - 120)) "$by" click 1
+back_focused() { qube_is "$ST1" tv-blue shown 1 && head_is "$ST1" focus tv-blue; }
+WAIT_FOR_SECONDS=10 ok "a click on its panel entry shows it again, focused" wait_for back_focused
 
 # ======================= the end =======================
 for p in "$V1" "$V2"; do
