@@ -7,6 +7,9 @@
  * which no qube gets any input and every window shows its label.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +114,87 @@ static struct {
 } v;
 
 static volatile sig_atomic_t stop;
+
+/*
+ * The decoder watcher: a thread that polls every decoder's line and wakes
+ * the main loop as soon as one has something, so a picture reaches the
+ * screen without waiting for the loop's tick.  It waits until the main
+ * loop has read (drained) before it polls again.
+ */
+static struct {
+	pthread_mutex_t	 mu;
+	int		 fds[TV_MAX_QUBES];
+	int		 nfds;
+	int		 pipe[2];	/* main loop -> watcher: the set changed */
+	SDL_sem		*drained;
+} wt = { .mu = PTHREAD_MUTEX_INITIALIZER, .pipe = { -1, -1 } };
+
+static void wake(void);
+
+static void *
+watcher(void *arg)
+{
+	struct pollfd p[TV_MAX_QUBES + 1];
+	char buf[64];
+	int i, n;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&wt.mu);
+		n = wt.nfds;
+		for (i = 0; i < n; i++)
+			p[i + 1] = (struct pollfd){ wt.fds[i], POLLIN, 0 };
+		pthread_mutex_unlock(&wt.mu);
+		p[0] = (struct pollfd){ wt.pipe[0], POLLIN, 0 };
+		if (poll(p, (nfds_t)n + 1, -1) <= 0)
+			continue;
+		if (p[0].revents) {
+			if (read(wt.pipe[0], buf, sizeof(buf)) == 0)
+				return NULL;
+			continue;
+		}
+		while (SDL_SemTryWait(wt.drained) == 0)
+			;
+		wake();
+		SDL_SemWaitTimeout(wt.drained, 100);
+	}
+}
+
+/* Tells the watcher which lines to poll, when they changed. */
+static void
+watch_decoders(void)
+{
+	int fds[TV_MAX_QUBES], i, n = 0, same;
+
+	for (i = 0; i < TV_MAX_QUBES; i++)
+		if (v.q[i].ctl != -1)
+			fds[n++] = v.q[i].ctl;
+	pthread_mutex_lock(&wt.mu);
+	same = n == wt.nfds && memcmp(fds, wt.fds, n * sizeof(int)) == 0;
+	if (!same) {
+		memcpy(wt.fds, fds, n * sizeof(int));
+		wt.nfds = n;
+	}
+	pthread_mutex_unlock(&wt.mu);
+	if (!same && write(wt.pipe[1], "", 1) == -1 && errno != EAGAIN)
+		log_warn("watcher");
+	if (SDL_SemValue(wt.drained) == 0)
+		SDL_SemPost(wt.drained);
+}
+
+static int
+watcher_start(void)
+{
+	pthread_t th;
+
+	if (pipe2(wt.pipe, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    (wt.drained = SDL_CreateSemaphore(0)) == NULL)
+		return -1;
+	if (pthread_create(&th, NULL, watcher, NULL) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
+}
 
 /*
  * --stats N: the time of each render() (painting the changed regions and
@@ -1480,8 +1564,10 @@ main(int argc, char **argv)
 	if (tv_hosts_start(v.hosts, v.nhosts, wake) == -1)
 		fatalx("cannot start the host threads");
 	v.dirty = 1;
+	if (watcher_start() == -1)
+		fatal("cannot start the decoder watcher");
 	while (!stop) {
-		if (SDL_WaitEventTimeout(&e, 4)) {
+		if (SDL_WaitEventTimeout(&e, 50)) {
 			do
 				event(&e);
 			while (SDL_PollEvent(&e));
@@ -1489,9 +1575,11 @@ main(int argc, char **argv)
 		now = now_ms();
 		host_events();
 		decoders(now);
-		if (v.notice[0] != '\0' && now - v.notice_at >= 10000 &&
-		    now - v.notice_at < 10100)
+		watch_decoders();
+		if (v.notice[0] != '\0' && now - v.notice_at >= 10000) {
+			v.notice[0] = '\0';
 			v.dirty = 1;
+		}
 		if (v.dirty || v.layout_dirty || v.damaged)
 			render(now);
 	}

@@ -400,6 +400,10 @@ ok "the viewer says why" grep -q "tv-red: decoder $old does not answer" "$TMP/v1
 # ======================= 5. policy: a viewer allowed tv-blue only =======================
 start_x 1400x960 || bail "a second Xvfb starts" "$(cat "$TMP"/xvfb-*.log)"
 D2=$XD
+printf 'host 127.0.0.1:%s\nca %s\nfrobnicate yes\n' "$PORT" "$CA/ca.crt" >"$TMP/bad.conf"
+out=$("$BIN/tessera-view" --config "$TMP/bad.conf" 2>&1)
+is "$?" 2 "a config file with an unknown setting is refused"
+ok "... naming its line" grep -q "bad.conf:3: not understood" <<<"$out"
 start_view "$D2" v2 kiosk-blue --geometry 1400x960 --scale 2
 V2=${VPIDS[-1]}
 ST2=$TMP/v2.state
