@@ -82,11 +82,9 @@ tv_memfd_check(int fd, int w, int h, char *err, size_t errlen)
 }
 
 int
-tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
-    int32_t d, int fd)
+tv_packet_send(int sock, const void *buf, size_t n, int fd)
 {
-	struct tv_msg m = { type, a, b, c, d };
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { (void *)buf, n };
 	union {
 		struct cmsghdr	h;
 		char		buf[CMSG_SPACE(sizeof(int))];
@@ -107,7 +105,7 @@ tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
 	for (;;) {
 		ssize_t r = sendmsg(sock, &mh, MSG_NOSIGNAL);
 
-		if (r == (ssize_t)sizeof(m))
+		if (r == (ssize_t)n)
 			return 0;
 		if (r == -1 && errno == EINTR)
 			continue;
@@ -115,6 +113,15 @@ tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
 			errno = EMSGSIZE;
 		return -1;
 	}
+}
+
+int
+tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
+    int32_t d, int fd)
+{
+	struct tv_msg m = { type, a, b, c, d };
+
+	return tv_packet_send(sock, &m, sizeof(m), fd);
 }
 
 long

@@ -64,6 +64,9 @@ int tv_msg_check(const void *buf, size_t n, int fb_w, int fb_h,
  */
 int tv_memfd_check(int fd, int w, int h, char *err, size_t errlen);
 
+/* Sends one packet of n bytes (with fd, if not -1).  0 or -1 (errno
+ * set). */
+int tv_packet_send(int sock, const void *buf, size_t n, int fd);
 /* Sends one message (with fd, if not -1).  0 or -1 (errno set). */
 int tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
     int32_t d, int fd);

@@ -284,25 +284,7 @@ seccomp_mode(void)
 static void
 send_raw(const void *buf, size_t n, int fd)
 {
-	struct iovec iov = { (void *)buf, n };
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-
-	if (fd != -1) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(p.sock, &mh, MSG_NOSIGNAL) == -1)
+	if (tv_packet_send(p.sock, buf, n, fd) == -1)
 		failed("sending to the decoder: %s", strerror(errno));
 }
 
