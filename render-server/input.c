@@ -8,6 +8,10 @@
  * (tests/images/README.md), so every RS_FULL_MS we ask for a full,
  * non-incremental update; only pixels that really changed become damage.
  *
+ * The qube's screen size follows the device model: we ask for size changes
+ * as NewFBSize (see display_encodings), and each one reallocates the shadow
+ * (rs_fb_resize_locked), which tells the outputs.
+ *
  * Everything the device model sends is the qube's doing: sizes and rects
  * are untrusted and checked.
  */
@@ -38,7 +42,25 @@ static struct {
 	rfbClient	*cl;		/* under send_lock for writers */
 	uint32_t	*untrusted_fb;	/* libvncclient's framebuffer */
 	int		 last_buttons;
+	int		 handshake;	/* in rfbInitClient */
 } in = { .send_lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * What we ask the device model for: raw and CopyRect pixels, size changes
+ * as NewFBSize, and QEMU's extended key events (keys as scancodes).
+ *
+ * Not ExtendedDesktopSize, which libvncclient always adds to its own
+ * SetEncodings: QEMU then announces every size change that way only, with
+ * a screen of id 0, and libvncclient 0.9.14 takes id 0 for an invalid
+ * layout and drops the new size.  The qube's picture would go on arriving
+ * at its new size into a framebuffer of the old one.
+ */
+static const int32_t display_encodings[] = {
+	rfbEncodingRaw,
+	rfbEncodingCopyRect,
+	(int32_t)rfbEncodingNewFBSize,
+	(int32_t)rfbEncodingQemuExtendedKeyEvent,
+};
 
 static long long
 mono_ms(void)
@@ -69,13 +91,51 @@ vnc_err(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* libvncclient asks for a framebuffer of the device model's size. */
+/* Sends our SetEncodings (display_encodings). */
+static rfbBool
+send_encodings(rfbClient *cl)
+{
+	uint8_t msg[4 + 4 * sizeof(display_encodings) /
+	    sizeof(display_encodings[0])];
+	size_t i, n = sizeof(display_encodings) / sizeof(display_encodings[0]);
+	uint32_t e;
+
+	msg[0] = rfbSetEncodings;
+	msg[1] = 0;
+	msg[2] = (uint8_t)(n >> 8);
+	msg[3] = (uint8_t)n;
+	for (i = 0; i < n; i++) {
+		e = (uint32_t)display_encodings[i];
+		msg[4 + 4 * i] = (uint8_t)(e >> 24);
+		msg[5 + 4 * i] = (uint8_t)(e >> 16);
+		msg[6 + 4 * i] = (uint8_t)(e >> 8);
+		msg[7 + 4 * i] = (uint8_t)e;
+	}
+	return WriteToRFBServer(cl, (const char *)msg, sizeof(msg));
+}
+
+/*
+ * libvncclient asks for a framebuffer of the device model's size: once in
+ * rfbInitClient, after ServerInit and before it sends the pixel format and
+ * its encodings, then at every NewFBSize.
+ */
 static rfbBool
 on_alloc(rfbClient *cl)
 {
 	int untrusted_w = cl->width, untrusted_h = cl->height;
 	uint32_t *untrusted_fb;
 	int rc;
+
+	if (in.handshake) {
+		/* Our encodings replace libvncclient's: it sends the pixel
+		 * format only when it believes the server takes no
+		 * SetEncodings. */
+		in.handshake = 0;
+		cl->supportedMessages.client2server[rfbSetEncodings / 8] &=
+		    (uint8_t)~(1u << (rfbSetEncodings % 8));
+		if (!send_encodings(cl))
+			return FALSE;
+	}
 
 	if (untrusted_w <= 0 || untrusted_h <= 0 || untrusted_w > RS_MAX_W ||
 	    untrusted_h > RS_MAX_H) {
@@ -170,6 +230,9 @@ display_connect(void)
 	cl->format.blueShift = 0;
 	free(cl->serverHost);	/* rfbGetClient's strdup("") */
 	cl->serverHost = strdup(in.sock);
+	/* on_alloc sends display_encodings instead of libvncclient's
+	 * SetEncodings; were that one sent, it would ask for no more than
+	 * these (and its pseudo-encodings) */
 	cl->appData.encodingsString = "copyrect raw";
 	cl->appData.shareDesktop = TRUE;
 	cl->canHandleNewFBSize = TRUE;
@@ -178,8 +241,11 @@ display_connect(void)
 	cl->FinishedFrameBufferUpdate = on_finished;
 	cl->connectTimeout = 5;
 	cl->readTimeout = 10;
-	if (!rfbInitClient(cl, &argc, argv))
+	in.handshake = 1;
+	if (!rfbInitClient(cl, &argc, argv)) {
+		in.handshake = 0;
 		return NULL;	/* it freed cl */
+	}
 	return cl;
 }
 

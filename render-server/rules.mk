@@ -35,7 +35,8 @@ $(B)/tests/test-render-unit: $(B)/obj/tests/render/test_render_unit.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS) -lpthread
 
 TEST_PROGS += $(B)/tests/render-viewer $(B)/tests/test-render-unit
-SUITES     += $(B)/tests/test-render-unit tests/render/test-render.sh
+SUITES     += $(B)/tests/test-render-unit tests/render/test-render.sh \
+              tests/render/test-render-resize.sh
 
 # Fuzz targets: the VeNCrypt handshake, the viewer message filter, the
 # password file parser.

@@ -4,7 +4,7 @@
  *   render-viewer --port P --ca F [--cert F --key F] [--host H]
  *       [--frames N] [--type TEXT] [--timeout S] [--slow-ms N]
  *       [--encodings "zrle raw"] [--jpeg TOLERANCE] [--want-size WxH]
- *       [--rows Y0,Y1]
+ *       [--rows Y0,Y1] [--resizes N] [--ready-file F]
  *   render-viewer --check-shot FILE.ppm --qube NAME --label COLOUR
  *       --size WxH
  *
@@ -14,8 +14,12 @@
  * that equal, pixel for pixel, the test qube's picture for that counter
  * (unframed; with --rows, only rows [Y0, Y1) are compared: a qube whose
  * pointer and keys others have moved still matches in its colour bars and
- * counter rows).  With --type, types TEXT (as keysyms) and waits until the
- * qube's echo line shows it.  Exits 0 on success, 3 if the connection was
+ * counter rows).  With --want-size, only frames of that size count; with
+ * --resizes N, only frames after the server has changed the size N times
+ * on this connection (DesktopSize); the sizes seen are printed.  With
+ * --ready-file, creates F at the first frame that matches (any size), so
+ * a test knows when to change the qube's size under it.  With --type,
+ * types TEXT (as keysyms) and waits until the qube's echo line shows it.  Exits 0 on success, 3 if the connection was
  * refused or failed before the first frame, 1 otherwise; one line says
  * what happened.
  *
@@ -47,6 +51,11 @@ static struct {
 	const char *encodings;
 	int jpeg_tolerance;	/* lossy: compare within this, per channel */
 	int want_w, want_h;	/* count only frames of this size */
+	int want_resizes;	/* ... and after this many size changes */
+	int resizes;
+	char sizes[256];	/* "WxH WxH ...", as the server sent them */
+	const char *ready_file;
+	int ready;
 	int row0, row1;		/* compare only these rows (row1 0: all) */
 	int seen;
 	uint32_t last;
@@ -81,17 +90,24 @@ static rfbBool
 on_alloc(rfbClient *cl)
 {
 	uint32_t *fb;
+	size_t n;
 
 	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W ||
 	    cl->height > PAT_MAX_H)
 		return FALSE;
 	if ((fb = calloc((size_t)cl->width * cl->height, 4)) == NULL)
 		return FALSE;
+	if (t.fb != NULL)
+		t.resizes++;
 	free(t.fb);
 	t.fb = fb;
 	t.w = cl->width;
 	t.h = cl->height;
 	cl->frameBuffer = (uint8_t *)fb;
+	n = strlen(t.sizes);
+	if (n + 24 < sizeof(t.sizes))
+		snprintf(t.sizes + n, sizeof(t.sizes) - n, "%s%dx%d",
+		    n ? " " : "", t.w, t.h);
 	return TRUE;
 }
 
@@ -290,7 +306,16 @@ run_viewer(int timeout_s)
 			    t.row1 < t.h ? t.row1 : t.h);
 			if (t.jpeg_tolerance > 0 && d < (long)t.w * t.h / 100)
 				d = 0;	/* lossy: 99% of pixels close enough */
+			if (d == 0 && t.ready_file != NULL && !t.ready) {
+				FILE *f = fopen(t.ready_file, "w");
+
+				if (f != NULL)
+					fclose(f);
+				t.ready = 1;
+			}
 			if (t.want_w > 0 && (t.w != t.want_w || t.h != t.want_h))
+				d = -1;	/* not yet */
+			if (t.resizes < t.want_resizes)
 				d = -1;	/* not yet */
 			if (d == 0 && (t.seen == 0 || counter != t.last)) {
 				t.seen++;
@@ -306,8 +331,9 @@ run_viewer(int timeout_s)
 			}
 			if (t.seen >= t.frames && t.type == NULL) {
 				printf("ok %dx%d: %d exact frames, last counter "
-				    "%u, %ld mismatches on the way\n", t.w,
-				    t.h, t.seen, t.last, t.mismatches);
+				    "%u, %ld mismatches on the way; sizes %s\n",
+				    t.w, t.h, t.seen, t.last, t.mismatches,
+				    t.sizes);
 				free(pix);
 				rfbClientCleanup(cl);
 				return 0;
@@ -331,8 +357,9 @@ run_viewer(int timeout_s)
 		free(pix);
 	}
 	printf("failed: %d exact frames of %d in %d s (%d updates, %ld "
-	    "mismatches)%s\n", t.seen, t.frames, timeout_s, t.updates,
-	    t.mismatches, typed ? "; the echo line never showed the text" : "");
+	    "mismatches; sizes %s)%s\n", t.seen, t.frames, timeout_s,
+	    t.updates, t.mismatches, t.sizes,
+	    typed ? "; the echo line never showed the text" : "");
 	rfbClientCleanup(cl);
 	return 1;
 }
@@ -496,6 +523,8 @@ main(int argc, char **argv)
 		{ "size", required_argument, NULL, 'z' },
 		{ "want-size", required_argument, NULL, 'W' },
 		{ "rows", required_argument, NULL, 'R' },
+		{ "resizes", required_argument, NULL, 'r' },
+		{ "ready-file", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *shot = NULL, *qube = "qube", *label = "red";
@@ -525,6 +554,8 @@ main(int argc, char **argv)
 			if (sscanf(optarg, "%dx%d", &t.want_w, &t.want_h) != 2)
 				return 2;
 			break;
+		case 'r': t.want_resizes = atoi(optarg); break;
+		case 'F': t.ready_file = optarg; break;
 		case 'R':
 			if (sscanf(optarg, "%d,%d", &t.row0, &t.row1) != 2 ||
 			    t.row0 < 0 || t.row1 <= t.row0)

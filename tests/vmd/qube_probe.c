@@ -4,9 +4,11 @@
  *   qube-probe SOCKET [--timeout-ms N] [--frames N]
  *
  * Connects to a qube's VNC unix socket (retrying until the socket exists
- * and answers), reads frames with raw encoding, and waits until it has
- * seen N frames (default 2) that carry the test pattern's colour bars and
- * a valid frame counter, with the counter advancing.  Prints
+ * and answers), reads frames with raw encoding, following the display's
+ * size changes (NewFBSize: the qube sets its mode after the firmware's),
+ * and waits until it has seen N frames (default 2) that carry the test
+ * pattern's colour bars and a valid frame counter, with the counter
+ * advancing.  Prints
  * "ok WxH counter=C first_frame_ms=T" (T from the start of the probe to the
  * first valid frame) and exits 0, or prints why not and exits 1.
  */
@@ -25,6 +27,16 @@ static long long t0;
 static int want_frames = 2, seen, bad_bars;
 static uint32_t last_counter;
 static long long first_ms = -1;
+static int handshake;	/* in rfbInitClient */
+
+/*
+ * Raw pixels and size changes as NewFBSize.  Not ExtendedDesktopSize, which
+ * libvncclient adds to its own SetEncodings: QEMU then reports size changes
+ * that way only, with a screen of id 0, which libvncclient 0.9.14 ignores,
+ * new size and all.
+ */
+static const int32_t encodings[] = { rfbEncodingRaw,
+    (int32_t)rfbEncodingNewFBSize };
 
 static long long
 now_ms(void)
@@ -81,6 +93,57 @@ on_update(rfbClient *cl)
 	check_frame(cl);
 }
 
+static rfbBool
+send_encodings(rfbClient *cl)
+{
+	uint8_t msg[4 + 4 * sizeof(encodings) / sizeof(encodings[0])];
+	size_t i, n = sizeof(encodings) / sizeof(encodings[0]);
+	uint32_t e;
+
+	msg[0] = rfbSetEncodings;
+	msg[1] = 0;
+	msg[2] = (uint8_t)(n >> 8);
+	msg[3] = (uint8_t)n;
+	for (i = 0; i < n; i++) {
+		e = (uint32_t)encodings[i];
+		msg[4 + 4 * i] = (uint8_t)(e >> 24);
+		msg[5 + 4 * i] = (uint8_t)(e >> 16);
+		msg[6 + 4 * i] = (uint8_t)(e >> 8);
+		msg[7 + 4 * i] = (uint8_t)e;
+	}
+	return WriteToRFBServer(cl, (const char *)msg, sizeof(msg));
+}
+
+/*
+ * A framebuffer of the display's size: in rfbInitClient after ServerInit
+ * (before libvncclient sends its pixel format and encodings), then at
+ * every size change.
+ */
+static rfbBool
+on_alloc(rfbClient *cl)
+{
+	uint8_t *fb;
+
+	if (handshake) {
+		/* ours instead of libvncclient's encodings: it sends the
+		 * pixel format only when it believes the server takes no
+		 * SetEncodings */
+		handshake = 0;
+		cl->supportedMessages.client2server[rfbSetEncodings / 8] &=
+		    (uint8_t)~(1u << (rfbSetEncodings % 8));
+		if (!send_encodings(cl))
+			return FALSE;
+	}
+	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W ||
+	    cl->height > PAT_MAX_H)
+		return FALSE;
+	if ((fb = calloc((size_t)cl->width * (size_t)cl->height, 4)) == NULL)
+		return FALSE;
+	free(cl->frameBuffer);
+	cl->frameBuffer = fb;
+	return TRUE;
+}
+
 static rfbClient *
 try_connect(const char *sock)
 {
@@ -91,10 +154,14 @@ try_connect(const char *sock)
 	free(cl->serverHost);
 	cl->serverHost = strdup(sock);
 	cl->appData.encodingsString = "raw";
+	cl->MallocFrameBuffer = on_alloc;
 	cl->FinishedFrameBufferUpdate = on_update;
 	cl->canHandleNewFBSize = TRUE;
-	if (!rfbInitClient(cl, &argc, argv))
+	handshake = 1;
+	if (!rfbInitClient(cl, &argc, argv)) {
+		handshake = 0;
 		return NULL;	/* rfbInitClient frees cl on failure */
+	}
 	return cl;
 }
 
