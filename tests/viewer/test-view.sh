@@ -11,6 +11,7 @@
 # go to the focused qube only and to none in the overview (Ctrl+Alt+Home);
 # a killed decoder comes back while the others keep updating, and a hung
 # one is replaced; windows move, resize, maximise and minimise; a viewer
+# of two hosts shows each qube once per host; a viewer
 # whose certificate the policy allows only tv-blue never learns of the
 # others; the panel's stop and start buttons work.
 source "$TSR_ROOT/tests/lib/tap.sh"
@@ -517,6 +518,27 @@ read -r bx by < <(button_at "$ST1" tv-blue)
 "${X[@]}" mousemove --sync $((bx - 120)) "$by" click 1
 back_focused() { qube_is "$ST1" tv-blue shown 1 && head_is "$ST1" focus tv-blue; }
 WAIT_FOR_SECONDS=10 ok "a click on its panel entry shows it again, focused" wait_for back_focused
+
+# ======================= 8. two hosts =======================
+# the same daemon twice, over its unix socket (as root) and over mutual
+# TLS: each qube shows once per host, as host/qube
+start_view "$D2" v3 lab --geometry 1400x960 "$S/control.sock"
+V3=${VPIDS[-1]}
+ST3=$TMP/v3.state
+per_host() {	# NAME: "hosts connected" over its lines
+	awk -v q="$1" '$1 == "qube" && $2 == q { n++
+		for (i = 3; i < NF; i++) if ($i == "connected") c += $(i + 1) }
+		END { print n + 0, c + 0 }' "$ST3" 2>/dev/null
+}
+two_hosts() { [ "$(per_host tv-red)" = "2 2" ] && [ "$(per_host tv-blue)" = "2 2" ]; }
+WAIT_FOR_SECONDS=60 ok "a viewer of two hosts shows tv-red and tv-blue from each, connected" \
+    wait_for two_hosts || diag "$(cat "$ST3" 2>/dev/null)"
+ok "... and logs both hosts connected" sh -c "grep -q 'host $S/control.sock: connected' '$TMP/v3.log' &&
+    grep -q 'host 127.0.0.1:$PORT: connected' '$TMP/v3.log'"
+kill "$V3" 2>/dev/null
+wait "$V3"
+is "$?" 0 "that viewer exits 0 on SIGTERM"
+unset 'VPIDS[-1]'
 
 # ======================= the end =======================
 for p in "$V1" "$V2"; do
