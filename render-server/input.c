@@ -26,6 +26,7 @@
 #include <rfb/rfbclient.h>
 
 #include "log.h"
+#include "qemu_vnc.h"
 #include "rs.h"
 
 #define RS_FULL_MS	2000	/* a non-incremental update this often */
@@ -47,13 +48,8 @@ static struct {
 
 /*
  * What we ask the device model for: raw and CopyRect pixels, size changes
- * as NewFBSize, and QEMU's extended key events (keys as scancodes).
- *
- * Not ExtendedDesktopSize, which libvncclient always adds to its own
- * SetEncodings: QEMU then announces every size change that way only, with
- * a screen of id 0, and libvncclient 0.9.14 takes id 0 for an invalid
- * layout and drops the new size.  The qube's picture would go on arriving
- * at its new size into a framebuffer of the old one.
+ * as NewFBSize (qemu_vnc.h says why not ExtendedDesktopSize), and QEMU's
+ * extended key events (keys as scancodes).
  */
 static const int32_t display_encodings[] = {
 	rfbEncodingRaw,
@@ -91,29 +87,6 @@ vnc_err(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Sends our SetEncodings (display_encodings). */
-static rfbBool
-send_encodings(rfbClient *cl)
-{
-	uint8_t msg[4 + 4 * sizeof(display_encodings) /
-	    sizeof(display_encodings[0])];
-	size_t i, n = sizeof(display_encodings) / sizeof(display_encodings[0]);
-	uint32_t e;
-
-	msg[0] = rfbSetEncodings;
-	msg[1] = 0;
-	msg[2] = (uint8_t)(n >> 8);
-	msg[3] = (uint8_t)n;
-	for (i = 0; i < n; i++) {
-		e = (uint32_t)display_encodings[i];
-		msg[4 + 4 * i] = (uint8_t)(e >> 24);
-		msg[5 + 4 * i] = (uint8_t)(e >> 16);
-		msg[6 + 4 * i] = (uint8_t)(e >> 8);
-		msg[7 + 4 * i] = (uint8_t)e;
-	}
-	return WriteToRFBServer(cl, (const char *)msg, sizeof(msg));
-}
-
 /*
  * libvncclient asks for a framebuffer of the device model's size: once in
  * rfbInitClient, after ServerInit and before it sends the pixel format and
@@ -127,13 +100,9 @@ on_alloc(rfbClient *cl)
 	int rc;
 
 	if (in.handshake) {
-		/* Our encodings replace libvncclient's: it sends the pixel
-		 * format only when it believes the server takes no
-		 * SetEncodings. */
 		in.handshake = 0;
-		cl->supportedMessages.client2server[rfbSetEncodings / 8] &=
-		    (uint8_t)~(1u << (rfbSetEncodings % 8));
-		if (!send_encodings(cl))
+		if (!rs_qemu_set_encodings(cl, display_encodings,
+		    sizeof(display_encodings) / sizeof(display_encodings[0])))
 			return FALSE;
 	}
 

@@ -3,7 +3,8 @@
 RS_SRCS := render-server/main.c render-server/fb.c render-server/input.c \
            render-server/vnc.c render-server/conn.c render-server/vencrypt.c \
            render-server/filter.c render-server/frame.c render-server/auth.c \
-           render-server/passwd.c render-server/sandbox.c
+           render-server/passwd.c render-server/sandbox.c \
+           render-server/qemu_vnc.c
 RS_PKGS := libvncserver libvncclient libseccomp
 RS_LIBS := $(shell pkg-config --libs $(RS_PKGS)) $(LIBTSR_LIBS) -lpthread
 render_server_CFLAGS := $(shell pkg-config --cflags $(RS_PKGS))

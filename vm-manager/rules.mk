@@ -47,10 +47,11 @@ TEST_PROGS += $(B)/tests/test-vmd-store
 SUITES     += $(B)/tests/test-vmd-store
 
 # A probe the vm-manager suite and benchmarks use to see a test qube's frames.
-$(B)/tests/qube-probe: $(B)/obj/tests/vmd/qube_probe.o $(B)/obj/tests/images/pattern.o \
+$(B)/tests/qube-probe: $(B)/obj/tests/vmd/qube_probe.o $(B)/obj/render-server/qemu_vnc.o \
+    $(B)/obj/tests/images/pattern.o \
     $(B)/obj/$(IMG)/font8x16.o | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libvncclient)
-tests_vmd_CFLAGS += -Itests/images
+tests_vmd_CFLAGS += -Itests/images -Irender-server
 TEST_PROGS += $(B)/tests/qube-probe
 SUITES += tests/vmd/test-vmd.sh
 SUITES     += tests/render/test-render-vmd.sh

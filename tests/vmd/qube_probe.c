@@ -22,6 +22,7 @@
 #include <rfb/rfbclient.h>
 
 #include "pattern.h"
+#include "qemu_vnc.h"
 
 static long long t0;
 static int want_frames = 2, seen, bad_bars;
@@ -29,12 +30,7 @@ static uint32_t last_counter;
 static long long first_ms = -1;
 static int handshake;	/* in rfbInitClient */
 
-/*
- * Raw pixels and size changes as NewFBSize.  Not ExtendedDesktopSize, which
- * libvncclient adds to its own SetEncodings: QEMU then reports size changes
- * that way only, with a screen of id 0, which libvncclient 0.9.14 ignores,
- * new size and all.
- */
+/* Raw pixels, and size changes as NewFBSize (see qemu_vnc.h). */
 static const int32_t encodings[] = { rfbEncodingRaw,
     (int32_t)rfbEncodingNewFBSize };
 
@@ -93,27 +89,6 @@ on_update(rfbClient *cl)
 	check_frame(cl);
 }
 
-static rfbBool
-send_encodings(rfbClient *cl)
-{
-	uint8_t msg[4 + 4 * sizeof(encodings) / sizeof(encodings[0])];
-	size_t i, n = sizeof(encodings) / sizeof(encodings[0]);
-	uint32_t e;
-
-	msg[0] = rfbSetEncodings;
-	msg[1] = 0;
-	msg[2] = (uint8_t)(n >> 8);
-	msg[3] = (uint8_t)n;
-	for (i = 0; i < n; i++) {
-		e = (uint32_t)encodings[i];
-		msg[4 + 4 * i] = (uint8_t)(e >> 24);
-		msg[5 + 4 * i] = (uint8_t)(e >> 16);
-		msg[6 + 4 * i] = (uint8_t)(e >> 8);
-		msg[7 + 4 * i] = (uint8_t)e;
-	}
-	return WriteToRFBServer(cl, (const char *)msg, sizeof(msg));
-}
-
 /*
  * A framebuffer of the display's size: in rfbInitClient after ServerInit
  * (before libvncclient sends its pixel format and encodings), then at
@@ -125,13 +100,9 @@ on_alloc(rfbClient *cl)
 	uint8_t *fb;
 
 	if (handshake) {
-		/* ours instead of libvncclient's encodings: it sends the
-		 * pixel format only when it believes the server takes no
-		 * SetEncodings */
 		handshake = 0;
-		cl->supportedMessages.client2server[rfbSetEncodings / 8] &=
-		    (uint8_t)~(1u << (rfbSetEncodings % 8));
-		if (!send_encodings(cl))
+		if (!rs_qemu_set_encodings(cl, encodings,
+		    sizeof(encodings) / sizeof(encodings[0])))
 			return FALSE;
 	}
 	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W ||
