@@ -26,7 +26,7 @@ MANS += docs/tessera-render.1
 # Tests: a libvncclient viewer with a client certificate, and the suite.
 tests_render_CFLAGS := -Irender-server -Itests/images -Itests/lib \
                        $(shell pkg-config --cflags libvncclient)
-$(B)/tests/render-viewer: $(B)/obj/tests/render/render_viewer.o \
+$(B)/tests/render-viewer: $(B)/obj/tests/render/render_viewer.o $(B)/obj/tests/lib/ppm.o \
     $(B)/obj/tests/images/pattern.o $(B)/obj/$(IMG)/font8x16.o $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libvncclient) $(LIBTSR_LIBS)
 $(B)/tests/test-render-unit: $(B)/obj/tests/render/test_render_unit.o \

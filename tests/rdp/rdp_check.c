@@ -32,42 +32,12 @@
 #include "frame.h"
 #include "label.h"
 #include "pattern.h"
+#include "ppm.h"
 #include "rdp.h"
 #include "tap.h"
 
 static uint32_t *shot;
 static int sw, sh;
-
-static int
-read_ppm(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	int maxv, c;
-	size_t n, i;
-	uint8_t *buf;
-
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "P6 %d %d %d", &sw, &sh, &maxv) != 3 || maxv != 255 || sw <= 0 ||
-	    sh <= 0 || sw > 16384 || sh > 16384) {
-		fclose(f);
-		return -1;
-	}
-	c = fgetc(f);	/* the one whitespace */
-	(void)c;
-	n = (size_t)sw * (size_t)sh;
-	buf = malloc(n * 3);
-	shot = malloc(n * 4);
-	if (buf == NULL || shot == NULL || fread(buf, 3, n, f) != n) {
-		fclose(f);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		shot[i] = (uint32_t)buf[3 * i] << 16 | (uint32_t)buf[3 * i + 1] << 8 | buf[3 * i + 2];
-	free(buf);
-	fclose(f);
-	return 0;
-}
 
 static int
 close_to(uint32_t a, uint32_t b, int tol)
@@ -140,7 +110,7 @@ main(int argc, char **argv)
 	}
 	if (qw < PAT_MIN_W || qh < PAT_MIN_H || qw > PAT_MAX_W || qh > PAT_MAX_H || !have_label)
 		return 2;
-	if (read_ppm(path) != 0) {
+	if ((shot = tsr_ppm_read(path, &sw, &sh)) == NULL) {
 		ok(0, "%sscreenshot %s readable", prefix, path);
 		return done_testing();
 	}

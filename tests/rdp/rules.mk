@@ -15,7 +15,8 @@ $(B)/tests/rdp-harness: $(B)/obj/tests/rdp/rdp_harness.o $(RDP_OBJS) $(RDP_FRAME
 	$(CC) $(LDFLAGS) -o $@ $^ $(RDP_LIBS) $(shell pkg-config --libs libvncclient) \
 	    $(LIBTSR_LIBS)
 
-$(B)/tests/rdp-check: $(B)/obj/tests/rdp/rdp_check.o $(B)/obj/render-server/rdp_frame.o \
+$(B)/tests/rdp-check: $(B)/obj/tests/rdp/rdp_check.o $(B)/obj/tests/lib/ppm.o \
+    $(B)/obj/render-server/rdp_frame.o \
     $(RDP_FRAME_OBJS) $(PATTERN_OBJS) $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS)
 

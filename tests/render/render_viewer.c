@@ -43,6 +43,7 @@
 #include "frame.h"
 #include "label.h"
 #include "pattern.h"
+#include "ppm.h"
 
 static struct {
 	const char *ca, *cert, *key, *host;
@@ -366,49 +367,6 @@ run_viewer(int timeout_s)
 
 /* ---- screenshots ---- */
 
-static uint32_t *
-read_ppm(const char *path, int *w, int *h)
-{
-	FILE *f = fopen(path, "rb");
-	uint32_t *pix = NULL;
-	int maxv, c;
-	size_t i, n;
-	uint8_t rgb[3];
-
-	if (f == NULL)
-		return NULL;
-	if (fgetc(f) != 'P' || fgetc(f) != '6')
-		goto out;
-	/* three numbers, with "#" comments anywhere before them */
-	for (i = 0; i < 3; i++) {
-		int *v = i == 0 ? w : i == 1 ? h : &maxv;
-
-		while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\t' ||
-		    c == '\r' || c == '#')
-			if (c == '#')
-				while ((c = fgetc(f)) != '\n' && c != EOF)
-					;
-		if (c == EOF || ungetc(c, f) == EOF || fscanf(f, "%d", v) != 1)
-			goto out;
-	}
-	if (maxv != 255 || *w <= 0 || *h <= 0 || *w > 16384 || *h > 16384)
-		goto out;
-	c = fgetc(f);	/* the one whitespace before the pixels */
-	n = (size_t)*w * *h;
-	if ((pix = malloc(n * 4)) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (fread(rgb, 1, 3, f) != 3) {
-			free(pix);
-			pix = NULL;
-			goto out;
-		}
-		pix[i] = (uint32_t)rgb[0] << 16 | (uint32_t)rgb[1] << 8 | rgb[2];
-	}
-out:
-	fclose(f);
-	return pix;
-}
 
 static int
 check_shot(const char *path, const char *qube, const char *label, int qw,
@@ -426,7 +384,7 @@ check_shot(const char *path, const char *qube, const char *label, int qw,
 	}
 	bg = lab.rgb;
 	fg = tsr_label_text_rgb(bg);
-	if ((s = read_ppm(path, &sw, &sh)) == NULL) {
+	if ((s = tsr_ppm_read(path, &sw, &sh)) == NULL) {
 		printf("cannot read %s\n", path);
 		return 1;
 	}

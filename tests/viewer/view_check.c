@@ -36,6 +36,7 @@
 #include "font.h"
 #include "label.h"
 #include "pattern.h"
+#include "ppm.h"
 #include "view.h"
 
 #define DESK_BG		0x303030u
@@ -81,48 +82,6 @@ complain(int *count, const char *fmt, ...)
 	fputc('\n', stdout);
 }
 
-static uint32_t *
-read_ppm(const char *path, int *w, int *h)
-{
-	FILE *f = fopen(path, "rb");
-	uint32_t *pix = NULL;
-	int maxv = 0, c, i;
-	size_t k, n;
-	uint8_t rgb[3];
-
-	if (f == NULL)
-		return NULL;
-	if (fgetc(f) != 'P' || fgetc(f) != '6')
-		goto out;
-	for (i = 0; i < 3; i++) {
-		int *v = i == 0 ? w : i == 1 ? h : &maxv;
-
-		while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\t' ||
-		    c == '\r' || c == '#')
-			if (c == '#')
-				while ((c = fgetc(f)) != '\n' && c != EOF)
-					;
-		if (c == EOF || ungetc(c, f) == EOF || fscanf(f, "%d", v) != 1)
-			goto out;
-	}
-	if (maxv != 255 || *w <= 0 || *h <= 0 || *w > 16384 || *h > 16384)
-		goto out;
-	(void)fgetc(f);
-	n = (size_t)*w * (size_t)*h;
-	if ((pix = malloc(n * 4)) == NULL)
-		goto out;
-	for (k = 0; k < n; k++) {
-		if (fread(rgb, 1, 3, f) != 3) {
-			free(pix);
-			pix = NULL;
-			goto out;
-		}
-		pix[k] = (uint32_t)rgb[0] << 16 | (uint32_t)rgb[1] << 8 | rgb[2];
-	}
-out:
-	fclose(f);
-	return pix;
-}
 
 static int
 read_state(const char *path)
@@ -629,7 +588,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "view-check: cannot read %s\n", state_path);
 		return 2;
 	}
-	if ((shot = read_ppm(shot_path, &shot_w, &shot_h)) == NULL) {
+	if ((shot = tsr_ppm_read(shot_path, &shot_w, &shot_h)) == NULL) {
 		fprintf(stderr, "view-check: cannot read %s\n", shot_path);
 		return 2;
 	}
