@@ -368,6 +368,34 @@ new_uuid(struct vmd_qube *q)
 	uuid_unparse_lower(u, q->uuid);
 }
 
+static int resolve_boot(struct vmd *, struct vmd_qube *, char *, size_t);
+
+/*
+ * Defines q as it will boot: a qube that inherits its kernel from its
+ * template (and may bring its own options or initrd) is defined with that
+ * kernel, as a start would; q itself keeps inheriting.
+ */
+static int
+define_resolved(struct vmd *vmd, const struct vmd_qube *q, char *err,
+    size_t errlen)
+{
+	struct vmd_qube *d;
+	char ignored[256];
+	int rc;
+
+	if ((d = malloc(sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*d = *q;
+	/* a template chain without a kernel boots from its disk */
+	if (!d->kernel[0] && d->template_name[0])
+		(void)resolve_boot(vmd, d, ignored, sizeof(ignored));
+	rc = hv_define(vmd, d, err, errlen);
+	free(d);
+	return rc;
+}
+
 /*
  * Creates q (already filled and checked): store row, volumes, libvirt
  * definition, in that order, so that a crash at any point leaves a
@@ -387,7 +415,7 @@ create_qube(struct vmd *vmd, struct vmd_qube *q, const char *code_on_exists,
 	if (vol_paths(vmd, q) == -1 || vol_create(vmd, q, err, errlen) == -1)
 		goto undo;
 	vmd_crash_point("create-volumes");
-	if (hv_define(vmd, q, err, errlen) == -1) {
+	if (define_resolved(vmd, q, err, errlen) == -1) {
 		*code = "hypervisor";
 		goto undo;
 	}
@@ -515,12 +543,11 @@ m_vm_create(struct call *c)
 			return;
 		}
 	}
-	/* A standalone made from a template starts as a copy of it; a qube
-	 * that gives its own kernel options or initrd boots its template's
-	 * kernel with them. */
-	if (have_tmpl && !q->kernel[0] && (q->klass == VMD_CLASS_STANDALONE ||
-	    q->kernel_opts[0] || q->initrd[0]))
-		resolve_boot(c->vmd, q, err, sizeof(err));
+	/* A standalone made from a template starts as a copy of it. */
+	if (q->klass == VMD_CLASS_STANDALONE && have_tmpl) {
+		if (!q->kernel[0])
+			resolve_boot(c->vmd, q, err, sizeof(err));
+	}
 	if (q->klass != VMD_CLASS_APP && !q->kernel[0]) {
 		reply_err(c, "invalid", "a %s needs a kernel",
 		    vmd_class_name(q->klass));
