@@ -62,13 +62,15 @@ rs_auth_free(void)
 	a.npw = 0;
 }
 
-/* Asks tessera-vmd; args is stolen.  0 if allowed. */
+/* Asks tessera-vmd; args is stolen.  0 if allowed, 1 if allowed and the
+ * viewer draws the trust frame itself, -1 if not. */
 static int
 ask_vmd(json_t *args, const char *who)
 {
 	struct tsr_api_msg m;
 	struct tsr_client *c;
-	char err[256];
+	char err[256], esc[128];
+	const char *viewer;
 	json_t *allowed;
 	int rc = -1;
 
@@ -87,9 +89,14 @@ ask_vmd(json_t *args, const char *who)
 		goto out;
 	}
 	allowed = m.ok ? json_object_get(m.result, "allowed") : NULL;
-	if (json_is_true(allowed))
-		rc = 0;
-	else
+	if (json_is_true(allowed)) {
+		rc = json_is_true(json_object_get(m.result, "unframed"));
+		viewer = json_string_value(json_object_get(m.result, "viewer"));
+		if (viewer != NULL) {
+			log_escape(esc, sizeof(esc), viewer, strlen(viewer));
+			log_info("%s: tessera-vmd says yes, for %s", who, esc);
+		}
+	} else
 		log_info("%s: tessera-vmd says no%s%s", who,
 		    m.ok ? "" : ": ", m.ok ? "" : (m.error_message ?
 		    m.error_message : "error"));
@@ -111,7 +118,7 @@ rs_auth_cert(const char *cn, const char *role)
 	if (a.vmd_sock == NULL)
 		return 0;
 	return ask_vmd(json_pack("{s:s, s:s}", "cn", cn, "role",
-	    role ? role : ""), who);
+	    role ? role : ""), who) < 0 ? -1 : 0;
 }
 
 int
@@ -124,6 +131,14 @@ rs_auth_password(const char *user, const char *pass)
 
 	log_escape(esc, sizeof(esc), user, strlen(user));
 	snprintf(who, sizeof(who), "user:%s", esc);
+	/* a ticket from tessera-vmd (display.endpoint), never a password */
+	if (strcmp(user, RS_TICKET_USER) == 0) {
+		if (a.vmd_sock == NULL) {
+			log_info("%s: tickets need --vmd", who);
+			return -1;
+		}
+		return ask_vmd(json_pack("{s:s}", "ticket", pass), who);
+	}
 	for (i = 0; i < a.npw; i++)
 		if (strcmp(a.pw[i].user, user) == 0)
 			e = &a.pw[i];
@@ -140,5 +155,5 @@ rs_auth_password(const char *user, const char *pass)
 	}
 	if (a.vmd_sock == NULL)
 		return 0;
-	return ask_vmd(json_pack("{s:s}", "user", user), who);
+	return ask_vmd(json_pack("{s:s}", "user", user), who) < 0 ? -1 : 0;
 }

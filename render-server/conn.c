@@ -336,7 +336,7 @@ handshake(struct conn *c, int *framed)
 				snprintf(c->who, sizeof(c->who),
 				    "vnc#%u user:%s", c->id, esc);
 				ok = rs_auth_password(c->vc.user,
-				    c->vc.pass) == 0;
+				    c->vc.pass) >= 0;
 				rs_vc_clear(&c->vc);
 				goto result;
 			}

@@ -90,6 +90,7 @@ struct peer {
 	struct rs_rect	 pend[MAX_DAMAGE];	/* canvas coordinates */
 	int		 npend;
 	int		 authed;
+	int		 unframed;	/* the viewer draws the frame */
 	int		 active;		/* between Activate and a resize */
 	int		 suppress;		/* the client asked for no output */
 	int		 e1;			/* keyboard E1 sequence */
@@ -294,7 +295,10 @@ canvas_layout(struct peer *p)
 		qw = 640;
 		qh = 480;
 	}
-	rdp_layout(qw, qh, &l);
+	if (p->unframed)
+		rdp_layout_plain(qw, qh, &l);
+	else
+		rdp_layout(qw, qh, &l);
 	if (p->canvas != NULL && l.fw == p->lay.fw && l.fh == p->lay.fh &&
 	    l.qw == p->lay.qw && l.qh == p->lay.qh)
 		return 0;
@@ -304,7 +308,9 @@ canvas_layout(struct peer *p)
 	free(p->canvas);
 	p->canvas = c;
 	p->lay = l;
-	rs_frame_draw(p->canvas, l.fw, l.fh, l.qw, l.qh, &srv.q, RS_PIX_RGB);
+	if (!p->unframed)
+		rs_frame_draw(p->canvas, l.fw, l.fh, l.qw, l.qh, &srv.q,
+		    RS_PIX_RGB);
 	pend_full(p);
 	return 1;
 }
@@ -865,11 +871,14 @@ peer_capabilities(freerdp_peer *client)
 	struct peer *p = (struct peer *)client->context;
 	rdpSettings *st = client->settings;
 	char user[64];
-	int ok;
+	int ok, rc = -1;
 
 	if (!p->authed) {
-		ok = srv.auth != NULL && st->Username != NULL && st->Password != NULL &&
-		    srv.auth(st->Username, st->Password) == 0;
+		if (srv.auth != NULL && st->Username != NULL &&
+		    st->Password != NULL)
+			rc = srv.auth(st->Username, st->Password);
+		ok = rc >= 0;
+		p->unframed = rc == 1;
 		log_escape(user, sizeof(user), st->Username ? st->Username : "",
 		    st->Username ? strlen(st->Username) : 0);
 		wipe(st->Password);
@@ -880,7 +889,8 @@ peer_capabilities(freerdp_peer *client)
 			pthread_mutex_unlock(&srv.lock);
 			return FALSE;
 		}
-		log_info("rdp: %s: user \"%s\" logged on", p->host, user);
+		log_info("rdp: %s: user \"%s\" logged on (%s)", p->host, user,
+		    p->unframed ? "unframed" : "framed");
 		p->authed = 1;
 	}
 	if (canvas_layout(p) < 0)

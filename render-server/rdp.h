@@ -5,11 +5,15 @@
  * render-server's certificate and key (PEM files; RSA or EC keys).  The
  * client's user name and password from its logon info (Client Info PDU,
  * sent inside TLS) are checked with auth_password before anything of the
- * qube is sent; a wrong password ends the connection.
+ * qube is sent; a wrong password ends the connection.  auth_password
+ * returns -1 (refused), 0 (allowed) or 1 (allowed, and the viewer draws
+ * the trust frame itself: tessera-view with a ticket).
  *
  * Picture: the qube's screen inside a frame of its label colour (title strip
  * on top), drawn by the server, so a third-party viewer still sees which
- * qube it is; the qube's pixels are clipped to the inside.  Codecs, per
+ * qube it is; the qube's pixels are clipped to the inside.  For a viewer
+ * that draws its own frame, the qube's screen alone (padded to multiples
+ * of 4 with black).  Codecs, per
  * client: GFX with H.264 (AVC420) when the client offers it, GFX planar when
  * it offers GFX without H.264, RemoteFX surface bits when it offers
  * RemoteFX, planar bitmap updates otherwise.
@@ -80,6 +84,9 @@ struct rdp_layout {
 	int	ox, oy;		/* where the qube's (0,0) is in it */
 };
 void rdp_layout(int qw, int qh, struct rdp_layout *);
+/* The same without the frame, for a viewer that draws its own (the
+ * padding to multiples of 4 stays black). */
+void rdp_layout_plain(int qw, int qh, struct rdp_layout *);
 
 /*
  * RDP keyboard event to an XT scancode as QEMU's extended key event takes it

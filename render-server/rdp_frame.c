@@ -19,3 +19,14 @@ rdp_layout(int qw, int qh, struct rdp_layout *l)
 	l->fw = (RS_FRAMED_W(qw) + 3) & ~3;
 	l->fh = (RS_FRAMED_H(qh) + 3) & ~3;
 }
+
+void
+rdp_layout_plain(int qw, int qh, struct rdp_layout *l)
+{
+	l->qw = qw;
+	l->qh = qh;
+	l->ox = 0;
+	l->oy = 0;
+	l->fw = (qw + 3) & ~3;
+	l->fh = (qh + 3) & ~3;
+}

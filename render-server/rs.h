@@ -99,6 +99,13 @@ void rs_input_pointer(int x, int y, int buttons);
 int rs_auth_init(const char *qube, const char *passwd_file,
     const char *vmd_sock);
 int rs_auth_cert(const char *cn, const char *role);
+/*
+ * User RS_TICKET_USER is a viewer holding a ticket from tessera-vmd's
+ * display.endpoint (the password): only with --vmd, which redeems it.
+ * Returns 1 for a ticket whose holder draws the trust frame itself
+ * (tessera-view, with its certificate), 0 for other allowed viewers.
+ */
+#define RS_TICKET_USER	"tessera-ticket"
 int rs_auth_password(const char *user, const char *pass);
 /* At shutdown, once no viewer thread is left. */
 void rs_auth_free(void);

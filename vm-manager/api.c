@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "domxml.h"
 #include "log.h"
 #include "vmd.h"
@@ -1043,6 +1046,74 @@ m_events_subscribe(struct call *c)
 	    NULL));
 }
 
+/*
+ * A ticket for the caller to log on to the qube's render-server over RDP
+ * (user VMD_TICKET_USER, the secret in hex as the password).  It stands
+ * for this connection's caller, on this qube, until the connection closes;
+ * asking again replaces it.  The render-server redeems it with
+ * display.authorize, and the policy is checked then, as for a certificate.
+ */
+static int
+ticket_issue(struct call *c, json_t *ep)
+{
+	struct vmd_conn *conn = c->conn;
+	struct vmd_ticket *t = NULL, *nt;
+	char hex[2 * sizeof(t->secret) + 1];
+	size_t i;
+
+	for (i = 0; i < conn->ntickets; i++)
+		if (strcmp(conn->tickets[i].qube, c->q.name) == 0)
+			t = &conn->tickets[i];
+	if (t == NULL) {
+		if (conn->ntickets >= VMD_TICKET_MAX ||
+		    (nt = realloc(conn->tickets, (conn->ntickets + 1) *
+		    sizeof(*nt))) == NULL)
+			return -1;
+		conn->tickets = nt;
+		t = &conn->tickets[conn->ntickets++];
+		snprintf(t->qube, sizeof(t->qube), "%s", c->q.name);
+	}
+	if (RAND_bytes(t->secret, sizeof(t->secret)) != 1)
+		return -1;
+	for (i = 0; i < sizeof(t->secret); i++)
+		snprintf(hex + 2 * i, 3, "%02x", t->secret[i]);
+	json_object_set_new(ep, "rdp_user", json_string(VMD_TICKET_USER));
+	json_object_set_new(ep, "rdp_password", json_string(hex));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return 0;
+}
+
+/* The connection whose ticket for qube this is, or NULL. */
+static struct vmd_conn *
+ticket_find(struct vmd *vmd, const char *qube, const char *hex)
+{
+	unsigned char secret[sizeof(((struct vmd_ticket *)0)->secret)];
+	struct vmd_conn *conn, *found = NULL;
+	unsigned v;
+	size_t i;
+
+	if (strlen(hex) != 2 * sizeof(secret))
+		return NULL;
+	for (i = 0; i < sizeof(secret); i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
+		    !isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]))
+			return NULL;
+		secret[i] = (unsigned char)v;
+	}
+	TAILQ_FOREACH(conn, &vmd->conns, entry) {
+		if (conn->dead || conn->render_qube[0] != '\0')
+			continue;
+		for (i = 0; i < conn->ntickets; i++)
+			if (strcmp(conn->tickets[i].qube, qube) == 0 &&
+			    CRYPTO_memcmp(conn->tickets[i].secret, secret,
+			    sizeof(secret)) == 0)
+				found = conn;
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return found;
+}
+
 static void
 m_display_endpoint(struct call *c)
 {
@@ -1061,6 +1132,12 @@ m_display_endpoint(struct call *c)
 	}
 	if (ep == NULL)
 		ep = json_object();
+	else if (json_is_true(json_object_get(c->req->args, "ticket")) &&
+	    ticket_issue(c, ep) == -1) {
+		json_decref(ep);
+		reply_err(c, "internal", "no ticket for %s", c->q.name);
+		return;
+	}
 	/* the device model's socket is for local callers only */
 	if (c->conn->ssl == NULL)
 		json_object_set_new(ep, "socket", json_string(c->q.display_socket));
@@ -1082,11 +1159,33 @@ m_display_authorize(struct call *c)
 	    "role"));
 	const char *user = json_string_value(json_object_get(c->req->args,
 	    "user"));
+	const char *ticket = json_string_value(json_object_get(c->req->args,
+	    "ticket"));
 	struct vmd_caller viewer;
 	struct vmd_target t;
 	int ok;
 
 	memset(&viewer, 0, sizeof(viewer));
+	if (ticket != NULL && !cn && !user) {
+		struct vmd_conn *holder = ticket_find(c->vmd, c->q.name,
+		    ticket);
+
+		api_target_of(c->vmd, &c->q, &t);
+		ok = holder != NULL && vmd_policy_check(c->vmd->policy,
+		    "display.connect", &holder->caller, &t, NULL);
+		log_info("%s: viewer %s (ticket) on %s: %s", c->conn->who,
+		    holder ? holder->who : "with an unknown ticket", c->q.name,
+		    ok ? "allowed" : "refused");
+		if (!ok) {
+			reply_ok(c, json_pack("{s:b}", "allowed", 0));
+			return;
+		}
+		/* a certificate holder draws the frame itself */
+		reply_ok(c, json_pack("{s:b, s:s, s:b}", "allowed", 1,
+		    "viewer", holder->who, "unframed",
+		    holder->caller.kind == VMD_CALLER_CERT));
+		return;
+	}
 	if (cn && !user) {
 		viewer.kind = VMD_CALLER_CERT;
 		viewer.cn = cn;
@@ -1097,8 +1196,8 @@ m_display_authorize(struct call *c)
 		viewer.kind = VMD_CALLER_LOGIN;
 		viewer.user = user;
 	} else {
-		reply_err(c, "invalid", "display.authorize wants cn (and role) "
-		    "or user");
+		reply_err(c, "invalid", "display.authorize wants cn (and role), "
+		    "user, or ticket");
 		return;
 	}
 	api_target_of(c->vmd, &c->q, &t);

@@ -42,6 +42,10 @@ conn_free(void *arg)
 	close(conn->fd);
 	tsr_lines_finish(&conn->in);
 	free(conn->out);
+	if (conn->tickets != NULL)
+		OPENSSL_cleanse(conn->tickets, conn->ntickets *
+		    sizeof(*conn->tickets));
+	free(conn->tickets);
 	free(conn);
 }
 

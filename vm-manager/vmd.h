@@ -48,6 +48,16 @@ struct vmd_waiter {
 };
 TAILQ_HEAD(vmd_waiters, vmd_waiter);
 
+/* A secret a viewer logs on to a render-server with (RDP has no client
+ * certificates): good for one qube, while the connection it came from
+ * stays open. */
+struct vmd_ticket {
+	char			 qube[VMD_NAME_MAX + 1];
+	unsigned char		 secret[32];
+};
+#define VMD_TICKET_USER		"tessera-ticket"
+#define VMD_TICKET_MAX		256	/* per connection */
+
 struct vmd_conn {
 	TAILQ_ENTRY(vmd_conn)	 entry;
 	struct vmd		*vmd;
@@ -72,6 +82,8 @@ struct vmd_conn {
 	int			 dead;
 	/* a render-server we started: it may only ask about its qube */
 	char			 render_qube[VMD_NAME_MAX + 1];
+	struct vmd_ticket	*tickets;	/* display.endpoint's, for RDP */
+	size_t			 ntickets;
 };
 TAILQ_HEAD(vmd_conns, vmd_conn);
 
