@@ -32,8 +32,8 @@ unmap(struct tv_qube *q)
 int
 tv_dec_start(struct tv_qube *q, const struct tv_creds *cr, uint64_t now)
 {
-	char port[16];
-	int sv[2];
+	char port[16], ticket[sizeof(q->ep_user) + sizeof(q->ep_pass) + 2];
+	int sv[2], tp[2] = { -1, -1 }, n;
 	pid_t pid;
 
 	if (q->pid > 0 || q->ep_port <= 0)
@@ -42,25 +42,55 @@ tv_dec_start(struct tv_qube *q, const struct tv_creds *cr, uint64_t now)
 		log_warn("socketpair");
 		return -1;
 	}
+	/* over RDP the ticket goes in on stdin, never on the command line */
+	if (q->ep_rdp) {
+		n = snprintf(ticket, sizeof(ticket), "%s\n%s\n", q->ep_user,
+		    q->ep_pass);
+		if (pipe2(tp, O_CLOEXEC) == -1 || n < 0 ||
+		    write(tp[1], ticket, (size_t)n) != n) {
+			log_warn("the ticket's pipe");
+			explicit_bzero(ticket, sizeof(ticket));
+			close(sv[0]);
+			close(sv[1]);
+			if (tp[0] != -1)
+				close(tp[0]);
+			if (tp[1] != -1)
+				close(tp[1]);
+			return -1;
+		}
+		explicit_bzero(ticket, sizeof(ticket));
+		close(tp[1]);
+	}
 	snprintf(port, sizeof(port), "%d", q->ep_port);
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		close(sv[0]);
 		close(sv[1]);
+		if (tp[0] != -1)
+			close(tp[0]);
 		return -1;
 	}
 	if (pid == 0) {
 		/* fd 3 is the line; nothing else of ours stays open */
-		if (dup2(sv[1], 3) == -1)
+		if (dup2(sv[1], 3) == -1 ||
+		    (tp[0] != -1 && dup2(tp[0], STDIN_FILENO) == -1))
 			_exit(127);
 		closefrom(4);
 		signal(SIGPIPE, SIG_DFL);
-		execl(cr->decoder, "tessera-view-decoder", "--host",
-		    q->ep_host, "--port", port, "--ca", cr->ca, "--cert",
-		    cr->cert, "--key", cr->key, "--name", q->info.name,
-		    (char *)NULL);
+		if (q->ep_rdp)
+			execl(cr->decoder, "tessera-view-decoder", "--rdp",
+			    "--host", q->ep_host, "--port", port, "--ca",
+			    cr->ca, "--cert", cr->cert, "--key", cr->key,
+			    "--name", q->info.name, (char *)NULL);
+		else
+			execl(cr->decoder, "tessera-view-decoder", "--host",
+			    q->ep_host, "--port", port, "--ca", cr->ca,
+			    "--cert", cr->cert, "--key", cr->key, "--name",
+			    q->info.name, (char *)NULL);
 		_exit(127);
 	}
+	if (tp[0] != -1)
+		close(tp[0]);
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	q->ctl = sv[0];

@@ -1,26 +1,33 @@
 /*
  * tessera-view-decoder: one qube's display, decoded in a process of its own.
  *
- *   tessera-view-decoder --host H --port P --ca CA.pem --cert CERT.pem
- *       --key KEY.pem [--name QUBE] [-v]
+ *   tessera-view-decoder [--rdp] --host H --port P --ca CA.pem
+ *       --cert CERT.pem --key KEY.pem [--name QUBE] [-v]
  *
  * tessera-view starts one per qube window, with its end of a SOCK_SEQPACKET
  * socketpair on fd 3 (proto.h).  The decoder connects to the qube's
  * tessera-render over TCP, then locks itself down (seccomp, stage 1: no new
- * sockets, no exec, no new processes, files read-only), and lets
- * libvncclient run the RFB handshake on that socket: VeNCrypt only, subtype
- * X509None only (our client certificate; the server's certificate must
- * chain to --ca and name --host).  The picture lands in a sealed memfd that
- * the compositor maps; after the first one exists a stricter filter
- * (stage 2: no files at all) covers the rest of the process's life, while
- * the qube's stream is parsed.
+ * sockets, no exec, no new processes, files read-only), and runs the
+ * protocol's handshake on that socket:
+ *
+ *   - VNC (decoder_vnc.c, libvncclient): VeNCrypt only, subtype X509None
+ *     only (our client certificate; the server's must chain to --ca and
+ *     name --host);
+ *   - RDP (--rdp, decoder_rdp.c, FreeRDP): TLS only; the server's
+ *     certificate must chain to --ca and name --host; we log on with the
+ *     ticket tessera-vmd gave the compositor (two lines on stdin: user,
+ *     password), since RDP has no client certificates.
+ *
+ * The picture lands in a sealed memfd that the compositor maps; after the
+ * first one exists a stricter filter (stage 2: no files at all) covers the
+ * rest of the process's life, while the qube's stream is parsed.
  *
  * To the compositor: TV_CONNECTED once, then TV_FB (with the memfd), then
- * TV_DAMAGE rectangles after each framebuffer update (at most
- * TV_DMG_MAX per update, else their bounding box); TV_FB again whenever
- * the qube's screen changes size; TV_PONG for each TV_PING (answered
- * from TV_CONNECTED on).  From the compositor: TV_KEY, TV_POINTER,
- * TV_RESIZE, TV_PING; anything else ends the process.
+ * TV_DAMAGE rectangles after each update (at most TV_DMG_MAX per update,
+ * else their bounding box); TV_FB again whenever the qube's screen changes
+ * size; TV_PONG for each TV_PING (answered from TV_CONNECTED on).  From the
+ * compositor: TV_KEY, TV_POINTER, TV_RESIZE, TV_PING; anything else ends
+ * the process.
  *
  * Exit status: 0 the compositor closed fd 3; 1 the connection was lost or
  * the server (or the compositor) broke the protocol; 2 usage; 3 could not
@@ -39,6 +46,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,10 +55,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <rfb/rfbclient.h>
 #include <seccomp.h>
 
+#include "decoder.h"
 #include "log.h"
 #include "proto.h"
 
@@ -65,28 +72,18 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#define TV_CTL_FD		3
 #define TV_CONNECT_TIMEOUT_MS	10000
-#define TV_HANDSHAKE_TIMEOUT_S	30	/* connected to first picture */
-#define TV_READ_TIMEOUT_S	30	/* a message left half-sent */
 #define TV_DMG_MAX		16	/* rectangles per update */
-
-enum {
-	EXIT_CLEAN = 0,
-	EXIT_LOST = 1,
-	EXIT_USAGE = 2,
-	EXIT_REFUSED = 3,
-};
 
 struct rect {
 	int x0, y0, x1, y1;	/* half-open */
 };
 
+struct tv_dec_opts tv_opt;
+int tv_refused;
+
 static struct {
-	const char *host, *port, *ca, *cert, *key, *name;
-	int verbose;
-	int sock;		/* to tessera-render */
-	rfbClient *cl;
+	const struct tv_proto *proto;
 	/* the framebuffer: a shared mapping of a sealed memfd */
 	uint8_t *fb;
 	size_t fb_len;
@@ -95,9 +92,7 @@ static struct {
 	int connected;		/* TV_CONNECTED sent */
 	struct rect dmg[TV_DMG_MAX];
 	int ndmg;
-	char lastlib[256];	/* libvncclient's last message, for errors */
-	int refused;		/* we ended the handshake (and said why) */
-} d = { .sock = -1, .fb_fd = -1 };
+} d = { .fb_fd = -1 };
 
 /* "tessera-view-decoder[QUBE]", for log_init() and the alarm's message */
 static char log_ident_buf[112];
@@ -105,38 +100,18 @@ static char log_ident_buf[112];
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tessera-view-decoder --host H --port P --ca CA.pem "
-	    "--cert CERT.pem --key KEY.pem [--name QUBE] [-v]\n"
-	    "  (started by tessera-view, its control socket on fd 3)\n");
-}
-
-/* ---- libvncclient's messages ---- */
-
-static void
-lib_log(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (n == 0)
-		return;
-	/* what the server controls (names, reasons) is escaped */
-	log_escape(d.lastlib, sizeof(d.lastlib), buf, n);
-	if (d.verbose >= 1)
-		log_debug("libvncclient: %s", d.lastlib);
+	fprintf(f, "usage: tessera-view-decoder [--rdp] --host H --port P "
+	    "--ca CA.pem --cert CERT.pem\n"
+	    "           --key KEY.pem [--name QUBE] [-v]\n"
+	    "  (started by tessera-view, its control socket on fd 3; with "
+	    "--rdp, the\n  logon ticket's user and password on stdin, a "
+	    "line each)\n");
 }
 
 /* ---- the control socket ---- */
 
-static void
-ctl_send(uint32_t type, int a, int b, int c, int e, int fd)
+void
+tv_ctl_send(uint32_t type, int a, int b, int c, int e, int fd)
 {
 	if (tv_msg_send(TV_CTL_FD, type, a, b, c, e, fd) == -1) {
 		if (errno == EPIPE || errno == ECONNRESET) {
@@ -150,51 +125,36 @@ ctl_send(uint32_t type, int a, int b, int c, int e, int fd)
 
 /* ---- the framebuffer ---- */
 
-static rfbBool
-alloc_fb(rfbClient *cl)
+uint8_t *
+tv_fb_new(int w, int h)
 {
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-	int w = cl->width, h = cl->height, fd;
 	size_t len;
 	void *p;
+	int fd;
 
-	/* the handshake must have been X509None: nothing else gets a
-	 * picture (anonymous TLS and no TLS at all reach this point) */
-	if (cl->authScheme != rfbVeNCrypt ||
-	    cl->subAuthScheme != rfbVeNCryptX509None) {
-		log_warnx("refused: the server chose security %u/%u, not "
-		    "VeNCrypt X509None", (unsigned)cl->authScheme,
-		    (unsigned)cl->subAuthScheme);
-		d.refused = 1;
-		return FALSE;
-	}
 	if (w < 1 || h < 1 || w > TV_MAX_W || h > TV_MAX_H) {
 		log_warnx("refused: a framebuffer of %dx%d", w, h);
-		d.refused = !d.connected;
-		return FALSE;
-	}
-	if (cl->format.bitsPerPixel != 32) {
-		log_warnx("refused: %d bits per pixel", cl->format.bitsPerPixel);
-		d.refused = !d.connected;
-		return FALSE;
+		tv_refused = !d.connected;
+		return NULL;
 	}
 	len = (size_t)w * (size_t)h * 4;
 	if ((fd = memfd_create("tessera-fb", MFD_CLOEXEC |
 	    MFD_ALLOW_SEALING)) == -1) {
 		log_warn("memfd_create");
-		return FALSE;
+		return NULL;
 	}
 	if (ftruncate(fd, (off_t)len) == -1 ||
 	    fcntl(fd, F_ADD_SEALS, seals) == -1) {
 		log_warn("sizing and sealing the framebuffer");
 		close(fd);
-		return FALSE;
+		return NULL;
 	}
 	if ((p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 	    0)) == MAP_FAILED) {
 		log_warn("mmap of the framebuffer");
 		close(fd);
-		return FALSE;
+		return NULL;
 	}
 	if (d.fb != NULL)
 		munmap(d.fb, d.fb_len);
@@ -203,29 +163,34 @@ alloc_fb(rfbClient *cl)
 	d.fb_w = w;
 	d.fb_h = h;
 	d.ndmg = 0;
-	cl->frameBuffer = p;
 	log_info("framebuffer %dx%d", w, h);
 	if (!d.connected) {
 		/* the first one goes out after TV_CONNECTED */
 		if (d.fb_fd != -1)
 			close(d.fb_fd);
 		d.fb_fd = fd;
-		return TRUE;
+		return p;
 	}
-	ctl_send(TV_FB, w, h, 0, 0, fd);
+	tv_ctl_send(TV_FB, w, h, 0, 0, fd);
 	close(fd);
-	return TRUE;
+	return p;
+}
+
+void
+tv_fb_size(int *w, int *h)
+{
+	*w = d.fb_w;
+	*h = d.fb_h;
 }
 
 /* ---- damage ---- */
 
-static void
-got_update(rfbClient *cl, int x, int y, int w, int h)
+void
+tv_damage(int x, int y, int w, int h)
 {
 	struct rect r;
 	int i;
 
-	(void)cl;
 	/* clipped to the buffer; empty ones dropped */
 	r.x0 = x < 0 ? 0 : x;
 	r.y0 = y < 0 ? 0 : y;
@@ -252,64 +217,20 @@ got_update(rfbClient *cl, int x, int y, int w, int h)
 	d.ndmg = 1;
 }
 
-static void
-finished_update(rfbClient *cl)
+void
+tv_damage_flush(void)
 {
 	int i;
 
-	(void)cl;
 	if (!d.connected)
 		return;
 	for (i = 0; i < d.ndmg; i++)
-		ctl_send(TV_DAMAGE, d.dmg[i].x0, d.dmg[i].y0,
+		tv_ctl_send(TV_DAMAGE, d.dmg[i].x0, d.dmg[i].y0,
 		    d.dmg[i].x1 - d.dmg[i].x0, d.dmg[i].y1 - d.dmg[i].y0, -1);
 	d.ndmg = 0;
 }
 
-/* ---- credentials: X509 only, and only for X509None ---- */
-
-static char *
-get_password(rfbClient *cl)
-{
-	(void)cl;
-	log_warnx("refused: the server asked for a VNC password");
-	d.refused = 1;
-	return NULL;
-}
-
-static rfbCredential *
-get_credential(rfbClient *cl, int type)
-{
-	rfbCredential *c;
-
-	if (type != rfbCredentialTypeX509 || cl->authScheme != rfbVeNCrypt ||
-	    cl->subAuthScheme != rfbVeNCryptX509None) {
-		log_warnx("refused: the server asked for credentials of type "
-		    "%d (security %u/%u), not an X509None certificate", type,
-		    (unsigned)cl->authScheme, (unsigned)cl->subAuthScheme);
-		d.refused = 1;
-		return NULL;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->x509Credential.x509CACertFile = strdup(d.ca);
-	c->x509Credential.x509ClientCertFile = strdup(d.cert);
-	c->x509Credential.x509ClientKeyFile = strdup(d.key);
-	c->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
-	if (c->x509Credential.x509CACertFile == NULL ||
-	    c->x509Credential.x509ClientCertFile == NULL ||
-	    c->x509Credential.x509ClientKeyFile == NULL) {
-		free(c->x509Credential.x509CACertFile);
-		free(c->x509Credential.x509ClientCertFile);
-		free(c->x509Credential.x509ClientKeyFile);
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
 /* ---- connecting ---- */
-
 static long long
 mono_ms(void)
 {
@@ -429,6 +350,18 @@ static const int allowed_handshake[] = {
 	SCMP_SYS(seccomp), SCMP_SYS(prctl), SCMP_SYS(ioctl),
 };
 
+/* FreeRDP's decoders run on a thread pool (RemoteFX), and WinPR's events
+ * are eventfds: threads, never processes (clone must carry CLONE_THREAD;
+ * clone3, whose flags seccomp cannot see, fails so glibc falls back). */
+static const int allowed_threads[] = {
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(eventfd2), SCMP_SYS(pipe2),
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait), SCMP_SYS(sigaltstack), SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(ioctl), SCMP_SYS(shutdown),
+};
+
 /* What AddressSanitizer's runtime needs on top (reports, the leak check
  * at exit, which stops the process with a ptrace'ing thread). */
 static const int allowed_asan[] = {
@@ -478,6 +411,17 @@ sandbox(int stage)
 	if ((rc = add_list(ctx, allowed_common, sizeof(allowed_common) /
 	    sizeof(allowed_common[0]))) < 0)
 		goto fail;
+	if (d.proto == &tv_proto_rdp) {
+		if ((rc = add_list(ctx, allowed_threads,
+		    sizeof(allowed_threads) / sizeof(allowed_threads[0]))) < 0)
+			goto fail;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),
+		    1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+		    CLONE_THREAD))) < 0 ||
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+		    SCMP_SYS(clone3), 0)) < 0)
+			goto fail;
+	}
 	if (stage == 1) {
 		if ((rc = add_list(ctx, allowed_handshake,
 		    sizeof(allowed_handshake) /
@@ -577,38 +521,29 @@ ctl_input(void)
 			if ((m.a != 0 && m.a != 1) || m.b < 0 ||
 			    m.b > 0x1fffffff || m.c != 0 || m.d != 0)
 				goto bad;
-			if (!SendKeyEvent(d.cl, (uint32_t)m.b, m.a ? TRUE :
-			    FALSE))
-				goto lost;
+			if (d.proto->key(m.a, (uint32_t)m.b) == -1)
+				exit(EXIT_LOST);
 			break;
 		case TV_POINTER:
 			if (m.c < 0 || m.c > 0xff || m.d != 0)
 				goto bad;
 			x = m.a < 0 ? 0 : m.a >= d.fb_w ? d.fb_w - 1 : m.a;
 			y = m.b < 0 ? 0 : m.b >= d.fb_h ? d.fb_h - 1 : m.b;
-			if (!SendPointerEvent(d.cl, x, y, m.c))
-				goto lost;
+			if (d.proto->pointer(x, y, m.c) == -1)
+				exit(EXIT_LOST);
 			break;
 		case TV_RESIZE:
 			if (m.a < 1 || m.a > TV_MAX_W || m.b < 1 ||
 			    m.b > TV_MAX_H || m.a > 0xffff || m.b > 0xffff ||
 			    m.c != 0 || m.d != 0)
 				goto bad;
-			/* only a server that told us its screen layout
-			 * (ExtendedDesktopSize) takes SetDesktopSize */
-			if (d.cl->screen.width == 0 && d.cl->screen.height == 0) {
-				log_debug("resize to %dx%d: the server cannot",
-				    m.a, m.b);
-				break;
-			}
-			if (!SendExtDesktopSize(d.cl, (uint16_t)m.a,
-			    (uint16_t)m.b))
-				goto lost;
+			if (d.proto->resize(m.a, m.b) == -1)
+				exit(EXIT_LOST);
 			break;
 		case TV_PING:
 			if (m.b != 0 || m.c != 0 || m.d != 0)
 				goto bad;
-			ctl_send(TV_PONG, m.a, 0, 0, 0, -1);
+			tv_ctl_send(TV_PONG, m.a, 0, 0, 0, -1);
 			break;
 		default:
 			goto bad;
@@ -618,22 +553,9 @@ bad:
 	log_warnx("the compositor sent a bad message (type %u): exiting",
 	    m.type);
 	exit(EXIT_LOST);
-lost:
-	log_warnx("connection lost (sending): %s", d.lastlib);
-	exit(EXIT_LOST);
 }
 
 /* ---- main ---- */
-
-/* Decrypted or read-ahead bytes that poll() cannot see. */
-static int
-server_pending(void)
-{
-	if (d.cl->buffered > 0)
-		return 1;
-	return d.cl->tlsSession != NULL &&
-	    gnutls_record_check_pending((gnutls_session_t)d.cl->tlsSession) > 0;
-}
 
 static int
 check_file(const char *opt, const char *path)
@@ -649,10 +571,47 @@ check_file(const char *opt, const char *path)
 	return 0;
 }
 
+/* The ticket's two lines on stdin (RDP).  0 or -1. */
+static int
+read_ticket(void)
+{
+	char buf[sizeof(tv_opt.user) + sizeof(tv_opt.pass) + 2], *nl;
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(STDIN_FILENO, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("reading the ticket on stdin");
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if ((nl = strchr(buf, '\n')) == NULL ||
+	    (size_t)(nl - buf) >= sizeof(tv_opt.user) ||
+	    strlen(nl + 1) == 0 || nl[strlen(nl) - 1] != '\n' ||
+	    strlen(nl + 1) > sizeof(tv_opt.pass)) {
+		log_warnx("--rdp: want a user and a password on stdin, a "
+		    "line each");
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	*nl = '\0';
+	nl[1 + strlen(nl + 1) - 1] = '\0';
+	memcpy(tv_opt.user, buf, strlen(buf) + 1);
+	memcpy(tv_opt.pass, nl + 1, strlen(nl + 1) + 1);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "rdp", no_argument, NULL, 'r' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "ca", required_argument, NULL, 'a' },
@@ -663,24 +622,25 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint32_t auth[] = { rfbVeNCrypt, 0 };
-	struct pollfd pfd[2];
+	struct pollfd pfd[8];
 	struct sigaction sa;
 	char *end, name[80];
 	long port;
-	int ch, type, n, pending;
+	int ch, type, i, n, rc, pending, sock;
 	socklen_t sl;
 
+	d.proto = &tv_proto_vnc;
 	log_init("tessera-view-decoder", 1, 0);
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'H': d.host = optarg; break;
-		case 'p': d.port = optarg; break;
-		case 'a': d.ca = optarg; break;
-		case 'c': d.cert = optarg; break;
-		case 'k': d.key = optarg; break;
-		case 'n': d.name = optarg; break;
-		case 'v': d.verbose++; break;
+		case 'r': d.proto = &tv_proto_rdp; break;
+		case 'H': tv_opt.host = optarg; break;
+		case 'p': tv_opt.port = optarg; break;
+		case 'a': tv_opt.ca = optarg; break;
+		case 'c': tv_opt.cert = optarg; break;
+		case 'k': tv_opt.key = optarg; break;
+		case 'n': tv_opt.name = optarg; break;
+		case 'v': tv_opt.verbose++; break;
 		case 'h':
 			usage(stdout);
 			return EXIT_CLEAN;
@@ -689,27 +649,31 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || d.host == NULL || d.port == NULL) {
+	if (optind != argc || tv_opt.host == NULL || tv_opt.port == NULL) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (d.name != NULL) {
-		log_escape(name, sizeof(name), d.name, strlen(d.name));
+	if (tv_opt.name != NULL) {
+		log_escape(name, sizeof(name), tv_opt.name,
+		    strlen(tv_opt.name));
 		snprintf(log_ident_buf, sizeof(log_ident_buf),
 		    "tessera-view-decoder[%s]", name);
-		log_init(log_ident_buf, 1, d.verbose);
+		log_init(log_ident_buf, 1, tv_opt.verbose);
 	} else {
-		log_setverbose(d.verbose);
+		log_setverbose(tv_opt.verbose);
 	}
 	errno = 0;
-	port = strtol(d.port, &end, 10);
+	port = strtol(tv_opt.port, &end, 10);
 	if (errno || *end != '\0' || port < 1 || port > 65535) {
-		log_warnx("--port %s: want 1 to 65535", d.port);
+		log_warnx("--port %s: want 1 to 65535", tv_opt.port);
 		return EXIT_USAGE;
 	}
-	if (check_file("--ca", d.ca) == -1 ||
-	    check_file("--cert", d.cert) == -1 ||
-	    check_file("--key", d.key) == -1)
+	tv_opt.port_num = (int)port;
+	if (check_file("--ca", tv_opt.ca) == -1 ||
+	    check_file("--cert", tv_opt.cert) == -1 ||
+	    check_file("--key", tv_opt.key) == -1)
+		return EXIT_USAGE;
+	if (d.proto == &tv_proto_rdp && read_ticket() == -1)
 		return EXIT_USAGE;
 	sl = sizeof(type);
 	if (getsockopt(TV_CTL_FD, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
@@ -720,12 +684,10 @@ main(int argc, char **argv)
 	fcntl(TV_CTL_FD, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 
-	rfbClientLog = lib_log;
-	rfbClientErr = lib_log;
-
-	if ((d.sock = tcp_connect(d.host, d.port)) == -1)
+	if ((sock = tcp_connect(tv_opt.host, tv_opt.port)) == -1)
 		return EXIT_REFUSED;
-	log_info("connected to %s port %s", d.host, d.port);
+	log_info("connected to %s port %s (%s)", tv_opt.host, tv_opt.port,
+	    d.proto->name);
 
 	/* the handshake must end in time, whatever the server does */
 	memset(&sa, 0, sizeof(sa));
@@ -736,88 +698,41 @@ main(int argc, char **argv)
 
 	if (sandbox(1) == -1)
 		return EXIT_LOST;
-
-	/* 8 bits a channel, 32 bits a pixel: 0x00RRGGBB in memory */
-	if ((d.cl = rfbGetClient(8, 3, 4)) == NULL)
-		return EXIT_LOST;
-	d.cl->format.redShift = 16;
-	d.cl->format.greenShift = 8;
-	d.cl->format.blueShift = 0;
-	d.cl->programName = "tessera-view-decoder";
-	d.cl->serverHost = strdup(d.host);	/* the certificate names it */
-	d.cl->serverPort = (int)port;
-	/* the socket is ours, already connected: libvncclient takes it */
-	d.cl->listenSpecified = TRUE;
-	d.cl->sock = d.sock;
-	d.cl->MallocFrameBuffer = alloc_fb;
-	d.cl->GotFrameBufferUpdate = got_update;
-	d.cl->FinishedFrameBufferUpdate = finished_update;
-	d.cl->GetPassword = get_password;
-	d.cl->GetCredential = get_credential;
-	d.cl->canHandleNewFBSize = TRUE;
-	/* what tessera-render sends; Tight with JPEG at quality level 9
-	 * (perceptually lossless), zlib level 1 (loopback: cheap) */
-	d.cl->appData.encodingsString = "tight zrle raw";
-	d.cl->appData.enableJPEG = TRUE;
-	d.cl->appData.qualityLevel = 9;
-	d.cl->appData.compressLevel = 1;
-	d.cl->appData.shareDesktop = TRUE;
-	SetClientAuthSchemes(d.cl, auth, -1);
-	if (d.cl->serverHost == NULL)
-		return EXIT_LOST;
-	if (!rfbInitClient(d.cl, NULL, NULL)) {
-		/* rfbInitClient freed the client and closed the socket */
-		d.cl = NULL;
-		if (!d.refused)
-			log_warnx("refused: the handshake failed (%s)",
-			    d.lastlib[0] ? d.lastlib : "no reason given");
-		return EXIT_REFUSED;
-	}
+	if ((rc = d.proto->open(sock)) != 0)
+		return rc;
 	alarm(0);
 	if (d.fb == NULL || d.fb_fd == -1)
 		return EXIT_REFUSED;
-	n = d.cl->desktopName ? (int)strlen(d.cl->desktopName) : 0;
-	log_escape(name, sizeof(name), n ? d.cl->desktopName : "", (size_t)n);
-	log_info("handshake done: VeNCrypt X509None, \"%s\" %dx%d", name,
-	    d.fb_w, d.fb_h);
 	d.connected = 1;
-	ctl_send(TV_CONNECTED, 0, 0, 0, 0, -1);
-	ctl_send(TV_FB, d.fb_w, d.fb_h, 0, 0, d.fb_fd);
+	tv_ctl_send(TV_CONNECTED, 0, 0, 0, 0, -1);
+	tv_ctl_send(TV_FB, d.fb_w, d.fb_h, 0, 0, d.fb_fd);
 	close(d.fb_fd);
 	d.fb_fd = -1;
+	/* whatever arrived with the first picture */
+	tv_damage_flush();
 	if (sandbox(2) == -1)
 		return EXIT_LOST;
 
-	/* from now on a stalled half-message ends the connection */
-	d.cl->readTimeout = TV_READ_TIMEOUT_S;
-	if (fcntl(d.cl->sock, F_SETFL, fcntl(d.cl->sock, F_GETFL) |
-	    O_NONBLOCK) == -1) {
-		log_warn("fcntl");
-		return EXIT_LOST;
-	}
-
 	for (;;) {
-		pending = server_pending();
-		pfd[0].fd = d.cl->sock;
+		pending = d.proto->pending();
+		pfd[0].fd = TV_CTL_FD;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = TV_CTL_FD;
-		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, 2, pending ? 0 : -1) == -1) {
+		n = 1 + d.proto->fds(pfd + 1, (int)(sizeof(pfd) /
+		    sizeof(pfd[0])) - 1);
+		for (i = 0; i < n; i++)
+			pfd[i].revents = 0;
+		if (poll(pfd, (nfds_t)n, pending ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");
 			return EXIT_LOST;
 		}
-		if (pfd[1].revents)
+		if (pfd[0].revents)
 			ctl_input();
-		if (pending || pfd[0].revents) {
-			d.lastlib[0] = '\0';
-			if (!HandleRFBServerMessage(d.cl)) {
-				log_warnx("connection lost: %s", d.lastlib[0] ?
-				    d.lastlib : "the server broke the protocol");
-				return EXIT_LOST;
-			}
-		}
+		for (i = 1; i < n && !pending; i++)
+			if (pfd[i].revents)
+				pending = 1;
+		if (pending && d.proto->pump() == -1)
+			return EXIT_LOST;
 	}
 }

@@ -20,6 +20,7 @@
 static pthread_mutex_t	 q_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct tv_ev	*q_head, **q_tail = &q_head;
 static void		(*q_wake)(void);
+static int		 h_rdp[TV_MAX_HOSTS];
 
 struct host_arg {
 	struct tv_host	*h;
@@ -149,22 +150,41 @@ endpoint(struct tsr_client *c, int idx, const char *qube, char *err,
 {
 	struct tsr_api_msg m;
 	struct tv_ev *e;
-	const char *host;
+	const char *host, *user = NULL, *pass = NULL;
 	json_int_t port;
+	int rdp = h_rdp[idx];
 
-	if (tsr_client_call(c, "display.endpoint", qube, NULL, &m, err,
-	    errlen) == -1)
+	/* over RDP a ticket stands for our certificate */
+	if (tsr_client_call(c, "display.endpoint", qube, rdp ?
+	    json_pack("{s:b}", "ticket", 1) : NULL, &m, err, errlen) == -1)
 		return -1;
 	e = ev_new(TV_EV_ENDPOINT, idx);
 	snprintf(e->info.name, sizeof(e->info.name), "%s", qube);
 	if (m.ok) {
 		host = json_string_value(json_object_get(m.result, "host"));
 		port = json_integer_value(json_object_get(m.result,
-		    "vnc_port"));
+		    rdp ? "rdp_port" : "vnc_port"));
+		if (rdp) {
+			user = json_string_value(json_object_get(m.result,
+			    "rdp_user"));
+			pass = json_string_value(json_object_get(m.result,
+			    "rdp_password"));
+		}
 		if (host != NULL && strlen(host) < sizeof(e->ep_host) &&
-		    port > 0 && port < 65536) {
+		    port > 0 && port < 65536 && (!rdp || (user != NULL &&
+		    pass != NULL && *user != '\0' && *pass != '\0' &&
+		    strlen(user) < sizeof(e->ep_user) &&
+		    strlen(pass) < sizeof(e->ep_pass) &&
+		    strpbrk(user, "\n") == NULL &&
+		    strpbrk(pass, "\n") == NULL))) {
 			snprintf(e->ep_host, sizeof(e->ep_host), "%s", host);
 			e->ep_port = (int)port;
+			if (rdp) {
+				snprintf(e->ep_user, sizeof(e->ep_user), "%s",
+				    user);
+				snprintf(e->ep_pass, sizeof(e->ep_pass), "%s",
+				    pass);
+			}
 		}
 	}
 	tsr_api_msg_free(&m);
@@ -346,6 +366,8 @@ tv_hosts_start(struct tv_host *hosts, int n, void (*wake)(void))
 	int i;
 
 	q_wake = wake;
+	for (i = 0; i < n && i < TV_MAX_HOSTS; i++)
+		h_rdp[i] = hosts[i].rdp;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	for (i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ struct tv_host {
 	char		 spec[256];	/* HOST[:PORT], or a unix socket path */
 	char		 name[64];	/* shown as name/qube; "" for one host */
 	const char	*ca, *cert, *key;
+	int		 rdp;		/* displays over RDP, with tickets */
 	int		 up;		/* main thread: connected now */
 	char		 err[200];	/* main thread: why not */
 };
@@ -22,7 +23,8 @@ enum tv_ev_kind {
 	TV_EV_QUBE,		/* info: a qube is visible, or changed */
 	TV_EV_GONE,		/* info.name: removed, or no longer visible */
 	TV_EV_ENDPOINT,		/* info.name's display: ep_host, ep_port
-				   (port 0: the viewer may not connect) */
+				   (port 0: the viewer may not connect);
+				   over RDP, the ticket in ep_user, ep_pass */
 	TV_EV_HOST_UP,
 	TV_EV_HOST_DOWN,	/* text: why; its qubes are gone */
 	TV_EV_NOTICE,		/* text: a command's outcome */
@@ -34,6 +36,8 @@ struct tv_ev {
 	struct tv_info	 info;
 	char		 ep_host[256];
 	int		 ep_port;
+	char		 ep_user[64];
+	char		 ep_pass[128];
 	char		 text[200];
 	struct tv_ev	*next;
 };

@@ -40,14 +40,16 @@
 static const char usage_text[] =
 "usage: tessera-view [-v] [--kiosk] [--config FILE] [--ca FILE --cert FILE\n"
 "                    --key FILE] [--geometry WxH] [--scale N]\n"
-"                    [--state-file FILE] [--stats N] [HOST[:PORT] | SOCKET]...\n"
+"                    [--state-file FILE] [--stats N] [--protocol vnc|rdp]\n"
+"                    [HOST[:PORT] | SOCKET]...\n"
 "\n"
 "Shows the qubes of each host's tessera-vmd, each in a frame of its\n"
 "label colour.  A host is HOST[:PORT] (mutual TLS, port 7443 by default)\n"
 "or the path of a local tessera-vmd's unix socket.\n"
 "\n"
 "  -c, --config FILE     read hosts and certificates from FILE (lines:\n"
-"                        host SPEC, ca FILE, cert FILE, key FILE, kiosk)\n"
+"                        host SPEC, ca FILE, cert FILE, key FILE,\n"
+"                        protocol vnc|rdp, kiosk)\n"
 "      --ca FILE         the hosts' CA certificate\n"
 "      --cert FILE       this viewer's client certificate\n"
 "      --key FILE        its key\n"
@@ -67,6 +69,8 @@ static const char usage_text[] =
 "the qubes; click one to bring it back, or its start/stop button.\n";
 
 struct drag {
+"      --protocol P      vnc (default: VeNCrypt with this certificate) or\n"
+"                        rdp (TLS, logging on with a ticket from the host)\n"
 	int		 active;	/* 1 move, 2 resize */
 	struct tv_qube	*q;
 	int		 x0, y0;
@@ -121,6 +125,7 @@ static volatile sig_atomic_t stop;
  * screen without waiting for the loop's tick.  It waits until the main
  * loop has read (drained) before it polls again.
  */
+	int		 rdp;		/* displays over RDP, not VNC */
 static struct {
 	pthread_mutex_t	 mu;
 	int		 fds[TV_MAX_QUBES];
@@ -562,6 +567,11 @@ decoders(uint64_t now)
 	for (i = 0; i < TV_MAX_QUBES; i++) {
 		q = &v.q[i];
 		if (!q->used)
+			/* a new ticket replaces the old one at the host */
+			q->ep_rdp = v.hosts[e->host].rdp;
+			memcpy(q->ep_user, e->ep_user, sizeof(q->ep_user));
+			memcpy(q->ep_pass, e->ep_pass, sizeof(q->ep_pass));
+			explicit_bzero(e->ep_pass, sizeof(e->ep_pass));
 			continue;
 		if (q->ctl != -1) {
 			int r = tv_dec_read(q, now);
@@ -1366,7 +1376,10 @@ read_config(const char *path)
 			v.creds.cert = keep(val);
 		else if (strcmp(k, "key") == 0)
 			v.creds.key = keep(val);
-		else
+		else if (strcmp(k, "protocol") == 0) {
+			if (set_protocol(val) == -1)
+				goto bad;
+		} else
 			goto bad;
 	}
 	fclose(f);
@@ -1383,6 +1396,17 @@ name_hosts(void)
 {
 	int i;
 	size_t n;
+static int
+set_protocol(const char *s)
+{
+	if (strcmp(s, "vnc") != 0 && strcmp(s, "rdp") != 0) {
+		log_warnx("protocol %s: want vnc or rdp", s);
+		return -1;
+	}
+	v.rdp = strcmp(s, "rdp") == 0;
+	return 0;
+}
+
 
 	for (i = 0; i < v.nhosts && v.nhosts > 1; i++) {
 		struct tv_host *h = &v.hosts[i];
@@ -1456,6 +1480,7 @@ main(int argc, char **argv)
 		case 'c':
 			if (read_config(optarg) == -1)
 				return 2;
+		v.hosts[i].rdp = v.rdp;
 			break;
 		case 1: v.creds.ca = optarg; break;
 		case 2: v.creds.cert = optarg; break;
@@ -1489,6 +1514,7 @@ main(int argc, char **argv)
 				fatal("calloc");
 			break;
 		case 'v': verbose++; break;
+		{ "protocol", required_argument, NULL, 10 },
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -1541,6 +1567,10 @@ main(int argc, char **argv)
 		SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
 	if ((v.wake_ev = SDL_RegisterEvents(1)) == (Uint32)-1)
 		fatalx("SDL: no user events");
+		case 10:
+			if (set_protocol(optarg) == -1)
+				return 2;
+			break;
 	x = y = SDL_WINDOWPOS_CENTERED;
 	if (v.kiosk && SDL_GetDisplayBounds(0, &bounds) == 0) {
 		/* the whole screen, also where no window manager places it */

@@ -5,9 +5,11 @@
 TV_PROTO_SRCS := thin-client/proto.c
 TV_PROTO_OBJS := $(TV_PROTO_SRCS:%.c=$(B)/obj/%.o)
 
-# --- tessera-view-decoder: libvncclient (VeNCrypt X509None) into a memfd ---
-TV_DECODER_SRCS := thin-client/decoder.c
-TV_DECODER_PKGS := libvncclient libseccomp gnutls
+# --- tessera-view-decoder: libvncclient (VeNCrypt X509None) or FreeRDP
+# (TLS, a ticket) into a memfd ---
+TV_DECODER_SRCS := thin-client/decoder.c thin-client/decoder_vnc.c \
+                   thin-client/decoder_rdp.c
+TV_DECODER_PKGS := libvncclient libseccomp gnutls freerdp2 winpr2 libcrypto
 TV_DECODER_OBJS := $(TV_DECODER_SRCS:%.c=$(B)/obj/%.o) $(TV_PROTO_OBJS)
 thin_client_CFLAGS := $(shell pkg-config --cflags $(TV_DECODER_PKGS))
 

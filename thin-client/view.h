@@ -34,6 +34,9 @@ struct tv_qube {
 	/* where its render-server is (from display.endpoint) */
 	char		 ep_host[256];
 	int		 ep_port;
+	int		 ep_rdp;	/* RDP, logging on with the ticket */
+	char		 ep_user[64];
+	char		 ep_pass[128];
 
 	/* the decoder process and its picture */
 	pid_t		 pid;

@@ -1173,17 +1173,18 @@ m_display_authorize(struct call *c)
 		api_target_of(c->vmd, &c->q, &t);
 		ok = holder != NULL && vmd_policy_check(c->vmd->policy,
 		    "display.connect", &holder->caller, &t, NULL);
-		log_info("%s: viewer %s (ticket) on %s: %s", c->conn->who,
-		    holder ? holder->who : "with an unknown ticket", c->q.name,
+		log_info("%s: viewer %s%s on %s: %s", c->conn->who,
+		    holder ? holder->who : "with an unknown ticket",
+		    holder ? " (ticket)" : "", c->q.name,
 		    ok ? "allowed" : "refused");
 		if (!ok) {
 			reply_ok(c, json_pack("{s:b}", "allowed", 0));
 			return;
 		}
-		/* a certificate holder draws the frame itself */
+		/* tessera-view (certificate or local) draws the frame */
 		reply_ok(c, json_pack("{s:b, s:s, s:b}", "allowed", 1,
 		    "viewer", holder->who, "unframed",
-		    holder->caller.kind == VMD_CALLER_CERT));
+		    holder->caller.kind != VMD_CALLER_LOGIN));
 		return;
 	}
 	if (cn && !user) {

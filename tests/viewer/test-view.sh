@@ -13,7 +13,8 @@
 # one is replaced; windows move, resize, maximise and minimise; a viewer
 # of two hosts shows each qube once per host; a viewer
 # whose certificate the policy allows only tv-blue never learns of the
-# others; the panel's stop and start buttons work.
+# others; the panel's stop and start buttons work; and a viewer over RDP
+# (tickets instead of certificates) shows the same.
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
 
@@ -542,6 +543,71 @@ unset 'VPIDS[-1]'
 
 # ======================= the end =======================
 for p in "$V1" "$V2"; do
+# ======================= 9. over RDP =======================
+# The same host, a viewer with --protocol rdp: its decoders log on to the
+# render-servers' RDP side with tickets from tessera-vmd, and get the
+# qubes' screens unframed and lossless (planar), drawn in our frames.
+start_x 2600x1700 || bail "a third Xvfb starts" "$(cat "$TMP"/xvfb-*.log)"
+D3=$XD
+start_view "$D3" v4 lab --geometry 2600x1700 --scale 1 --protocol rdp
+V4=${VPIDS[-1]}
+ST4=$TMP/v4.state
+WAIT_FOR_SECONDS=150 ok "tessera-view --protocol rdp shows the four qubes, connected" \
+    wait_for live "$ST4" $QUBES ||
+    diag "$(cat "$ST4" 2>/dev/null)" "$(tail -n 15 "$TMP/v4.log")"
+ok "... through decoders running with --rdp" \
+    pgrep -f "tessera-view-decoder --rdp --host 127.0.0.1 .*--ca $CA/ca.crt"
+ok "... logged on with tickets that tessera-vmd redeemed for cert:lab" \
+    grep -q "viewer .*cert:lab (ticket) on tv-green: allowed" "$TMP/vmd.log"
+ok "... and served unframed" grep -q 'user "tessera-ticket" logged on (unframed)' \
+    "$TMP/vmd.log"
+# tv-red shows the pointer marker where the pointer last was (sections
+# 3 and 7): moving the pointer over its picture, below the checked rows,
+# moves the marker out of them, through RDP
+wid4=$(DISPLAY=":$D3" xdotool search --name '^Tessera$' | head -n 1)
+X4=(env DISPLAY=":$D3" xdotool)
+"${X4[@]}" windowfocus --sync "$wid4" >/dev/null 2>&1
+read -r cx cy cw ch < <(qf "$ST4" tv-red content 4)
+"${X4[@]}" mousemove --sync $((cx + 600)) $((cy + 620))
+if check_shot 60 "$D3" "$ST4" "$TMP/r1" --frames --content "${SPOOF[@]}"; then
+	pass "RDP screenshot: 4 frames in their label colours, pictures 1:1 and exact (tv-red's pointer marker moved away)"
+else
+	fail "RDP screenshot: 4 frames in their label colours, pictures 1:1 and exact (tv-red's pointer marker moved away)"
+	show "$TMP/r1"
+fi
+c1=$(counter "$TMP/r1" tv-blue)
+RTEXT="rdp 7"
+read -r cx cy cw ch < <(qf "$ST4" tv-green content 4)
+"${X4[@]}" mousemove --sync $((cx + 640)) $((cy + 600)) click 1
+WAIT_FOR_SECONDS=10 wait_for head_is "$ST4" focus tv-green
+"${X4[@]}" type --delay 80 "$RTEXT"
+# (tv-red's echo line still holds what section 3 typed)
+if check_shot 30 "$D3" "$ST4" "$TMP/r2" --echo "tv-green=$RTEXT" \
+    --echo tv-blue= --echo tv-spoof= "${SPOOF[@]}"; then
+	pass "RDP keys: tv-green's echo line shows \"$RTEXT\", tv-blue's and tv-spoof's are empty"
+else
+	fail "RDP keys: tv-green's echo line shows \"$RTEXT\", tv-blue's and tv-spoof's are empty"
+	show "$TMP/r2"
+fi
+check_shot 30 "$D3" "$ST4" "$TMP/r3" --content "${SPOOF[@]}"
+c2=$(counter "$TMP/r3" tv-blue)
+ok "tv-blue's picture keeps updating over RDP (counter $c1 -> $c2)" \
+    test -n "$c1" -a -n "$c2" -a "${c2:-0}" != "${c1:-0}"
+# a ticket nobody was given opens nothing
+rdp=$(T display tv-red | awk '$1 == "rdp" { print $2 }')
+DISPLAY=":$D3" timeout 20 xfreerdp /v:"$rdp" /u:tessera-ticket \
+    /p:"$(printf '%064d' 0)" /sec:tls /cert:ignore /log-level:OFF \
+    >/dev/null 2>&1
+WAIT_FOR_SECONDS=10 ok "xfreerdp with a made-up ticket is refused by tv-red's render-server" \
+    wait_for grep -q 'viewer with an unknown ticket on tv-red: refused' "$TMP/vmd.log"
+kill "$V4" 2>/dev/null
+wait "$V4"
+is "$?" 0 "the RDP viewer exits 0 on SIGTERM"
+unset 'VPIDS[-1]'
+err=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error|SIGSYS|killed by signal' "$TMP/v4.log" | head -n 3)
+is "$err" "" "the RDP viewer's log has no sanitizer report and no decoder killed"
+cp "$TMP/v4.log" "$LOGS/test-view-v4.log" 2>/dev/null
+
 	kill "$p" 2>/dev/null
 	wait "$p"
 	rc=$?
