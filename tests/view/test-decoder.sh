@@ -113,12 +113,15 @@ chmod 666 "$TMP/q/vnc"
 start_render() {
 	: >"$TMP/render.out"
 	"$RENDER" --qube work --label blue --display "$TMP/q/vnc" \
-		--vnc 127.0.0.1:0 --cert "$C/render.crt" --key "$C/render.key" \
+		--vnc 127.0.0.1:0 --rdp 127.0.0.1:0 \
+		--cert "$C/render.crt" --key "$C/render.key" \
 		--ca "$TMP/ca/ca.crt" --user "$RUSER" -d -v \
 		>"$TMP/render.out" 2>>"$TMP/render.err" &
 	rpid=$!
 	WAIT_FOR_SECONDS=10 wait_for grep -q '^vnc ' "$TMP/render.out"
 	PORT=$(awk '/^vnc /{print $2}' "$TMP/render.out")
+	WAIT_FOR_SECONDS=10 wait_for grep -q '^rdp ' "$TMP/render.out"
+	RPORT=$(awk '/^rdp /{print $2}' "$TMP/render.out")
 }
 start_render
 if [ -z "$PORT" ]; then
@@ -167,6 +170,25 @@ is "$?" 0 "no client certificate: exit 3 ($(cat "$TMP/p.out"))"
 	--port "$PORT" --ca "$TMP/other/ca.crt" "${VIEWER[@]}" --name work \
 	>"$TMP/p.out" 2>>"$DLOG"
 is "$?" 0 "a server certificate from another CA (--ca): exit 3 ($(cat "$TMP/p.out"))"
+
+# --- RDP: refusals (a logon needs tessera-vmd's ticket: test-view.sh) ---
+R=("$DECODER" --rdp --host 127.0.0.1 --port "$RPORT" --name work "${VIEWER[@]}")
+"$PROBE" --frames 0 --want-exit 2 --timeout 30 -- "${R[@]}" --ca "$TMP/ca/ca.crt" \
+	</dev/null >"$TMP/p.out" 2>>"$DLOG"
+is "$?" 0 "--rdp without a ticket on stdin: usage, exit 2 ($(cat "$TMP/p.out"))"
+printf 'tessera-ticket\n%064d\n' 0 >"$TMP/ticket"
+"$PROBE" --frames 0 --want-exit 3 --timeout 60 -- "${R[@]}" --ca "$TMP/other/ca.crt" \
+	<"$TMP/ticket" >"$TMP/p.out" 2>>"$DLOG"
+is "$?" 0 "--rdp: a server certificate from another CA: exit 3 ($(cat "$TMP/p.out"))"
+ok "... refused by the decoder's own check, before logging on" \
+	grep -q "tessera-view-decoder\[work\]: refused: the server's certificate" "$DLOG"
+nok "... so tessera-render never saw the ticket" \
+	grep -q 'user:tessera-ticket' "$TMP/render.err" "$TMP/render.out"
+"$PROBE" --frames 0 --want-exit 3 --timeout 60 -- "${R[@]}" --ca "$TMP/ca/ca.crt" \
+	<"$TMP/ticket" >"$TMP/p.out" 2>>"$DLOG"
+is "$?" 0 "--rdp: a ticket a render-server without tessera-vmd cannot redeem: exit 3 ($(cat "$TMP/p.out"))"
+ok "... tessera-render says why" grep -q 'user:tessera-ticket: tickets need --vmd' \
+	"$TMP/render.err" "$TMP/render.out"
 
 # --- garbage from the compositor ---
 for kind in short long unknown badkey badpointer fd; do
