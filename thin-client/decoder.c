@@ -415,11 +415,17 @@ sandbox(int stage)
 		if ((rc = add_list(ctx, allowed_threads,
 		    sizeof(allowed_threads) / sizeof(allowed_threads[0]))) < 0)
 			goto fail;
+		/* FreeRDP makes its certificate store's directories even
+		 * when it is not used: they "exist" */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),
 		    1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
 		    CLONE_THREAD))) < 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-		    SCMP_SYS(clone3), 0)) < 0)
+		    SCMP_SYS(clone3), 0)) < 0 ||
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EEXIST),
+		    SCMP_SYS(mkdir), 0)) < 0 ||
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EEXIST),
+		    SCMP_SYS(mkdirat), 0)) < 0)
 			goto fail;
 	}
 	if (stage == 1) {

@@ -172,7 +172,9 @@ is "$?" 0 "no client certificate: exit 3 ($(cat "$TMP/p.out"))"
 is "$?" 0 "a server certificate from another CA (--ca): exit 3 ($(cat "$TMP/p.out"))"
 
 # --- RDP: refusals (a logon needs tessera-vmd's ticket: test-view.sh) ---
-R=("$DECODER" --rdp --host 127.0.0.1 --port "$RPORT" --name work "${VIEWER[@]}")
+# (a HOME without FreeRDP's configuration directories: it must not make them)
+R=(/usr/bin/env HOME="$TMP/no-home" "$DECODER" --rdp --host 127.0.0.1 --port "$RPORT"
+	--name work "${VIEWER[@]}")
 "$PROBE" --frames 0 --want-exit 2 --timeout 30 -- "${R[@]}" --ca "$TMP/ca/ca.crt" \
 	</dev/null >"$TMP/p.out" 2>>"$DLOG"
 is "$?" 0 "--rdp without a ticket on stdin: usage, exit 2 ($(cat "$TMP/p.out"))"
@@ -189,6 +191,7 @@ nok "... so tessera-render never saw the ticket" \
 is "$?" 0 "--rdp: a ticket a render-server without tessera-vmd cannot redeem: exit 3 ($(cat "$TMP/p.out"))"
 ok "... tessera-render says why" grep -q 'user:tessera-ticket: tickets need --vmd' \
 	"$TMP/render.err" "$TMP/render.out"
+ok "... and nothing was made in HOME" test ! -e "$TMP/no-home"
 
 # --- garbage from the compositor ---
 for kind in short long unknown badkey badpointer fd; do

@@ -549,7 +549,9 @@ for p in "$V1" "$V2"; do
 # qubes' screens unframed and lossless (planar), drawn in our frames.
 start_x 2600x1700 || bail "a third Xvfb starts" "$(cat "$TMP"/xvfb-*.log)"
 D3=$XD
-start_view "$D3" v4 lab --geometry 2600x1700 --scale 1 --protocol rdp
+# (a HOME of its own, without FreeRDP's configuration directories)
+HOME="$TMP/home-v4" start_view "$D3" v4 lab --geometry 2600x1700 --scale 1 \
+    --protocol rdp
 V4=${VPIDS[-1]}
 ST4=$TMP/v4.state
 WAIT_FOR_SECONDS=150 ok "tessera-view --protocol rdp shows the four qubes, connected" \
