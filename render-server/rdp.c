@@ -8,7 +8,8 @@
  *     its socket shut down, which ends its thread;
  *   - one thread per peer runs FreeRDP's protocol, copies the damaged parts
  *     of the shared framebuffer into its own framed picture (its "canvas")
- *     and encodes them at its own pace;
+ *     and encodes them at its own pace, once the source update they came
+ *     in is complete (fb->frames has moved on), all of them in one frame;
  *   - FreeRDP's GFX channel has a thread per peer too; it only sets flags.
  *
  * Locks: fb->lock (the shared framebuffer) is taken before srv.lock (the
@@ -60,6 +61,8 @@
 #define GFX_ACK_WAIT_MS	2000	/* then send anyway */
 #define GFX_CAPS_WAIT_MS 5000	/* a client that offers GFX and never says */
 #define UPDATE_BUDGET	(256 * 1024)	/* bytes per BitmapUpdate PDU */
+#define SETTLE_MS	40	/* longest wait for the rest of a source update */
+#define SETTLE_POLL_MS	2	/* how often to look meanwhile */
 
 enum gfx_state {
 	GFX_NONE,	/* not offered, or given up: legacy updates */
@@ -79,6 +82,8 @@ struct peer {
 	/* Under srv.lock. */
 	struct rs_rect	 dmg[MAX_DAMAGE];	/* qube coordinates */
 	int		 ndmg;
+	uint64_t	 dmg_seq;		/* fb->frames when damage last came */
+	long long	 dmg_since;		/* ms the oldest of dmg came, 0 = none */
 	int		 resized;
 	int		 killed;		/* the watchdog shut it down */
 	long long	 deadline;		/* handshake, ms; 0 once active */
@@ -89,6 +94,9 @@ struct peer {
 	uint32_t	*canvas;		/* lay.fw * lay.fh */
 	struct rs_rect	 pend[MAX_DAMAGE];	/* canvas coordinates */
 	int		 npend;
+	int		 pend_src;		/* pend holds damage from the qube */
+	uint64_t	 pend_seq;		/* dmg_seq of the latest of it */
+	long long	 pend_since;		/* ms its oldest part came */
 	int		 authed;
 	int		 unframed;	/* the viewer draws the frame */
 	int		 active;		/* between Activate and a resize */
@@ -247,10 +255,31 @@ on_fb_damage(void *arg, const struct rs_rect *r)
 	(void)arg;
 	pthread_mutex_lock(&srv.lock);
 	for (p = srv.peers; p != NULL; p = p->next) {
+		if (p->ndmg == 0)
+			p->dmg_since = now_ms();
 		damage_add(p->dmg, &p->ndmg, r);
+		/* fb->frames counts complete source updates: the one this
+		 * rectangle belongs to is complete once it has moved on. */
+		p->dmg_seq = srv.fb->frames;
 		SetEvent(p->wake);
 	}
 	pthread_mutex_unlock(&srv.lock);
+}
+
+/*
+ * Whether the source update that brought the latest pending damage is
+ * still arriving (more of its rectangles to come): encoding now would send
+ * a picture half old, half new, and the rest a frame interval later.
+ */
+static int
+source_update_open(struct peer *p)
+{
+	int open;
+
+	pthread_mutex_lock(&srv.fb->lock);
+	open = srv.fb->frames == p->pend_seq;
+	pthread_mutex_unlock(&srv.fb->lock);
+	return open;
 }
 
 static void
@@ -497,7 +526,12 @@ send_planar(struct peer *p)
 	return rc;
 }
 
-/* RemoteFX surface bits. */
+/*
+ * RemoteFX surface bits: every pending rectangle in one encoding, split
+ * into as many messages as the client's request size needs, and those
+ * between a begin and an end frame marker when the client takes them, so
+ * that it shows the picture whole.
+ */
 static int
 send_rfx(struct peer *p)
 {
@@ -507,7 +541,9 @@ send_rfx(struct peer *p)
 	RFX_MESSAGE *msgs;
 	SURFACE_BITS_COMMAND cmd;
 	size_t nmsg = 0, i, maxsz;
-	int k, n = 0, rc = 0;
+	int k, n = 0, rc = 0, markers = st->SurfaceFrameMarkerEnabled;
+	UINT32 frame_id = 0;
+	BOOL ok;
 
 	for (k = 0; k < p->npend; k++) {
 		struct rs_rect r = p->pend[k];
@@ -526,6 +562,8 @@ send_rfx(struct peer *p)
 	    (UINT32)p->lay.fw, (UINT32)p->lay.fh, (UINT32)p->lay.fw * 4, &nmsg, maxsz);
 	if (msgs == NULL)
 		return -1;
+	if (markers)
+		frame_id = ++p->frame_id;
 	write_begin(p);
 	for (i = 0; i < nmsg; i++) {
 		if (rc == 0) {
@@ -544,7 +582,12 @@ send_rfx(struct peer *p)
 				cmd.bmp.bitmapDataLength = (UINT32)Stream_GetPosition(p->rfx_s);
 				cmd.bmp.bitmapData = Stream_Buffer(p->rfx_s);
 				cmd.skipCompression = TRUE;
-				if (!up->SurfaceBits(&p->ctx, &cmd))
+				if (markers)
+					ok = up->SurfaceFrameBits(&p->ctx, &cmd, i == 0,
+					    i + 1 == nmsg, frame_id);
+				else
+					ok = up->SurfaceBits(&p->ctx, &cmd);
+				if (!ok)
 					rc = -1;
 			}
 		}
@@ -1098,12 +1141,16 @@ peer_update(struct peer *p)
 {
 	struct rs_rect d[MAX_DAMAGE];
 	int nd, resized, i, gs, rc;
-	long long now;
+	uint64_t seq;
+	long long now, since;
 
 	pthread_mutex_lock(&srv.lock);
 	nd = p->ndmg;
 	memcpy(d, p->dmg, sizeof(d[0]) * (size_t)nd);
 	p->ndmg = 0;
+	seq = p->dmg_seq;
+	since = p->dmg_since;
+	p->dmg_since = 0;
 	resized = p->resized;
 	p->resized = 0;
 	pthread_mutex_unlock(&srv.lock);
@@ -1115,6 +1162,12 @@ peer_update(struct peer *p)
 		r.x += p->lay.ox;
 		r.y += p->lay.oy;
 		damage_add(p->pend, &p->npend, &r);
+	}
+	if (nd > 0) {
+		p->pend_seq = seq;
+		if (!p->pend_src)
+			p->pend_since = since;
+		p->pend_src = 1;
 	}
 	if (!p->active || p->suppress || p->npend == 0)
 		return -2;
@@ -1141,6 +1194,10 @@ peer_update(struct peer *p)
 			atomic_store(&p->gfx_unacked, 0);
 		}
 	}
+	/* One update per source update, whole: wait for the rest of it (a
+	 * bounded time: a source that stalls mid-update still gets shown). */
+	if (p->pend_src && now - p->pend_since < SETTLE_MS && source_update_open(p))
+		return SETTLE_POLL_MS;
 	if (canvas_fill(p) < 0) {
 		pthread_mutex_lock(&srv.lock);
 		p->resized = 1;
@@ -1161,6 +1218,7 @@ peer_update(struct peer *p)
 		return -1;
 	p->last_ack_ms = now;
 	p->npend = 0;
+	p->pend_src = 0;
 	p->next_ms = now + 1000 / srv.lim.max_fps;
 	return -2;
 }

@@ -23,7 +23,10 @@
  * (framed coordinates translated and clipped into the qube's area).
  *
  * Each viewer has its own thread and its own pace: damage is coalesced per
- * viewer while it is busy.  A viewer that has not finished its handshake
+ * viewer while it is busy, and sent once the qube's update that brought it
+ * is complete (or 40 ms later), at most max_fps times a second; with
+ * RemoteFX each update goes between surface frame markers when the client
+ * takes them.  A viewer that has not finished its handshake
  * within the handshake deadline, or whose socket stops taking data for the
  * write-stall limit, is disconnected; nobody else waits for it.
  */

@@ -12,6 +12,10 @@
  * (rec.h) at --code-at, and counts latency, bytes (TCP socket, TLS
  * included) and PSNR (with --rec) as bench-vncc does.  Prints
  *   frames N seen N bytes N bpf N lat_med MS lat_p95 MS psnr DB updates N
+ * where an update is a complete frame: at its end marker when the server
+ * sends surface frame markers, at the end of a GFX frame, else at the end
+ * of each painted update.  With BENCH_RDPC_TRACE=FILE, one line per update
+ * goes to FILE: "update frame is_new latency_ms psnr".
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -52,6 +56,7 @@ static int seen, updates;
 static double lat[MAX_SAMPLES];
 static struct rec_quality quality;
 static pcRdpgfxUpdateSurfaces gdi_update_surfaces;
+static FILE *trace;	/* BENCH_RDPC_TRACE: one line per painted update */
 
 /* What is painted now: a new frame number? */
 static void
@@ -79,21 +84,28 @@ check(rdpContext *ctx)
 		seen++;
 	}
 	if (have_rec && o.code_x + (int)rec.w <= gdi->width &&
-	    o.code_y + (int)rec.h <= gdi->height && rec_seek(&rec, (int)k) == 0)
-		rec_quality_frame(&quality, rec_psnr(gdi->primary_buffer,
-		    gdi->stride, o.code_x, o.code_y, rec.cur, (int)rec.w,
-		    (int)rec.h), is_new);
+	    o.code_y + (int)rec.h <= gdi->height && rec_seek(&rec, (int)k) == 0) {
+		double q = rec_psnr(gdi->primary_buffer, gdi->stride, o.code_x,
+		    o.code_y, rec.cur, (int)rec.w, (int)rec.h);
+
+		rec_quality_frame(&quality, q, is_new);
+		if (trace)
+			fprintf(trace, "%d %u %d %.1f %.2f\n", updates, k, is_new,
+			    (double)(now - times->t[k]) / 1e6, q);
+	}
 }
 
 /* With surface frame markers, a frame is complete at its end marker;
- * without, at the end of each update. */
-static int markers;
+ * with the graphics pipeline, at the end of its frame (update_surfaces:
+ * the paint it does in between is not one more); otherwise at the end of
+ * each update. */
+static int markers, gfx;
 static pSurfaceFrameMarker gdi_frame_marker;
 
 static BOOL
 end_paint(rdpContext *ctx)
 {
-	if (!markers)
+	if (!markers && !gfx)
 		check(ctx);
 	return TRUE;
 }
@@ -117,11 +129,12 @@ desktop_resize(rdpContext *ctx)
 }
 
 static UINT
-update_surfaces(RdpgfxClientContext *gfx)
+update_surfaces(RdpgfxClientContext *g)
 {
-	UINT rc = gdi_update_surfaces(gfx);
-	rdpGdi *gdi = gfx->custom;
+	UINT rc = gdi_update_surfaces(g);
+	rdpGdi *gdi = g->custom;
 
+	gfx = 1;
 	check(gdi->context);
 	return rc;
 }
@@ -132,11 +145,11 @@ on_channel_connected(void *arg, ChannelConnectedEventArgs *e)
 	rdpContext *ctx = arg;
 
 	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
-		RdpgfxClientContext *gfx = e->pInterface;
+		RdpgfxClientContext *g = e->pInterface;
 
-		gdi_graphics_pipeline_init(ctx->gdi, gfx);
-		gdi_update_surfaces = gfx->UpdateSurfaces;
-		gfx->UpdateSurfaces = update_surfaces;
+		gdi_graphics_pipeline_init(ctx->gdi, g);
+		gdi_update_surfaces = g->UpdateSurfaces;
+		g->UpdateSurfaces = update_surfaces;
 	}
 }
 
@@ -145,8 +158,10 @@ on_channel_disconnected(void *arg, ChannelDisconnectedEventArgs *e)
 {
 	rdpContext *ctx = arg;
 
-	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0)
+	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
 		gdi_graphics_pipeline_uninit(ctx->gdi, e->pInterface);
+		gfx = 0;
+	}
 }
 
 static BOOL
@@ -291,6 +306,9 @@ main(int argc, char **argv)
 		return 2;
 	rdp_quiet();
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("BENCH_RDPC_TRACE") != NULL &&
+	    (trace = fopen(getenv("BENCH_RDPC_TRACE"), "w")) == NULL)
+		return 1;
 	if ((times = rec_times_map(timesf, 0, 0)) == NULL) {
 		fprintf(stderr, "bench-rdpc: cannot read %s\n", timesf);
 		return 1;

@@ -7,7 +7,8 @@
  *
  *   --vnc-socket  a VNC server on a unix socket, the way a qube's device
  *                 model serves its display (libvncserver; only the tiles
- *                 that changed are marked modified);
+ *                 that changed are marked modified, and the update goes
+ *                 out at once to a viewer that has asked for one);
  *   --x-display   a full-screen override-redirect window on that X
  *                 display; only the tiles that changed are put (XPutImage).
  *
@@ -168,6 +169,11 @@ show(int k)
 	if (dpy)
 		XSync(dpy, False);
 	times->t[k] = rec_now_ns();
+	/* Out now to a viewer that has asked, as a device model does:
+	 * rfbProcessEvents sends only after its wait for input, which would
+	 * hold every other frame back until the next one is due. */
+	if (screen)
+		rfbProcessEvents(screen, 0);
 }
 
 static void
