@@ -16,6 +16,7 @@ enum { ST_INIT, ST_MSG, ST_SKIP };
 #define MSG_KEY			4
 #define MSG_POINTER		5
 #define MSG_CUT_TEXT		6
+#define MSG_SET_DESKTOP_SIZE	251
 
 /* encodings */
 #define ENC_RAW			0
@@ -29,6 +30,7 @@ enum { ST_INIT, ST_MSG, ST_SKIP };
 #define ENC_COMPRESS_0		(-256)
 #define ENC_COMPRESS_9		(-247)
 #define ENC_DESKTOP_NAME	(-307)
+#define ENC_EXT_DESKTOP_SIZE	(-308)
 #define ENC_FINE_QUALITY_0	(-512)
 #define ENC_FINE_QUALITY_100	(-412)
 #define ENC_SUBSAMP_1X		(-768)
@@ -66,6 +68,12 @@ msg_len(const struct rs_filter *f)
 		return 6;
 	case MSG_CUT_TEXT:
 		return 8;	/* the header; the text is skipped */
+	case MSG_SET_DESKTOP_SIZE:
+		if (f->len < 7)
+			return 0;
+		if (f->msg[6] == 0)
+			return -1;	/* no screen at all */
+		return 8 + 16 * (long)f->msg[6];
 	default:
 		return -1;
 	}
@@ -76,7 +84,7 @@ allowed(int32_t e)
 {
 	return e == ENC_RAW || e == ENC_COPYRECT || e == ENC_TIGHT ||
 	    e == ENC_ZRLE || e == ENC_DESKTOP_SIZE || e == ENC_LAST_RECT ||
-	    e == ENC_DESKTOP_NAME ||
+	    e == ENC_DESKTOP_NAME || e == ENC_EXT_DESKTOP_SIZE ||
 	    (e >= ENC_QUALITY_0 && e <= ENC_QUALITY_9) ||
 	    (e >= ENC_COMPRESS_0 && e <= ENC_COMPRESS_9) ||
 	    (e > ENC_FINE_QUALITY_0 && e <= ENC_FINE_QUALITY_100) ||
@@ -120,6 +128,25 @@ set_encodings(const struct rs_filter *f, uint8_t *out)
 	out[2] = (uint8_t)(k >> 8);
 	out[3] = (uint8_t)k;
 	return 4 + 4 * k;
+}
+
+/*
+ * Rewrites a SetDesktopSize message into out: the framebuffer size the
+ * viewer asks for, as one screen at 0,0 of that size; returns its length.
+ */
+static size_t
+set_desktop_size(const struct rs_filter *f, uint8_t *out)
+{
+	out[0] = MSG_SET_DESKTOP_SIZE;
+	out[1] = 0;
+	memcpy(out + 2, f->msg + 2, 4);		/* width, height */
+	out[6] = 1;				/* screens */
+	out[7] = 0;
+	put32(out + 8, 1);			/* id */
+	memset(out + 12, 0, 4);			/* x, y */
+	memcpy(out + 16, f->msg + 2, 4);	/* width, height */
+	put32(out + 20, 0);			/* flags */
+	return RS_FILTER_DESKTOP_SIZE_LEN;
 }
 
 int
@@ -167,6 +194,9 @@ rs_filter_feed(struct rs_filter *f, const uint8_t *in, size_t len,
 		switch (f->msg[0]) {
 		case MSG_SET_ENCODINGS:
 			*outlen += set_encodings(f, out + *outlen);
+			break;
+		case MSG_SET_DESKTOP_SIZE:
+			*outlen += set_desktop_size(f, out + *outlen);
 			break;
 		case MSG_CUT_TEXT:
 			f->skip = be32(f->msg + 4);

@@ -12,6 +12,17 @@
  * as NewFBSize (see display_encodings), and each one reallocates the shadow
  * (rs_fb_resize_locked), which tells the outputs.
  *
+ * Viewers' size requests (rs_input_resize) go to the device model as a raw
+ * SetDesktopSize (libvncclient's SendExtDesktopSize needs an
+ * ExtendedDesktopSize layout, which we do not take from QEMU).  QEMU 7.2
+ * passes it to a display device that takes size hints (virtio-gpu: a
+ * hotplug event and a new preferred mode in the qube) and answers "request
+ * forwarded", or answers "invalid screen layout" (bochs-display, std VGA);
+ * that answer is an ExtendedDesktopSize rectangle libvncclient drops.  The
+ * qube's new size, if it takes one, then arrives as NewFBSize like any other.
+ * Requests are coalesced: the latest one is sent, at most one every
+ * RS_RESIZE_GAP_MS, so a viewer cannot make the qube set modes in a loop.
+ *
  * Everything the device model sends is the qube's doing: sizes and rects
  * are untrusted and checked.
  */
@@ -31,6 +42,8 @@
 
 #define RS_FULL_MS	2000	/* a non-incremental update this often */
 #define RS_RETRY_MS	250	/* reconnect delay */
+#define RS_RESIZE_GAP_MS 250	/* between two size requests to the device model */
+#define RFB_SET_DESKTOP_SIZE 251
 
 static struct {
 	pthread_t	 thread;
@@ -44,6 +57,8 @@ static struct {
 	uint32_t	*untrusted_fb;	/* libvncclient's framebuffer */
 	int		 last_buttons;
 	int		 handshake;	/* in rfbInitClient */
+	int		 req_w, req_h;	/* size request not sent yet (0: none) */
+	long long	 req_sent;	/* when the last one went (ms) */
 } in = { .send_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
@@ -218,6 +233,32 @@ display_connect(void)
 	return cl;
 }
 
+/* With send_lock held: the pending size request, if its time has come. */
+static int
+send_resize_locked(rfbClient *cl, long long now)
+{
+	uint8_t msg[24];
+	int w = in.req_w, h = in.req_h;
+
+	if (w == 0 || now - in.req_sent < RS_RESIZE_GAP_MS)
+		return TRUE;
+	in.req_w = in.req_h = 0;
+	in.req_sent = now;
+	memset(msg, 0, sizeof(msg));
+	msg[0] = RFB_SET_DESKTOP_SIZE;
+	msg[2] = (uint8_t)(w >> 8);
+	msg[3] = (uint8_t)w;
+	msg[4] = (uint8_t)(h >> 8);
+	msg[5] = (uint8_t)h;
+	msg[6] = 1;			/* one screen: id 0 at 0,0 */
+	msg[16] = msg[2];
+	msg[17] = msg[3];
+	msg[18] = msg[4];
+	msg[19] = msg[5];
+	log_info("display: asking the device model for %dx%d", w, h);
+	return WriteToRFBServer(cl, (const char *)msg, sizeof(msg));
+}
+
 static void *
 input_main(void *arg)
 {
@@ -247,6 +288,8 @@ input_main(void *arg)
 			if (n > 0)
 				ok = HandleRFBServerMessage(cl);
 			now = mono_ms();
+			if (ok)
+				ok = send_resize_locked(cl, now);
 			if (ok && now - last_full >= RS_FULL_MS) {
 				ok = SendFramebufferUpdateRequest(cl, 0, 0,
 				    cl->width, cl->height, FALSE);
@@ -257,6 +300,7 @@ input_main(void *arg)
 		log_info("display: disconnected from %s", in.sock);
 		pthread_mutex_lock(&in.send_lock);
 		in.cl = NULL;
+		in.req_w = in.req_h = 0;
 		pthread_mutex_unlock(&in.send_lock);
 		pthread_mutex_lock(&rs_fb.lock);
 		rs_fb.connected = 0;
@@ -333,4 +377,31 @@ rs_input_pointer(int x, int y, int buttons)
 		in.last_buttons = buttons;
 	}
 	pthread_mutex_unlock(&in.send_lock);
+}
+
+int
+rs_resize_check(int w, int h)
+{
+	if (w > RS_REQ_MAX_W || h > RS_REQ_MAX_H)
+		return 2;
+	if (w < RS_REQ_MIN_W || h < RS_REQ_MIN_H)
+		return 3;
+	return 0;
+}
+
+int
+rs_input_resize(int w, int h)
+{
+	int rc = -1;
+
+	if (rs_resize_check(w, h) != 0)
+		return -1;
+	pthread_mutex_lock(&in.send_lock);
+	if (in.cl != NULL) {
+		in.req_w = w;
+		in.req_h = h;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&in.send_lock);
+	return rc;
 }

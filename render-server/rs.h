@@ -23,6 +23,16 @@
 #define RS_MAX_W	8192
 #define RS_MAX_H	8192
 
+/*
+ * The qube screen sizes a viewer may ask for (SetDesktopSize, and RDP's
+ * display control): a request outside is refused here; one inside goes
+ * to the device model, and the qube may still keep its size.
+ */
+#define RS_REQ_MIN_W	320
+#define RS_REQ_MIN_H	200
+#define RS_REQ_MAX_W	3840
+#define RS_REQ_MAX_H	2400
+
 struct rs_rect {
 	int	x, y, w, h;
 };
@@ -89,6 +99,16 @@ void rs_input_stop(void);
 void rs_input_key(uint32_t keysym, uint32_t xt_scancode, int down);
 /* Pointer in qube pixels, clipped to its screen; buttons as RFB's mask. */
 void rs_input_pointer(int x, int y, int buttons);
+/*
+ * Asks the device model for a w x h screen (thread-safe; the caller has
+ * checked the bounds): the input thread sends the latest request only, at
+ * most one every RS_RESIZE_GAP_MS.  Returns 0, or -1 if no device model
+ * is connected.
+ */
+int rs_input_resize(int w, int h);
+/* rs_input_resize's bounds check: 0 (fine), or why not as ExtendedDesktopSize's
+ * status (2 out of resources: too large; 3 invalid screen layout). */
+int rs_resize_check(int w, int h);
 
 /*
  * auth.c: may this viewer connect?  Both return 0 (yes) or -1 (no, and

@@ -9,6 +9,16 @@
  * The input thread only records damage; our update thread copies it into
  * both screens and tells libvncserver, so a slow viewer can never stall
  * the input side.
+ *
+ * Both screens announce ExtendedDesktopSize (one screen, libvncserver's
+ * default layout) to viewers that ask for it, and take SetDesktopSize
+ * (on_set_desktop_size): a viewer of the framed screen asks for the size
+ * of the frame around the qube, so the frame is taken off first.  Sizes
+ * outside RS_REQ_* are refused at once; others go to the device model
+ * (input.c), and the answer is the qube's new size when it takes one
+ * (libvncserver then tells every viewer, the asking one as "requested by
+ * you").  Any viewer that may type into the qube may resize it; the last
+ * request wins.
  */
 #include <sys/socket.h>
 
@@ -151,6 +161,58 @@ on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 		y -= RS_FRAME_TITLE;
 	}
 	rs_input_pointer(x, y, buttons);	/* clipped to the qube there */
+}
+
+/*
+ * The answer to cl's SetDesktopSize goes with its next update: the one
+ * libvncserver makes for it (ExtendedDesktopSize with the current size and
+ * the status) waits for the client's output thread, which sleeps until
+ * someone signals it, and libvncserver does not.
+ */
+static void
+answer_now(rfbClientPtr cl)
+{
+	pthread_mutex_lock(&cl->updateMutex);
+	cl->newFBSizePending = TRUE;
+	pthread_cond_signal(&cl->updateCond);
+	pthread_mutex_unlock(&cl->updateMutex);
+}
+
+static int
+on_set_desktop_size(int width, int height, int nscreens,
+    struct rfbExtDesktopScreen *screens, rfbClientPtr cl)
+{
+	struct screen *sc = cl->screen->screenData;
+	int w = width, h = height, why, same;
+
+	(void)nscreens;		/* one screen, made so by filter.c */
+	(void)screens;
+	if (sc->framed) {
+		w -= RS_FRAMED_W(0);
+		h -= RS_FRAMED_H(0);
+	}
+	if ((why = rs_resize_check(w, h)) != 0) {
+		log_info("vnc: a viewer asked for %dx%d%s: refused", width,
+		    height, sc->framed ? " (framed)" : "");
+		answer_now(cl);
+		return why;
+	}
+	pthread_mutex_lock(&rs_fb.lock);
+	same = rs_fb.w == w && rs_fb.h == h;
+	pthread_mutex_unlock(&rs_fb.lock);
+	if (same) {
+		answer_now(cl);		/* nothing will change */
+		return rfbExtDesktopSize_Success;
+	}
+	if (rs_input_resize(w, h) == -1) {
+		log_info("vnc: a viewer asked for %dx%d: no device model",
+		    width, height);
+		answer_now(cl);
+		return rfbExtDesktopSize_ResizeProhibited;
+	}
+	log_info("vnc: a viewer asked for %dx%d%s: the qube is asked for %dx%d",
+	    width, height, sc->framed ? " (framed)" : "", w, h);
+	return rfbExtDesktopSize_Success;
 }
 
 /* ---- the shadow's listener ---- */
@@ -336,6 +398,7 @@ screen_init(struct screen *sc, int framed)
 	s->cursor = NULL;
 	s->kbdAddEvent = on_key;
 	s->ptrAddEvent = on_pointer;
+	s->setDesktopSizeHook = on_set_desktop_size;
 	s->deferUpdateTime = 5;
 	rfbInitServer(s);
 	if (s->listenSock != RFB_INVALID_SOCKET ||

@@ -36,6 +36,17 @@
 #define PANEL_DIM	0x9a9a9au
 #define PING_MS		2000
 #define HUNG_MS		10000
+/*
+ * A qube is asked to take its window's inside size (TV_RESIZE) once the
+ * window has kept a new size for RESIZE_HOLD_MS (a drag asks when it
+ * pauses or ends, not at every motion), at most once every RESIZE_GAP_MS,
+ * and again whenever its decoder is new (RESIZE_READY_MS after it
+ * connected, or at its first picture update: by then it has learnt whether
+ * the server takes size requests).
+ */
+#define RESIZE_HOLD_MS	300
+#define RESIZE_GAP_MS	300
+#define RESIZE_READY_MS	1000
 
 static const char usage_text[] =
 "usage: tessera-view [-v] [--kiosk] [--config FILE] [--ca FILE --cert FILE\n"
@@ -58,6 +69,8 @@ static const char usage_text[] =
 "      --scale N         frame and text scale (default: from the DPI)\n"
 "      --state-file FILE write the layout there whenever it changes\n"
 "      --stats N         every N composited frames, log the time each took\n"
+"      --protocol P      vnc (default: VeNCrypt with this certificate) or\n"
+"                        rdp (TLS, logging on with a ticket from the host)\n"
 "      --decoder PATH    the decoder program (default: next to this one)\n"
 "  -v, --verbose         more logging (twice: the libraries' too)\n"
 "  -h, --help            this text\n"
@@ -69,8 +82,6 @@ static const char usage_text[] =
 "the qubes; click one to bring it back, or its start/stop button.\n";
 
 struct drag {
-"      --protocol P      vnc (default: VeNCrypt with this certificate) or\n"
-"                        rdp (TLS, logging on with a ticket from the host)\n"
 	int		 active;	/* 1 move, 2 resize */
 	struct tv_qube	*q;
 	int		 x0, y0;
@@ -114,6 +125,7 @@ static struct {
 	uint64_t	 last_click;
 	struct tv_qube	*last_click_q;
 	struct tv_creds	 creds;
+	int		 rdp;		/* displays over RDP, not VNC */
 	Uint32		 wake_ev;
 } v;
 
@@ -125,7 +137,6 @@ static volatile sig_atomic_t stop;
  * screen without waiting for the loop's tick.  It waits until the main
  * loop has read (drained) before it polls again.
  */
-	int		 rdp;		/* displays over RDP, not VNC */
 static struct {
 	pthread_mutex_t	 mu;
 	int		 fds[TV_MAX_QUBES];
@@ -340,13 +351,45 @@ set_title(struct tv_qube *q)
 	    q->info.name, q->info.label);
 }
 
+/* q's window changed size: ask its qube once the size holds. */
 static void
 send_resize(struct tv_qube *q)
 {
-	struct tv_rect in = tv_inside(&v.m, q->win);
+	q->req_due = now_ms() + RESIZE_HOLD_MS;
+}
 
-	if (in.w > 0 && in.h > 0)
+/* Sends the size requests that are due (see RESIZE_HOLD_MS). */
+static void
+resize_requests(uint64_t now)
+{
+	struct tv_qube *q;
+	struct tv_rect in;
+	int i;
+
+	for (i = 0; i < TV_MAX_QUBES; i++) {
+		q = &v.q[i];
+		if (!q->used || !q->connected || q->fb == NULL)
+			continue;
+		if (q->req_dec != q->started_at) {
+			/* a new decoder: ask again once it can pass it on */
+			q->req_dec = q->started_at;
+			q->req_ready = now + RESIZE_READY_MS;
+			q->req_due = now;
+		}
+		if (q->req_due == 0 || now < q->req_due ||
+		    now < q->req_ready || now - q->req_at < RESIZE_GAP_MS)
+			continue;
+		q->req_due = 0;
+		if (!visible(q))
+			continue;
+		in = tv_inside(&v.m, q->win);
+		if (in.w <= 0 || in.h <= 0 ||
+		    (in.w == q->fb_w && in.h == q->fb_h))
+			continue;
 		tv_dec_send(q, TV_RESIZE, in.w, in.h, 0);
+		q->req_at = now;
+		log_debug("%s: asking for %dx%d", q->info.name, in.w, in.h);
+	}
 }
 
 /* Tiles every window the user has not placed. */
@@ -369,11 +412,15 @@ retile(void)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		struct tv_rect w = all[i]->win;
+
 		if (all[i]->maximized)
 			all[i]->win = workspace();
 		else if (all[i]->placed)
 			all[i]->win = tv_constrain(&v.m, all[i]->win,
 			    workspace());
+		if (all[i]->win.w != w.w || all[i]->win.h != w.h)
+			send_resize(all[i]);
 	}
 	v.layout_dirty = 0;
 	v.dirty = 1;
@@ -520,6 +567,11 @@ host_events(void)
 				q->failures = 0;
 				q->restart_at = 0;
 			}
+			/* a new ticket replaces the old one at the host */
+			q->ep_rdp = v.hosts[e->host].rdp;
+			memcpy(q->ep_user, e->ep_user, sizeof(q->ep_user));
+			memcpy(q->ep_pass, e->ep_pass, sizeof(q->ep_pass));
+			explicit_bzero(e->ep_pass, sizeof(e->ep_pass));
 			v.dirty = 1;
 			break;
 		case TV_EV_HOST_UP:
@@ -567,15 +619,13 @@ decoders(uint64_t now)
 	for (i = 0; i < TV_MAX_QUBES; i++) {
 		q = &v.q[i];
 		if (!q->used)
-			/* a new ticket replaces the old one at the host */
-			q->ep_rdp = v.hosts[e->host].rdp;
-			memcpy(q->ep_user, e->ep_user, sizeof(q->ep_user));
-			memcpy(q->ep_pass, e->ep_pass, sizeof(q->ep_pass));
-			explicit_bzero(e->ep_pass, sizeof(e->ep_pass));
 			continue;
 		if (q->ctl != -1) {
 			int r = tv_dec_read(q, now);
 
+			if (r == 1 && q->req_dec == q->started_at &&
+			    q->connected && q->req_ready > now)
+				q->req_ready = now;	/* pictures come */
 			if (r == 1)
 				v.damaged = 1;
 			else if (r != 0)
@@ -1123,7 +1173,10 @@ mouse_drag(int x, int y)
 		w.w += x - v.drag.x0;
 		w.h += y - v.drag.y0;
 	}
-	q->win = tv_constrain(&v.m, w, workspace());
+	w = tv_constrain(&v.m, w, workspace());
+	if (w.w != q->win.w || w.h != q->win.h)
+		send_resize(q);
+	q->win = w;
 	q->placed = 1;
 	v.dirty = 1;
 }
@@ -1341,6 +1394,17 @@ keep(const char *s)
 }
 
 static int
+set_protocol(const char *s)
+{
+	if (strcmp(s, "vnc") != 0 && strcmp(s, "rdp") != 0) {
+		log_warnx("protocol %s: want vnc or rdp", s);
+		return -1;
+	}
+	v.rdp = strcmp(s, "rdp") == 0;
+	return 0;
+}
+
+static int
 read_config(const char *path)
 {
 	char line[1024], *k, *val, *end;
@@ -1396,17 +1460,6 @@ name_hosts(void)
 {
 	int i;
 	size_t n;
-static int
-set_protocol(const char *s)
-{
-	if (strcmp(s, "vnc") != 0 && strcmp(s, "rdp") != 0) {
-		log_warnx("protocol %s: want vnc or rdp", s);
-		return -1;
-	}
-	v.rdp = strcmp(s, "rdp") == 0;
-	return 0;
-}
-
 
 	for (i = 0; i < v.nhosts && v.nhosts > 1; i++) {
 		struct tv_host *h = &v.hosts[i];
@@ -1427,6 +1480,7 @@ set_protocol(const char *s)
 		v.hosts[i].ca = v.creds.ca;
 		v.hosts[i].cert = v.creds.cert;
 		v.hosts[i].key = v.creds.key;
+		v.hosts[i].rdp = v.rdp;
 	}
 }
 
@@ -1460,6 +1514,7 @@ main(int argc, char **argv)
 		{ "state-file", required_argument, NULL, 7 },
 		{ "decoder", required_argument, NULL, 8 },
 		{ "stats", required_argument, NULL, 9 },
+		{ "protocol", required_argument, NULL, 10 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1480,7 +1535,6 @@ main(int argc, char **argv)
 		case 'c':
 			if (read_config(optarg) == -1)
 				return 2;
-		v.hosts[i].rdp = v.rdp;
 			break;
 		case 1: v.creds.ca = optarg; break;
 		case 2: v.creds.cert = optarg; break;
@@ -1513,8 +1567,11 @@ main(int argc, char **argv)
 			if (stats.wall == NULL || stats.cpu == NULL)
 				fatal("calloc");
 			break;
+		case 10:
+			if (set_protocol(optarg) == -1)
+				return 2;
+			break;
 		case 'v': verbose++; break;
-		{ "protocol", required_argument, NULL, 10 },
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -1562,15 +1619,11 @@ main(int argc, char **argv)
 		fatalx("SDL: %s", SDL_GetError());
 	/* X11 and Wayland have a framebuffer of their own (shared memory):
 	 * no GL is needed to show the canvas; KMS/DRM goes through SDL's
-	 * renderer */
-	if (strcmp(SDL_GetCurrentVideoDriver(), "kmsdrm") != 0)
+	 * renderer (the driver's name is "KMSDRM": compared without case) */
+	if (SDL_strcasecmp(SDL_GetCurrentVideoDriver(), "kmsdrm") != 0)
 		SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
 	if ((v.wake_ev = SDL_RegisterEvents(1)) == (Uint32)-1)
 		fatalx("SDL: no user events");
-		case 10:
-			if (set_protocol(optarg) == -1)
-				return 2;
-			break;
 	x = y = SDL_WINDOWPOS_CENTERED;
 	if (v.kiosk && SDL_GetDisplayBounds(0, &bounds) == 0) {
 		/* the whole screen, also where no window manager places it */
@@ -1605,6 +1658,7 @@ main(int argc, char **argv)
 		now = now_ms();
 		host_events();
 		decoders(now);
+		resize_requests(now);
 		watch_decoders();
 		if (v.notice[0] != '\0' && now - v.notice_at >= 10000) {
 			v.notice[0] = '\0';

@@ -61,6 +61,12 @@ struct tv_qube {
 	int		 minimized;
 	int		 maximized;
 	struct tv_rect	 restore;	/* before maximising */
+
+	/* asking the qube to take its window's inside size (main.c) */
+	uint64_t	 req_due;	/* ms: ask then (0: nothing to ask) */
+	uint64_t	 req_at;	/* ms: last asked */
+	uint64_t	 req_dec;	/* started_at of the decoder last asked */
+	uint64_t	 req_ready;	/* ms: that decoder can pass a request */
 	int		 z;		/* stacking: higher is on top */
 };
 

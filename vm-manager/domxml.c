@@ -530,9 +530,13 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		    "    <input type='keyboard' bus='virtio'/>\n"
 		    "    <graphics type='vnc' socket='");
 		sb_xml(&b, q->display_socket);
+		/* virtio-gpu (as libvirt's primary video, virtio-vga): QEMU's
+		 * VNC passes a viewer's size request to it (SetDesktopSize),
+		 * the qube sees a hotplug and a new preferred mode.
+		 * bochs-display and the standard VGA take no size request. */
 		sb_puts(&b, "'/>\n"
 		    "    <video>\n"
-		    "      <model type='bochs'/>\n"
+		    "      <model type='virtio'/>\n"
 		    "    </video>\n"
 		    "    <memballoon model='none'/>\n"
 		    "  </devices>\n");

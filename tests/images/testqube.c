@@ -9,17 +9,27 @@
  *
  *   TESSERA-QUBE-READY <W>x<H> driver=<name> present=<flip|dirty> fps=<n>
  *       once the first frame is on the display;
+ *   TESSERA-QUBE-MODE <W>x<H>
+ *       each time it follows a new preferred mode of its display (see below);
  *   TESSERA-QUBE-ERROR: <what>
  *       when it gives up (the init script then powers the qube off).
  *
  * Options (kernel command line, read from /proc/cmdline):
  *   tessera.fps=N          frames per second of the counter, 0 = static (default 10)
- *   tessera.size=WxH       mode to set (default: the connector's preferred mode)
+ *   tessera.size=WxH       mode to set, kept; "preferred" (the default): the
+ *                          connector's preferred mode, followed when it changes
  *   tessera.spoof=COLOUR   draw a fake trust frame in COLOUR (label name or #rrggbb)
  *   tessera.title=TEXT     the fake frame's title (quote it if it has spaces)
  *   tessera.scroll=N       move the gradient N px per frame (large damage)
  *   tessera.present=flip|dirty   page flips (default) or DIRTYFB on one buffer
  *   tessera.debug=1        log input events on the console
+ *
+ * Without tessera.size the display follows its preferred mode: when the host
+ * changes it (virtio-gpu turns a display size request of the host's VNC
+ * client into a hotplug event and a new EDID), the kernel sends a uevent;
+ * testqube listens for uevents of the drm subsystem and also probes the
+ * connector every DISPLAY_SCAN_MS in case one is missed, then sets the new
+ * preferred mode on new buffers and draws the whole picture again.
  *
  * No libdrm: the few ioctls it needs are called directly, so the program
  * links statically with nothing but libc.
@@ -37,12 +47,14 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <drm.h>
 #include <drm_mode.h>
 #include <linux/input.h>
+#include <linux/netlink.h>
 
 #include "pattern.h"
 
@@ -53,6 +65,7 @@
 #define RESCAN_MS 2000
 #define INPUT_WAIT_MS 3000 /* for a keyboard and a tablet before READY */
 #define FLIP_TIMEOUT_MS 5000
+#define DISPLAY_SCAN_MS 2000 /* probe the connector for a new preferred mode */
 
 struct options {
 	int fps;
@@ -92,6 +105,9 @@ struct qube {
 	int front;
 	int flip_pending;
 	int64_t flip_time;
+	int uevent_fd;         /* kernel uevents (netlink), or -1 */
+	int mode_check;        /* look for a new preferred mode when no flip is pending */
+	int refused_w, refused_h; /* a preferred mode not followed (said once) */
 	struct pat_state st;
 	struct input in[MAX_INPUTS];
 	int nin;
@@ -162,7 +178,9 @@ set_option(struct options *o, const char *key, const char *val)
 	} else if (strcmp(key, "tessera.size") == 0) {
 		int w, h;
 		char x;
-		if (sscanf(val, "%d%c%d", &w, &x, &h) == 3 && x == 'x' && w >= PAT_MIN_W &&
+		if (strcmp(val, "preferred") == 0)
+			o->want_w = o->want_h = 0;
+		else if (sscanf(val, "%d%c%d", &w, &x, &h) == 3 && x == 'x' && w >= PAT_MIN_W &&
 		    w <= PAT_MAX_W && h >= PAT_MIN_H && h <= PAT_MAX_H) {
 			o->want_w = w;
 			o->want_h = h;
@@ -242,10 +260,12 @@ read_options(struct options *o)
 
 /* ---- DRM ---- */
 
+/* The mode to set from a connector's list, into *out; 0, or -1 if none. */
 static int
-pick_mode(struct qube *q, struct drm_mode_modeinfo *modes, int n)
+pick_mode(const struct qube *q, const struct drm_mode_modeinfo *modes, int n,
+    struct drm_mode_modeinfo *out)
 {
-	struct drm_mode_modeinfo *m = NULL;
+	const struct drm_mode_modeinfo *m = NULL;
 	int i, w = q->opt.want_w, h = q->opt.want_h;
 
 	for (i = 0; i < n && !m; i++)
@@ -257,10 +277,10 @@ pick_mode(struct qube *q, struct drm_mode_modeinfo *modes, int n)
 	if (!m && !w && n > 0)
 		m = &modes[0];
 	if (m) {
-		q->mode = *m;
+		*out = *m;
 	} else if (w) {
 		/* Virtual displays take any timing: make one up. */
-		struct drm_mode_modeinfo *u = &q->mode;
+		struct drm_mode_modeinfo *u = out;
 		memset(u, 0, sizeof(*u));
 		u->hdisplay = (uint16_t)w;
 		u->hsync_start = (uint16_t)(w + 8);
@@ -276,8 +296,6 @@ pick_mode(struct qube *q, struct drm_mode_modeinfo *modes, int n)
 		snprintf(u->name, sizeof(u->name), "%dx%d", w, h);
 	} else
 		return -1;
-	q->w = q->mode.hdisplay;
-	q->h = q->mode.vdisplay;
 	return 0;
 }
 
@@ -333,8 +351,11 @@ drm_setup(struct qube *q)
 		c.count_props = 0;
 		if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
 			continue;
-		if (pick_mode(q, modes, (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes)) < 0)
+		if (pick_mode(q, modes, (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes),
+		    &q->mode) < 0)
 			continue;
+		q->w = q->mode.hdisplay;
+		q->h = q->mode.vdisplay;
 
 		memset(&e, 0, sizeof(e));
 		e.encoder_id = c.encoder_id ? c.encoder_id : (c.count_encoders ? cencs[0] : 0);
@@ -531,6 +552,152 @@ drm_events(struct qube *q)
 		}
 		off += ev.length;
 	}
+}
+
+static void
+buffer_destroy(struct qube *q, struct buffer *b)
+{
+	struct drm_mode_destroy_dumb dd;
+
+	if (b->map == NULL)
+		return;
+	munmap(b->map, b->size);
+	xioctl(q->fd, DRM_IOCTL_MODE_RMFB, &b->fb_id);
+	memset(&dd, 0, sizeof(dd));
+	dd.handle = b->handle;
+	xioctl(q->fd, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Probes q's connector (the kernel asks the display again); the mode
+ * pick_mode chooses from its list goes to *out.  0, or -1. */
+static int
+probe_mode(struct qube *q, struct drm_mode_modeinfo *out)
+{
+	static struct drm_mode_modeinfo modes[MAX_MODES];
+	struct drm_mode_get_connector c;
+
+	memset(&c, 0, sizeof(c));
+	c.connector_id = q->conn_id;
+	if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
+		return -1;
+	if (c.connection != 1 || c.count_modes == 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.connector_id = q->conn_id;
+	c.modes_ptr = (uintptr_t)modes;
+	c.count_modes = MAX_MODES;
+	if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
+		return -1;
+	return pick_mode(q, modes, (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes),
+	    out);
+}
+
+/*
+ * Sets the connector's preferred mode if it changed (not with tessera.size):
+ * new buffers of the new size, the whole picture drawn on the first, then
+ * the old buffers go.  Waits for a pending page flip first.
+ */
+static void
+follow_display(struct qube *q)
+{
+	struct drm_mode_modeinfo m;
+	struct buffer old[2];
+	struct pat_rect dmg[PAT_MAX_DAMAGE];
+	int i, n, w, h;
+
+	if (q->opt.want_w)
+		return;
+	if (q->flip_pending) {
+		q->mode_check = 1;
+		return;
+	}
+	q->mode_check = 0;
+	if (probe_mode(q, &m) < 0)
+		return;
+	w = m.hdisplay;
+	h = m.vdisplay;
+	if (w == q->w && h == q->h)
+		return;
+	if (w < PAT_MIN_W || h < PAT_MIN_H || w > PAT_MAX_W || h > PAT_MAX_H) {
+		if (w == q->refused_w && h == q->refused_h)
+			return;
+		q->refused_w = w;
+		q->refused_h = h;
+		say("TESSERA-QUBE-WARNING: preferred mode %dx%d is outside %dx%d..%dx%d: kept %dx%d",
+		    w, h, PAT_MIN_W, PAT_MIN_H, PAT_MAX_W, PAT_MAX_H, q->w, q->h);
+		return;
+	}
+	memcpy(old, q->buf, sizeof(old));
+	memset(q->buf, 0, sizeof(q->buf));
+	q->w = w;
+	q->h = h;
+	for (i = 0; i < q->nbuf; i++)
+		if (buffer_create(q, &q->buf[i]) < 0)
+			break;
+	if (i < q->nbuf) {
+		say("TESSERA-QUBE-WARNING: no %dx%d buffers (%s): kept %dx%d", w, h,
+		    strerror(errno), q->mode.hdisplay, q->mode.vdisplay);
+		while (i-- > 0)
+			buffer_destroy(q, &q->buf[i]);
+		memcpy(q->buf, old, sizeof(old));
+		q->w = q->mode.hdisplay;
+		q->h = q->mode.vdisplay;
+		return;
+	}
+	if (q->st.ptr_x >= w)
+		q->st.ptr_x = w - 1;
+	if (q->st.ptr_y >= h)
+		q->st.ptr_y = h - 1;
+	n = render(q, &q->buf[0], dmg);
+	q->mode = m;
+	if (set_crtc(q, &q->buf[0]) < 0)
+		die("SETCRTC %dx%d", w, h);
+	dirty_fb(q, &q->buf[0], dmg, n);
+	q->front = 0;
+	for (i = 0; i < 2; i++)
+		buffer_destroy(q, &old[i]);
+	say("TESSERA-QUBE-MODE %dx%d", w, h);
+}
+
+/* Kernel uevents (no udev here): the drm subsystem's announce hotplugs. */
+static int
+uevent_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = 1; /* the kernel's broadcast group */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Drains the uevent socket; 1 if a drm device changed. */
+static int
+uevent_read(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	int drm = 0;
+
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		char *p = buf, *end = buf + n;
+
+		buf[n] = '\0';
+		for (; p < end; p += strlen(p) + 1)
+			if (strcmp(p, "SUBSYSTEM=drm") == 0)
+				drm = 1;
+	}
+	return drm;
 }
 
 /* ---- input ---- */
@@ -747,8 +914,8 @@ int
 main(void)
 {
 	static struct qube q;
-	int64_t next_tick, next_scan, period;
-	int i;
+	int64_t next_tick, next_scan, next_display, period;
+	int i, nfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	read_options(&q.opt);
@@ -786,19 +953,23 @@ main(void)
 			usleep(50 * 1000);
 		}
 	}
+	q.uevent_fd = q.opt.want_w ? -1 : uevent_open();
 	say("TESSERA-QUBE-READY %dx%d driver=%s present=%s fps=%d", q.w, q.h, q.driver,
 	    q.nbuf == 2 ? "flip" : "dirty", q.opt.fps);
 
 	period = q.opt.fps > 0 ? 1000000 / q.opt.fps : 0;
 	next_scan = now_us() + RESCAN_MS * 1000;
+	next_display = now_us() + DISPLAY_SCAN_MS * 1000;
 	next_tick = now_us() + period;
 	for (;;) {
-		struct pollfd pfd[MAX_INPUTS + 1];
+		struct pollfd pfd[MAX_INPUTS + 2];
 		int64_t t = now_us(), wait = next_scan - t;
 		int n;
 
 		if (period && next_tick - t < wait)
 			wait = next_tick - t;
+		if (!q.opt.want_w && next_display - t < wait)
+			wait = next_display - t;
 		if (q.flip_pending && q.flip_time + FLIP_TIMEOUT_MS * 1000 - t < wait)
 			wait = q.flip_time + FLIP_TIMEOUT_MS * 1000 - t;
 		if (wait < 0)
@@ -809,11 +980,21 @@ main(void)
 			pfd[i + 1].fd = q.in[i].fd;
 			pfd[i + 1].events = POLLIN;
 		}
-		n = poll(pfd, (nfds_t)q.nin + 1, (int)((wait + 999) / 1000));
+		nfd = q.nin + 1;
+		if (q.uevent_fd >= 0) {
+			pfd[nfd].fd = q.uevent_fd;
+			pfd[nfd++].events = POLLIN;
+		}
+		n = poll(pfd, (nfds_t)nfd, (int)((wait + 999) / 1000));
 		if (n < 0 && errno != EINTR)
 			die("poll");
 		if (n > 0 && (pfd[0].revents & POLLIN))
 			drm_events(&q);
+		if (n > 0 && q.uevent_fd >= 0 && pfd[nfd - 1].revents &&
+		    uevent_read(q.uevent_fd))
+			follow_display(&q);
+		if (q.mode_check && !q.flip_pending)
+			follow_display(&q);
 		for (i = q.nin - 1; n > 0 && i >= 0; i--)
 			if (pfd[i + 1].revents && input_read(&q, &q.in[i]) < 0)
 				input_drop(&q, i);
@@ -828,6 +1009,10 @@ main(void)
 		if (t >= next_scan) {
 			input_scan(&q);
 			next_scan = t + RESCAN_MS * 1000;
+		}
+		if (!q.opt.want_w && t >= next_display) {
+			follow_display(&q);
+			next_display = t + DISPLAY_SCAN_MS * 1000;
 		}
 		if (q.flip_pending && t - q.flip_time > FLIP_TIMEOUT_MS * 1000) {
 			say("TESSERA-QUBE-WARNING: no page flip event after %d ms", FLIP_TIMEOUT_MS);

@@ -15,6 +15,18 @@
 #     each new size (DesktopSize) and gets exact 640x480 frames after it
 #     (its bars and counter: xfreerdp moves the qube's pointer);
 #     the RDP client is resized and shows the 640x480 picture in its frame.
+#
+# Then the qube is replaced by one on virtio-gpu that follows its display's
+# preferred mode (run-qube --follow yes), on the same display socket, and
+# VNC viewers resize it live with SetDesktopSize (ExtendedDesktopSize):
+#   - one with a certificate (X509None, the unframed screen) asks for
+#     1000x700: tessera-render passes it to QEMU, the qube sets 1000x700,
+#     and the viewer's answer is "done, 1000x700"; a render-viewer then gets
+#     exact 1000x700 frames;
+#   - one with a password (X509Plain, the framed screen) asks for
+#     1208x828, the frame's size: the qube sets 1200x800;
+#   - sizes out of bounds are refused with their status, and nothing
+#     reaches the qube.
 source "$TSR_ROOT/tests/lib/tap.sh"
 
 RUN_QUBE=$TSR_ROOT/tests/images/run-qube
@@ -204,6 +216,55 @@ fi
 ok "xfreerdp is still connected" kill -0 "$fpid"
 kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; fpid=''
 kill "$xpid" 2>/dev/null; wait "$xpid" 2>/dev/null; xpid=''
+
+# --- SetDesktopSize: a qube that follows its display, resized live ---
+"$RUN_QUBE" --stop "$qpid"
+qpid=''
+rm -f "$TMP/q/vnc"
+( for ((i = 0; i < 600; i++)); do
+	[ -S "$TMP/q/vnc" ] && { chmod 666 "$TMP/q/vnc"; exit 0; }
+	sleep 0.05
+done ) &
+chmod_pid=$!
+if ! qpid=$("$RUN_QUBE" --name follow --vnc "$TMP/q/vnc" --qmp "$TMP/q/qmp" \
+	--device virtio-vga --follow yes --size 1280x800 --append "tessera.fps=10" \
+	--timeout 120 --lifetime 900 2>"$TMP/run-qube.err"); then
+	fail "a qube on virtio-vga that follows its display boots"
+	diag "$(cat "$TMP/run-qube.err")"
+	done_testing
+fi
+wait "$chmod_pid"
+SERIAL=$TMP/q/follow.serial
+ok "a qube on virtio-vga that follows its display boots at 1280x800" \
+	grep -q "^TESSERA-QUBE-READY 1280x800 driver=virtio_gpu" "$SERIAL"
+ok "tessera-render follows it on the same socket" \
+	"${V[@]}" --frames 2 --want-size 1280x800 --timeout 60
+PROBE=(python3 "$TSR_ROOT/tests/render/rfbprobe.py" "$PORT" desktop-size "$TMP/ca/ca.crt")
+"${PROBE[@]}" "cert:$C/alice.crt:$C/alice.key" 1000x700 >"$TMP/ds1.out" 2>&1
+diag "$(cat "$TMP/ds1.out")"
+ok "a VNC viewer (X509None) asks for 1000x700: done, 1000x700" \
+	grep -qx "1000x700: status 0, now 1000x700" "$TMP/ds1.out"
+ok "... tessera-render passed it to the device model" \
+	grep -q "display: asking the device model for 1000x700" "$TMP/render.err"
+ok "... the qube set 1000x700" grep -q "^TESSERA-QUBE-MODE 1000x700" "$SERIAL"
+ok "a viewer through tessera-render gets exact 1000x700 frames" \
+	"${V[@]}" --frames 3 --want-size 1000x700 --timeout 60
+"${PROBE[@]}" "user:bob:pass word" 1208x828 >"$TMP/ds2.out" 2>&1
+diag "$(cat "$TMP/ds2.out")"
+ok "a VNC viewer (X509Plain, framed) asks for 1208x828: done, 1208x828" \
+	grep -qx "1208x828: status 0, now 1208x828" "$TMP/ds2.out"
+ok "... the qube set 1200x800: the frame was taken off" \
+	grep -q "^TESSERA-QUBE-MODE 1200x800" "$SERIAL"
+n=$(grep -c "display: asking the device model" "$TMP/render.err")
+"${PROBE[@]}" "user:bob:pass word" 100x100 4000x3000 >"$TMP/ds3.out" 2>&1
+diag "$(cat "$TMP/ds3.out")"
+ok "framed sizes out of bounds: 100x100 invalid (3), 4000x3000 too large (2)" \
+	sh -c "grep -qx '100x100: status 3, now 1208x828' '$TMP/ds3.out' &&
+	    grep -qx '4000x3000: status 2, now 1208x828' '$TMP/ds3.out'"
+is "$(grep -c "display: asking the device model" "$TMP/render.err")" "$n" \
+	"... and neither reached the device model"
+ok "the qube is at 1200x800 still, served exactly" \
+	"${V[@]}" --frames 2 --want-size 1200x800 --timeout 60
 
 kill "$rpid"; wait "$rpid" 2>/dev/null
 is "$?" 0 "SIGTERM: tessera-render shuts down cleanly"

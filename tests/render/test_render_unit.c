@@ -132,6 +132,65 @@ filter_all(struct rs_filter *f, const uint8_t *in, size_t len, uint8_t *out,
 	return total;
 }
 
+/* SetDesktopSize and the ExtendedDesktopSize encoding. */
+static void
+test_filter_desktop_size(void)
+{
+	static uint8_t in[8 + 16 * 255 + 64];
+	uint8_t out[RS_FILTER_OUT_MAX * 8];
+	const uint8_t want[24] = {
+		251, 0, 0x04, 0x00, 0x03, 0x00, 1, 0,	/* 1024x768, 1 screen */
+		0, 0, 0, 1, 0, 0, 0, 0,			/* id 1 at 0,0 */
+		0x04, 0x00, 0x03, 0x00, 0, 0, 0, 0,	/* 1024x768, flags 0 */
+	};
+	struct rs_filter f;
+	size_t n, i, used, outlen, total;
+	int rc;
+
+	rs_filter_init(&f, 95);
+	memset(in, 0, sizeof(in));
+	in[0] = 1;		/* ClientInit */
+	in[1] = 2;		/* SetEncodings: raw, ExtendedDesktopSize */
+	in[4] = 2;
+	put32(in + 5, 0);
+	put32(in + 9, (uint32_t)-308);
+	n = filter_all(&f, in, 13, out, &rc);
+	ok(rc == 0 && n == 13 && memcmp(out + 1, in + 1, 12) == 0,
+	    "SetEncodings keeps ExtendedDesktopSize");
+	/* two screens, odd values in them: one screen of the whole size */
+	memset(in, 0, sizeof(in));
+	in[0] = 251;
+	in[2] = 0x04;
+	in[4] = 0x03;
+	in[6] = 2;
+	for (i = 8; i < 8 + 32; i++)
+		in[i] = (uint8_t)(0xa0 + i);
+	n = filter_all(&f, in, 8 + 32, out, &rc);
+	ok(rc == 0 && n == 24 && memcmp(out, want, 24) == 0,
+	    "SetDesktopSize: two screens become one of the size asked");
+	/* byte by byte, with 255 screens */
+	in[6] = 255;
+	total = 0;
+	for (i = 0; i < 8 + 16 * 255; i++) {
+		if (rs_filter_feed(&f, in + i, 1, &used, out + total,
+		    sizeof(out) - total, &outlen) == -1 || used != 1)
+			break;
+		total += outlen;
+	}
+	ok(i == 8 + 16 * 255 && total == 24 && memcmp(out, want, 24) == 0,
+	    "... 255 screens fed a byte at a time: one message, at the end");
+	/* what follows is a message again: a pointer event passes */
+	memcpy(in, "\x05\x01\x00\x0a\x00\x14", 6);
+	n = filter_all(&f, in, 6, out, &rc);
+	ok(rc == 0 && n == 6 && out[0] == 5, "... and the stream goes on");
+	/* no screen at all breaks the protocol */
+	memset(in, 0, 8);
+	in[0] = 251;
+	in[2] = 4;
+	filter_all(&f, in, 8, out, &rc);
+	ok(rc == -1, "SetDesktopSize with no screen closes the connection");
+}
+
 static void
 test_filter(void)
 {
@@ -182,6 +241,7 @@ test_filter(void)
 	memcpy(in, "\x01\x02\x00\xff\xff", 5);	/* ClientInit, SetEncodings */
 	filter_all(&f, in, 5, out, &rc);
 	ok(rc == -1, "SetEncodings with 65535 entries closes the connection");
+	test_filter_desktop_size();
 }
 
 static void

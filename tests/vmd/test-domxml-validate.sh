@@ -85,7 +85,7 @@ argv_ok() {	# file: prints the argv; fails unless it has what we expect
 	    --xml "$1" 2>&1) || { echo "$out"; return 1; }
 	echo "$out"
 	grep -q -- '-vnc .*unix:' <<<"$out" || { echo "no -vnc unix:"; return 1; }
-	grep -q -- 'bochs-display' <<<"$out" || { echo "no bochs-display"; return 1; }
+	grep -qE -- 'virtio-(vga|gpu)' <<<"$out" || { echo "no virtio-vga or virtio-gpu"; return 1; }
 	if grep -qE -- '-netdev|-nic |virtio-net|e1000' <<<"$out"; then
 		echo "a network card"
 		return 1

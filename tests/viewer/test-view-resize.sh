@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# Suite: a qube's resolution follows its window in tessera-view.
+#
+# A host of its own (a CA, tessera-vmd on libvirt with a tessera-render per
+# running qube, mutual TLS), one test qube, tvr-work, on virtio-gpu (every
+# QEMU/KVM qube's video), that follows its display's preferred mode (no
+# tessera.size), and tessera-view under Xvfb at 1600x1000.  The chain:
+# the viewer asks (TV_RESIZE, SetDesktopSize), tessera-render forwards to
+# QEMU's VNC, QEMU gives virtio-gpu the size, the qube sets its new
+# preferred mode ("TESSERA-QUBE-MODE WxH" on its console).  Checked: at
+# the first connection, after dragging the window's corner (in 20 steps:
+# the qube is asked a few times at most, not at every motion), and
+# maximised, the qube's mode on its console, the picture size in the
+# viewer's state file and a screenshot (view-check --fills: the picture is
+# the inside's size and its every gradient pixel is the pattern's, so no
+# empty band) all equal the window's inside.  Then a VNC client asks
+# tessera-render for absurd sizes: refused with the RFB status for each,
+# the qube keeps its mode, and the server and the viewer keep serving.
+source "$TSR_ROOT/tests/lib/tap.sh"
+source "$TSR_ROOT/tests/lib/libvirt.sh"
+
+BIN=$TSR_BUILD/bin
+CHECK=$TSR_BUILD/tests/view-check
+PROBE=$TSR_ROOT/tests/render/rfbprobe.py
+TMP=$TSR_TMP
+S=$TMP/state
+CA=$TMP/ca
+LOGS=$TSR_BUILD/test-logs
+VIRSH="virsh -q -c qemu:///system"
+RUSER=tessera-render
+Q=tvr-work
+DOMAINS="tvr-tmpl $Q"
+VIEW_LSAN="suppressions=$TSR_ROOT/tests/viewer/lsan.supp:print_suppressions=0"
+chmod 711 "$TMP"
+
+T() { "$BIN/tessera" --state "$S" "$@"; }
+
+VMD_PID='' XPID='' VPID=''
+
+ours() { $VIRSH dumpxml "$1" 2>/dev/null | grep -q "$S/"; }
+stale() {
+	local d
+	d=$($VIRSH dumpxml "$1" 2>/dev/null |
+	    grep -o "${TMPDIR:-/tmp}/tsr-test-view-resize.sh\.[A-Za-z0-9]*/" | head -n 1)
+	[ -n "$d" ] && [ ! -e "$d" ]
+}
+forget() {	# destroys and undefines our domains, only ours
+	local d
+	for d in $DOMAINS; do
+		if ours "$d" || { [ "${1:-}" = stale ] && stale "$d"; }; then
+			$VIRSH destroy "$d" >/dev/null 2>&1
+			$VIRSH undefine "$d" >/dev/null 2>&1
+		fi
+	done
+}
+cleanup() {
+	[ -n "$VPID" ] && kill "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null
+	[ -n "$VMD_PID" ] && kill "$VMD_PID" 2>/dev/null && wait "$VMD_PID" 2>/dev/null
+	forget
+	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
+	libvirt_down
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+bail() { fail "$1"; [ $# -gt 1 ] && diag "${@:2}"; done_testing; }
+
+for f in "$BIN/tessera-vmd" "$BIN/tessera" "$BIN/tessera-ca" "$BIN/tessera-render" \
+    "$BIN/tessera-view" "$BIN/tessera-view-decoder" "$CHECK" \
+    "$TSR_IMAGES/vmlinux" "$TSR_IMAGES/testqube.cpio.gz"; do
+	[ -e "$f" ] || bail "$f is built"
+done
+for c in Xvfb xdotool xwd convert xdpyinfo virsh python3; do
+	command -v "$c" >/dev/null || bail "$c is installed"
+done
+
+# qf STATE NAME KEY [N]: N (1) values after KEY on NAME's line
+qf() {
+	awk -v q="$2" -v k="$3" -v n="${4:-1}" '$1 == "qube" && $2 == q {
+		for (i = 3; i < NF; i++) if ($i == k) {
+			s = $(i + 1); for (j = 2; j <= n; j++) s = s " " $(i + j)
+			print s; exit
+		} }' "$1" 2>/dev/null
+}
+hf() { awk -v k="$2" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1); exit }' "$1" 2>/dev/null; }
+# the window's inside and the picture, "W H" each
+inside() { qf "$ST" "$Q" inside 4 | awk '{ print $3, $4 }'; }
+picture() { qf "$ST" "$Q" fb 2; }
+# the qube's picture is its window's inside, connected
+follows() {
+	[ "$(qf "$ST" "$Q" connected)" = 1 ] && [ -n "$(picture)" ] &&
+	    [ "$(picture)" = "$(inside)" ]
+}
+# the qube's console: its last mode change, and how many it made
+console() { find "$S" -name console.log -path "*$Q*" | head -n 1; }
+last_mode() { grep -aoE 'TESSERA-QUBE-(READY|MODE) [0-9]+x[0-9]+' "$(console)" 2>/dev/null | tail -n 1 | awk '{ print $2 }'; }
+nmodes() { grep -ac 'TESSERA-QUBE-MODE' "$(console)" 2>/dev/null; }
+# requests tessera-render passed on to the device model
+nasked() { grep -c 'display: asking the device model for' "$TMP/vmd.log"; }
+
+shot() {	# OUT: a screenshot (OUT.ppm) and the state it shows (OUT.state)
+	local i
+	for i in 1 2 3 4 5; do
+		cp "$ST" "$1.state" 2>/dev/null || return 1
+		DISPLAY=":$XD" xwd -root -silent >"$1.xwd" &&
+		    convert "xwd:$1.xwd" "$1.ppm" || return 1
+		rm -f "$1.xwd"
+		cmp -s "$ST" "$1.state" && return 0
+	done
+	return 1
+}
+check_shot() {	# WAIT OUT VIEW-CHECK-ARGS...: until view-check passes
+	local wait=$1 out=$2 end
+	shift 2
+	end=$((SECONDS + wait))
+	while :; do
+		if shot "$out"; then
+			"$CHECK" --shot "$out.ppm" --state "$out.state" "$@" >"$out.out" 2>&1 &&
+			    return 0
+		else
+			echo "no screenshot" >"$out.out"
+		fi
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.5
+	done
+	cp "$out.ppm" "$LOGS/test-view-resize-$(basename "$out").ppm" 2>/dev/null
+	cp "$out.state" "$LOGS/test-view-resize-$(basename "$out").state" 2>/dev/null
+	return 1
+}
+show() { diag "$(grep -v '^counter ' "$1.out" | tail -n 12)"; }
+# FOLLOWED OUT: the state, the console and a screenshot agree on the inside
+followed() {
+	local what=$1 out=$2 in
+	WAIT_FOR_SECONDS=60 ok "$what: the qube's picture becomes the window's inside ($(inside | tr ' ' x))" \
+	    wait_for follows ||
+	    diag "inside $(inside), picture $(picture)" "$(grep "qube $Q" "$ST")"
+	in=$(inside | tr ' ' x)
+	is "$(last_mode)" "$in" "$what: the qube set that mode (its console's last READY or MODE)"
+	if check_shot 30 "$out" --frames --content --fills "$Q"; then
+		pass "$what: screenshot: frame exact, the ${in} picture fills the inside 1:1"
+	else
+		fail "$what: screenshot: frame exact, the ${in} picture fills the inside 1:1"
+		show "$out"
+	fi
+}
+
+# ======================= the host =======================
+PORT=$(free_port)
+base=
+for try in $(seq 20); do
+	b=$(( 20000 + (RANDOM % 2000) * 8 ))
+	busy=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
+	    awk -v b="$b" '$1 >= b && $1 < b + 2' | wc -l)
+	[ "$busy" -eq 0 ] && [ "$PORT" -lt "$b" -o "$PORT" -ge $((b + 2)) ] &&
+	    { base=$b; break; }
+done
+[ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
+ok "libvirt is up" libvirt_up || done_testing
+forget stale
+for d in $DOMAINS; do
+	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
+	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
+done
+pass "free ports ($PORT, $base-$((base + 1))) and free domain names"
+id "$RUSER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$RUSER"
+
+{
+	"$BIN/tessera-ca" init --dir "$CA" --name "view resize test CA" &&
+	"$BIN/tessera-ca" issue server host --dir "$CA" --dns localhost --ip 127.0.0.1 &&
+	"$BIN/tessera-ca" issue client lab --dir "$CA" --role viewer
+} >"$TMP/ca.log" 2>&1
+ok "tessera-ca makes the host's and a viewer's certificates" test $? -eq 0
+
+mkdir -p "$S/policy.d"
+cat >"$S/policy.d/50-view.policy" <<'POL'
+*		 user:root	  *		allow
+vm.list		 role:viewer	  *		allow
+vm.get		 role:viewer	  *		allow
+events.subscribe role:viewer	  @host		allow
+display.endpoint role:viewer	  *		allow
+display.connect	 role:viewer	  *		allow
+POL
+
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
+LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/rdp/lsan.supp:print_suppressions=0" \
+"$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
+    --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
+    --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \
+    --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/host.crt" \
+    --render-key "$CA/issued/host.key" --render-user "$RUSER" \
+    --render-host 127.0.0.1 --render-port-base "$base" >"$TMP/vmd.log" 2>&1 &
+VMD_PID=$!
+WAIT_FOR_SECONDS=20 ok "tessera-vmd starts" wait_for T label ls ||
+    bail "tessera-vmd runs" "$(tail -n 5 "$TMP/vmd.log")"
+
+ok "import the test qube as template tvr-tmpl, following its display (no tessera.size)" \
+    T template import tvr-tmpl --label gray --kernel "$TSR_IMAGES/vmlinux" \
+    --initrd "$TSR_IMAGES/testqube.cpio.gz" --kernel-opts "console=ttyS0 tessera.fps=3"
+ok "create $Q (blue)" T create "$Q" --label blue --template tvr-tmpl
+ok "start it" T start "$Q" || bail "the qube starts"
+ok "its domain has a virtio video device" \
+    sh -c "$VIRSH dumpxml $Q | grep -q \"<model type='virtio'\""
+
+# ======================= the viewer =======================
+XF=$TMP/xvfb
+Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -noreset \
+    3>"$XF.display" >"$XF.log" 2>&1 &
+XPID=$!
+WAIT_FOR_SECONDS=10 wait_for grep -q '^[0-9]' "$XF.display" || bail "Xvfb starts"
+XD=$(head -n 1 "$XF.display")
+WAIT_FOR_SECONDS=10 wait_for xdpyinfo -display ":$XD" || bail "Xvfb answers"
+ST=$TMP/v.state
+DISPLAY=":$XD" LSAN_OPTIONS="$VIEW_LSAN" "$BIN/tessera-view" -v \
+    --ca "$CA/ca.crt" --cert "$CA/issued/lab.crt" --key "$CA/issued/lab.key" \
+    --state-file "$ST" --geometry 1600x1000 --scale 1 \
+    "127.0.0.1:$PORT" >"$TMP/v.log" 2>&1 &
+VPID=$!
+connected() { [ "$(qf "$ST" "$Q" connected)" = 1 ]; }
+WAIT_FOR_SECONDS=120 ok "tessera-view shows $Q, connected" wait_for connected ||
+    bail "the viewer connects" "$(tail -n 15 "$TMP/v.log")"
+
+# 1. the first connection: the qube takes the inside (the device's default
+# is 1280x800; a request that reaches QEMU before the qube's driver is up
+# becomes the qube's first mode)
+followed "connected" "$TMP/s1"
+# the checker is not blind: the same screenshot with a 16 px band of the
+# viewer's empty colour along the bottom of the inside fails
+read -r ix iy iw ih < <(qf "$TMP/s1.state" "$Q" inside 4)
+python3 - "$TMP/s1.ppm" "$TMP/neg.ppm" "$ix" $((iy + ih - 16)) "$iw" 16 <<'PY'
+import re, sys
+src, dst = sys.argv[1], sys.argv[2]
+x0, y0, w, h = (int(v) for v in sys.argv[3:7])
+data = bytearray(open(src, 'rb').read())
+m = re.match(rb'P6\s+(?:#[^\n]*\n\s*)*(\d+)\s+(\d+)\s+255\s', data)
+sw = int(m.group(1))
+for y in range(y0, y0 + h):
+    o = m.end() + (y * sw + x0) * 3
+    data[o:o + 3 * w] = b'\x10' * (3 * w)
+open(dst, 'wb').write(data)
+PY
+"$CHECK" --shot "$TMP/neg.ppm" --state "$TMP/s1.state" --fills "$Q" >"$TMP/neg.out" 2>&1
+is "$?" 1 "view-check --fills fails on that screenshot with an empty band painted in"
+
+# 2. drag the bottom right corner 200 px left and 160 px up, in 20 steps
+X=(env DISPLAY=":$XD" xdotool)
+wid=$("${X[@]}" search --name '^Tessera$' | head -n 1)
+"${X[@]}" windowfocus --sync "$wid" >/dev/null 2>&1
+read -r wx wy ww wh < <(qf "$ST" "$Q" win 4)
+asked0=$(nasked) modes0=$(nmodes)
+"${X[@]}" mousemove --sync $((wx + ww - 2)) $((wy + wh - 2)) mousedown 1
+for i in $(seq 1 20); do
+	"${X[@]}" mousemove --sync $((wx + ww - 2 - 10 * i)) $((wy + wh - 2 - 8 * i))
+	sleep 0.05
+done
+"${X[@]}" mouseup 1
+resized() { [ "$(qf "$ST" "$Q" win 4)" = "$wx $wy $((ww - 200)) $((wh - 160))" ]; }
+WAIT_FOR_SECONDS=10 ok "dragging the corner resizes the window by the drag" wait_for resized ||
+    diag "win $(qf "$ST" "$Q" win 4), was $wx $wy $ww $wh"
+followed "resized" "$TMP/s2"
+asked=$(( $(nasked) - asked0 )) modes=$(( $(nmodes) - modes0 ))
+ok "a 20-step drag asked the qube $asked time(s) (1 to 3), and it changed mode $modes time(s)" \
+    test "$asked" -ge 1 -a "$asked" -le 3 -a "$modes" -ge 1 -a "$modes" -le "$asked"
+
+# 3. maximise with its button
+read -r wx wy ww wh < <(qf "$ST" "$Q" win 4)
+T1=$(hf "$ST" title) B=$(hf "$ST" border) SC=$(hf "$ST" scale) P1=$(hf "$ST" panel)
+bsz=$((T1 - 6 * SC))
+"${X[@]}" mousemove --sync $((wx + ww - B - bsz / 2)) $((wy + T1 / 2)) click 1
+maxed() { [ "$(qf "$ST" "$Q" win 4)" = "0 $P1 1600 $((1000 - P1))" ]; }
+WAIT_FOR_SECONDS=10 ok "the maximise button fills the screen below the panel" wait_for maxed ||
+    diag "win $(qf "$ST" "$Q" win 4)"
+followed "maximised" "$TMP/s3"
+
+# 4. absurd sizes, straight to tessera-render over VNC: refused
+vnc=$(T display "$Q" | awk '$1 == "vnc" { print $2 }')
+vport=${vnc##*:}
+modes0=$(nmodes) asked0=$(nasked) size=$(inside | tr ' ' x)
+python3 "$PROBE" "$vport" desktop-size "$CA/ca.crt" \
+    "cert:$CA/issued/lab.crt:$CA/issued/lab.key" \
+    20000x20000 0x0 100x50 65535x1 >"$TMP/absurd.out" 2>&1
+rc=$?
+diag "$(cat "$TMP/absurd.out")"
+is "$rc" 0 "a VNC client (X509None) asks tessera-render for four absurd sizes"
+is "$(grep -c ': status ' "$TMP/absurd.out")" 4 "... and gets an answer to each"
+ok "20000x20000: status 2 (out of resources), still $size" \
+    grep -qx "20000x20000: status 2, now $size" "$TMP/absurd.out"
+ok "0x0: status 3 (invalid screen layout)" grep -qx "0x0: status 3, now $size" "$TMP/absurd.out"
+ok "100x50: status 3" grep -qx "100x50: status 3, now $size" "$TMP/absurd.out"
+ok "65535x1: status 2" grep -qx "65535x1: status 2, now $size" "$TMP/absurd.out"
+ok "... then the server keeps serving it the $size picture" grep -qx "serving $size" "$TMP/absurd.out"
+is "$(( $(nasked) - asked0 )) $(( $(nmodes) - modes0 ))" "0 0" \
+    "none of them reached the device model; the qube kept its mode"
+if check_shot 30 "$TMP/s4" --frames --content --fills "$Q"; then
+	pass "the viewer still shows the $size picture filling the maximised window"
+else
+	fail "the viewer still shows the $size picture filling the maximised window"
+	show "$TMP/s4"
+fi
+c1=$(awk -v q="$Q" '$1 == "counter" && $2 == q { print $3 }' "$TMP/s3.out")
+c2=$(awk -v q="$Q" '$1 == "counter" && $2 == q { print $3 }' "$TMP/s4.out")
+ok "... and it keeps updating (counter $c1 -> $c2)" \
+    test -n "$c1" -a -n "$c2" -a "${c2:-0}" != "${c1:-0}"
+
+# ======================= the end =======================
+kill "$VPID" 2>/dev/null
+wait "$VPID"
+is "$?" 0 "tessera-view exits 0 on SIGTERM"
+VPID=
+err=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error|SIGSYS|killed by signal' "$TMP/v.log" | head -n 3)
+is "$err" "" "the viewer's log has no sanitizer report and no decoder killed"
+cp "$TMP/v.log" "$LOGS/test-view-resize-v.log" 2>/dev/null
+cp "$(console)" "$LOGS/test-view-resize-console.log" 2>/dev/null
+kill "$VMD_PID" 2>/dev/null
+wait "$VMD_PID" 2>/dev/null
+VMD_PID=
+nok "the daemon's and render-server's log has no sanitizer report" \
+    grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP/vmd.log"
+cp "$TMP/vmd.log" "$LOGS/test-view-resize-vmd.log" 2>/dev/null
+done_testing
