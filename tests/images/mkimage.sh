@@ -2,13 +2,18 @@
 # Build the pieces of the Tessera test qube from Debian packages.
 #
 #   mkimage.sh kernel IMG           IMG/vmlinux (ELF with a PVH note, for QEMU
-#                                   -kernel) and IMG/modules/ (the drivers the
+#                                   -kernel), IMG/modules/ (the drivers the
 #                                   qube needs + modules.list, in load order)
+#                                   and IMG/viewer-modules/ (the viewer
+#                                   guest's, likewise)
 #   mkimage.sh font IMG             IMG/font.psf (console-setup's Lat15-Fixed16)
 #   mkimage.sh busybox IMG          IMG/busybox (static)
 #   mkimage.sh initramfs IMG PROG INIT OUT
 #                                   the initramfs: busybox, INIT as /init,
 #                                   PROG as /testqube, the modules
+#   mkimage.sh viewer-initramfs IMG INIT OUT
+#                                   the viewer guest's initramfs: busybox,
+#                                   INIT as /init, the viewer's modules
 #
 # Packages are fetched with `apt-get download` into IMG/cache/ and kept there,
 # so a second run downloads nothing.  `apt-get update` runs only when a
@@ -21,6 +26,9 @@ set -eu
 # button (so a host shutdown powers the qube off).  The PS/2 keyboard
 # (i8042, atkbd) is built into Debian's kernel.
 MODULES="bochs virtio-gpu virtio_pci virtio_input evdev button"
+# The viewer guest's: the same display and input drivers, 9p over virtio
+# (its root file system is the host's, shared read-only) and virtio-net.
+VIEWER_MODULES="$MODULES 9p 9pnet_virtio virtio_net"
 # Parameters per module (no fbdev emulation: nothing draws on the display but
 # testqube, and the fbdev console would cost CPU).
 params_for() {
@@ -98,6 +106,27 @@ extract_vmlinux() {
 	return 1
 }
 
+# modules_into DIR MODULE...: the modules and what they need, from the
+# kernel tree $root ($kver), into DIR, with DIR/modules.list in load order.
+modules_into() {
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for m in "$@"; do
+		modprobe -d "$root" -S "$kver" --show-depends "$m" ||
+			die "module $m not found"
+	done >"$dir/deps"
+	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' "$dir/deps" | while read -r ko; do
+		name=$(basename "$ko")
+		cp "$ko" "$dir/$name"
+		base=${name%.ko}
+		echo "$name $(params_for "$(echo "$base" | tr - _)")"
+	done >"$dir/modules.list"
+	rm -f "$dir/deps"
+	echo "$kver" >"$dir/version"
+}
+
 cmd_kernel() {
 	lock_cache
 	pkg=$(kernel_package)
@@ -117,22 +146,13 @@ cmd_kernel() {
 		die "vmlinux has no PVH entry note"
 
 	depmod -b "$root" "$kver"
-	rm -rf "$IMG/modules.new"
-	mkdir -p "$IMG/modules.new"
-	for m in $MODULES; do
-		modprobe -d "$root" -S "$kver" --show-depends "$m" ||
-			die "module $m not found"
-	done >"$IMG/modules.new/deps"
-	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' "$IMG/modules.new/deps" | while read -r ko; do
-		name=$(basename "$ko")
-		cp "$ko" "$IMG/modules.new/$name"
-		base=${name%.ko}
-		echo "$name $(params_for "$(echo "$base" | tr - _)")"
-	done >"$IMG/modules.new/modules.list"
-	rm -f "$IMG/modules.new/deps"
-	echo "$kver" >"$IMG/modules.new/version"
-	rm -rf "$IMG/modules" "$root"
+	# shellcheck disable=SC2086 # lists of names
+	modules_into "$IMG/modules.new" $MODULES
+	# shellcheck disable=SC2086
+	modules_into "$IMG/viewer-modules.new" $VIEWER_MODULES
+	rm -rf "$IMG/modules" "$IMG/viewer-modules" "$root"
 	mv "$IMG/modules.new" "$IMG/modules"
+	mv "$IMG/viewer-modules.new" "$IMG/viewer-modules"
 	mv "$IMG/vmlinux.new" "$IMG/vmlinux"
 }
 
@@ -176,21 +196,25 @@ cmd_busybox() {
 	mv "$IMG/busybox.new" "$IMG/busybox"
 }
 
-cmd_initramfs() {
-	prog=$1 init=$2 out=$3
-	is_static "$prog" || die "$prog is not a static executable"
-	[ -f "$IMG/modules/modules.list" ] || die "no $IMG/modules (run: mkimage.sh kernel)"
+# new_tree DIR MODDIR INIT: a root with busybox, INIT as /init and the
+# modules of MODDIR in /lib/modules.
+new_tree() {
+	tree=$1 moddir=$2 init=$3
+	[ -f "$moddir/modules.list" ] || die "no $moddir (run: mkimage.sh kernel)"
 	[ -x "$IMG/busybox" ] || die "no $IMG/busybox (run: mkimage.sh busybox)"
-	tree="$out.tree"
 	rm -rf "$tree"
 	mkdir -p "$tree/bin" "$tree/dev" "$tree/proc" "$tree/sys" "$tree/lib/modules"
 	cp "$IMG/busybox" "$tree/bin/busybox"
 	ln -s busybox "$tree/bin/sh"
 	cp "$init" "$tree/init"
-	strip -o "$tree/testqube" "$prog"
-	chmod 755 "$tree/init" "$tree/testqube" "$tree/bin/busybox"
-	cp "$IMG/modules/"*.ko "$IMG/modules/modules.list" "$tree/lib/modules/"
-	# Same inputs, same bytes: fixed times and owners, sorted entries.
+	chmod 755 "$tree/init" "$tree/bin/busybox"
+	cp "$moddir/"*.ko "$moddir/modules.list" "$tree/lib/modules/"
+}
+
+# pack TREE OUT: TREE as a gzipped cpio archive; same inputs, same bytes
+# (fixed times and owners, sorted entries).
+pack() {
+	tree=$1 out=$2
 	find "$tree" -exec touch -h -d @0 {} +
 	(cd "$tree" && find . | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -n -6) >"$out.new"
@@ -198,7 +222,25 @@ cmd_initramfs() {
 	mv "$out.new" "$out"
 }
 
-[ $# -ge 2 ] || die "usage: mkimage.sh kernel|font|busybox|initramfs IMG [...]"
+cmd_initramfs() {
+	prog=$1 init=$2 out=$3
+	is_static "$prog" || die "$prog is not a static executable"
+	new_tree "$out.tree" "$IMG/modules" "$init"
+	strip -o "$out.tree/testqube" "$prog"
+	chmod 755 "$out.tree/testqube"
+	pack "$out.tree" "$out"
+}
+
+# The viewer guest: everything else comes from the host's root, shared.
+cmd_viewer_initramfs() {
+	init=$1 out=$2
+	new_tree "$out.tree" "$IMG/viewer-modules" "$init"
+	mkdir -p "$out.tree/root"
+	pack "$out.tree" "$out"
+}
+
+[ $# -ge 2 ] ||
+	die "usage: mkimage.sh kernel|font|busybox|initramfs|viewer-initramfs IMG [...]"
 cmd=$1
 IMG=$2
 shift 2
@@ -210,6 +252,10 @@ busybox) cmd_busybox ;;
 initramfs)
 	[ $# -eq 3 ] || die "usage: mkimage.sh initramfs IMG PROG INIT OUT"
 	cmd_initramfs "$@"
+	;;
+viewer-initramfs)
+	[ $# -eq 2 ] || die "usage: mkimage.sh viewer-initramfs IMG INIT OUT"
+	cmd_viewer_initramfs "$@"
 	;;
 *) die "unknown command $cmd" ;;
 esac

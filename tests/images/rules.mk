@@ -5,6 +5,9 @@
 #   $(IMG)/modules/           the drivers the qube loads (from the same package)
 #   $(IMG)/testqube           the guest program (static, plain gcc, no sanitizer)
 #   $(IMG)/testqube.cpio.gz   the initramfs: busybox, /init, testqube, modules
+#   $(IMG)/viewer-modules/    the viewer guest's drivers (display, input, 9p, net)
+#   $(IMG)/viewer.cpio.gz     the viewer guest's initramfs: busybox, /init,
+#                             modules; its root is the host's, over 9p
 #   $(IMG)/font8x16.c         the glyph table, generated from a Debian console font
 #
 # Downloads (apt-get download) are kept in $(IMG)/cache.
@@ -16,7 +19,7 @@ GUEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static \
 TESTQUBE_SRCS := tests/images/testqube.c tests/images/pattern.c
 MKIMAGE      := tests/images/mkimage.sh
 
-images: $(IMG)/vmlinux $(IMG)/testqube.cpio.gz
+images: $(IMG)/vmlinux $(IMG)/testqube.cpio.gz $(IMG)/viewer.cpio.gz
 
 $(IMG)/vmlinux: $(MKIMAGE)
 	$(MKIMAGE) kernel $(IMG)
@@ -40,6 +43,9 @@ $(IMG)/testqube: $(TESTQUBE_SRCS) tests/images/pattern.h $(IMG)/font8x16.c
 $(IMG)/testqube.cpio.gz: $(IMG)/testqube tests/images/init $(IMG)/vmlinux $(IMG)/busybox \
     $(MKIMAGE)
 	$(MKIMAGE) initramfs $(IMG) $(IMG)/testqube tests/images/init $@
+
+$(IMG)/viewer.cpio.gz: tests/images/viewer-init $(IMG)/vmlinux $(IMG)/busybox $(MKIMAGE)
+	$(MKIMAGE) viewer-initramfs $(IMG) tests/images/viewer-init $@
 
 # --- host side: the pattern and font, compiled into test programs ---
 tests_images_CFLAGS      := -Itests/images -Itests/lib

@@ -2,8 +2,9 @@
  * view-check: checks a screenshot of tessera-view against its state file.
  *
  *   view-check --shot FILE.ppm --state FILE [--frames] [--content]
- *       [--overview] [--echo NAME=TEXT]... [--spoof NAME=COLOUR:TITLE]...
- *       [--forbid RRGGBB]... [--skip NAME]... [--offset X,Y]
+ *       [--overview] [--panel] [--echo NAME=TEXT]...
+ *       [--spoof NAME=COLOUR:TITLE]... [--forbid RRGGBB]... [--skip NAME]...
+ *       [--offset X,Y]
  *
  * The state file says where every window is (tessera-view --state-file);
  * the screenshot (binary PPM, 8 bits a channel) is what the screen shows,
@@ -20,7 +21,17 @@
  *               the frame counter decodes; prints "counter NAME N"
  *   --overview  every shown window's inside holds its label box: the label
  *               colour with the title at twice the scale, centred
+ *   --panel     every pixel of the panel (the top strip, one host): an entry
+ *               per qube in the state file's order, each a swatch of its
+ *               label colour, "NAME (STATE)" (underlined when focused) and
+ *               its start or stop button; the overview's message when the
+ *               state says overview, no message otherwise; black elsewhere
  *   --skip      leaves NAME out of --content
+ *   --fills     NAME's picture is exactly its window's inside size and
+ *               fills it 1:1: every pixel of its gradient (the rows from
+ *               PAT_GRAD_Y down, to the last row and column) is the
+ *               pattern's within FILL_TOL a channel (the viewer's stream
+ *               is Tight with JPEG), or the pointer marker's colour
  *   --echo      the echo line of NAME's picture is the pattern's for TEXT
  *   --forbid    no pixel outside the windows' insides has this colour
  *
@@ -40,14 +51,20 @@
 #include "view.h"
 
 #define DESK_BG		0x303030u
+#define PANEL_BG	0x000000u
+#define PANEL_FG	0xffffffu
+#define PANEL_DIM	0x9a9a9au
+#define OVERVIEW_FG	0xffd700u
+#define OVERVIEW_MSG	"OVERVIEW: input to qubes is off (Ctrl+Alt+Home)"
 #define MAX_ARGS	16
+#define FILL_TOL	16	/* per channel, for --fills */
 
 struct vq {
 	char		name[TV_NAME_MAX];
 	char		label[16];
 	uint32_t	rgb;
 	char		state[16];
-	int		shown, connected, z, fb_w, fb_h;
+	int		host, shown, connected, z, fb_w, fb_h;
 	struct tv_rect	win, in, content;
 };
 
@@ -105,14 +122,14 @@ read_state(const char *path)
 		if (st.nq == TV_MAX_QUBES)
 			goto bad;
 		q = &st.q[st.nq];
-		if (sscanf(line, "qube %63s host %*d label %15s rgb %x state %15s "
+		if (sscanf(line, "qube %63s host %d label %15s rgb %x state %15s "
 		    "shown %d win %d %d %d %d inside %d %d %d %d content %d %d "
 		    "%d %d fb %d %d decoder %d connected %d z %d", q->name,
-		    q->label, &q->rgb, q->state, &q->shown, &q->win.x,
+		    &q->host, q->label, &q->rgb, q->state, &q->shown, &q->win.x,
 		    &q->win.y, &q->win.w, &q->win.h, &q->in.x, &q->in.y,
 		    &q->in.w, &q->in.h, &q->content.x, &q->content.y,
 		    &q->content.w, &q->content.h, &q->fb_w, &q->fb_h, &pid,
-		    &q->connected, &q->z) != 22)
+		    &q->connected, &q->z) != 23)
 			goto bad;
 		st.nq++;
 	}
@@ -394,6 +411,67 @@ check_content(void)
 	}
 }
 
+static int
+near(uint32_t a, uint32_t b, int tol)
+{
+	int i, d;
+
+	for (i = 0; i < 24; i += 8) {
+		d = (int)(a >> i & 0xff) - (int)(b >> i & 0xff);
+		if (d < -tol || d > tol)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+check_fills(const char *name)
+{
+	const struct vq *q = find(name);
+	struct pat_opts o;
+	struct pat_state s;
+	uint32_t *pix, *want;
+	int x, y, n = 0;
+
+	if (q == NULL) {
+		complain(&n, "%s: not in the state file", name);
+		return;
+	}
+	if (!one_to_one(q, &n))
+		return;
+	if (q->fb_w != q->in.w || q->fb_h != q->in.h) {
+		complain(&n, "%s: a %dx%d picture in a %dx%d inside", name,
+		    q->fb_w, q->fb_h, q->in.w, q->in.h);
+		return;
+	}
+	if ((pix = picture(q)) == NULL)
+		return;
+	if ((want = malloc((size_t)q->fb_w * q->fb_h * 4)) == NULL) {
+		free(pix);
+		return;
+	}
+	opts_for(name, &o);
+	pat_state_init(&s);
+	pat_draw(want, (size_t)q->fb_w, q->fb_w, q->fb_h, &o, &s,
+	    (struct pat_rect){ 0, PAT_GRAD_Y, q->fb_w, q->fb_h });
+	for (y = PAT_GRAD_Y; y < q->fb_h; y++)
+		for (x = 0; x < q->fb_w; x++) {
+			size_t k = (size_t)y * q->fb_w + x;
+
+			if (!near(pix[k], want[k], FILL_TOL) &&
+			    !near(pix[k], PAT_MARK_COLOUR, FILL_TOL) &&
+			    !near(pix[k], PAT_MARK_PRESSED, FILL_TOL))
+				complain(&n, "%s: gradient pixel (%d,%d): "
+				    "#%06x, want #%06x", name, x, y, pix[k],
+				    want[k]);
+		}
+	if (n == 0)
+		printf("# %s: a %dx%d picture fills its inside\n", name,
+		    q->fb_w, q->fb_h);
+	free(want);
+	free(pix);
+}
+
 static void
 check_echo(const char *name, const char *text)
 {
@@ -481,6 +559,102 @@ check_overview(void)
 	}
 }
 
+static int
+in_box(int x0, int y0, int w, int h, int x, int y)
+{
+	return tv_in_rect((struct tv_rect){ x0, y0, w, h }, x, y);
+}
+
+/* What entry i of the panel shows at (x, y) of its rectangle, drawn in
+ * the viewer's order: swatch, outline, text, focus line, button. */
+static uint32_t
+entry_pixel(const struct vq *q, int ex, const char *text, const char *btn,
+    struct tv_rect b, int x, int y)
+{
+	int s = st.m.scale, p = st.m.panel, tw = (int)strlen(text) * TSR_FONT_W * s;
+	int running = strcmp(q->state, "running") == 0 ||
+	    strcmp(q->state, "paused") == 0;
+	uint32_t c = PANEL_BG;
+
+	if (in_box(ex, 4 * s, 12 * s, p - 8 * s, x, y))
+		c = in_outline((struct tv_rect){ ex, 4 * s, 12 * s, p - 8 * s },
+		    s, x, y) ? PANEL_DIM : q->rgb;
+	if (text_ink(text, ex + 16 * s, 4 * s, s, -1, x, y))
+		c = running ? PANEL_FG : PANEL_DIM;
+	if (strcmp(q->name, st.focus) == 0 &&
+	    in_box(ex + 16 * s, p - 3 * s, tw, s, x, y))
+		c = PANEL_FG;
+	if (btn != NULL) {
+		if (in_outline(b, s, x, y))
+			c = PANEL_DIM;
+		if (text_ink(btn, b.x + 4 * s, b.y + (b.h - 16 * s) / 2, s,
+		    -1, x, y))
+			c = PANEL_FG;
+	}
+	return c;
+}
+
+static void
+check_panel(void)
+{
+	int s = st.m.scale, p = st.m.panel, i, x, y, n = 0, ex = 8 * s, x0;
+	int tw, w, bw, mx = -1, mw = 0;
+	struct tv_rect e[TV_MAX_QUBES], b[TV_MAX_QUBES];
+	char text[TV_MAX_QUBES][TV_NAME_MAX + 24];
+	const char *btn[TV_MAX_QUBES];
+	uint32_t want, got;
+
+	/* the entries, laid out as the viewer does */
+	for (i = 0; i < st.nq; i++) {
+		const struct vq *q = &st.q[i];
+
+		if (q->host != 0) {
+			complain(&n, "--panel: %s is of a second host", q->name);
+			return;
+		}
+		snprintf(text[i], sizeof(text[i]), "%s (%s)", q->name, q->state);
+		btn[i] = strcmp(q->state, "halted") == 0 ? "start" :
+		    strcmp(q->state, "running") == 0 ||
+		    strcmp(q->state, "paused") == 0 ? "stop" : NULL;
+		tw = (int)strlen(text[i]) * TSR_FONT_W * s;
+		bw = btn[i] ? (int)strlen(btn[i]) * TSR_FONT_W * s + 8 * s : 0;
+		w = 16 * s + tw + (bw > 0 ? 8 * s + bw : 0);
+		if (ex + w > st.sw - 48 * s) {
+			complain(&n, "--panel: the entries do not fit at their "
+			    "full length");
+			return;
+		}
+		e[i] = (struct tv_rect){ ex, 0, w, p };
+		b[i] = (struct tv_rect){ ex + w - bw, 3 * s, bw, p - 6 * s };
+		ex += w + 16 * s;
+	}
+	x0 = st.nq > 0 ? ex : 8 * s;
+	if (st.overview) {
+		mw = (int)strlen(OVERVIEW_MSG) * TSR_FONT_W * s;
+		mx = st.sw - 8 * s - mw;
+		if (mx < x0)
+			mx = x0;
+	}
+	for (y = 0; y < p; y++)
+		for (x = 0; x < st.sw; x++) {
+			want = PANEL_BG;
+			for (i = 0; i < st.nq; i++)
+				if (tv_in_rect(e[i], x, y))
+					want = entry_pixel(&st.q[i], e[i].x,
+					    text[i], btn[i], b[i], x, y);
+			if (mx >= 0 && mx < st.sw - 8 * s &&
+			    text_ink(OVERVIEW_MSG, mx, 4 * s, s,
+			    st.sw - mx - 8 * s, x, y))
+				want = OVERVIEW_FG;
+			got = px(x, y);
+			if (got != want)
+				complain(&n, "panel pixel (%d,%d): #%06x, want "
+				    "#%06x", x, y, got, want);
+		}
+	printf("# panel: %d entries%s: %d bad pixels\n", st.nq,
+	    st.overview ? " and the overview's message" : "", n);
+}
+
 static void
 check_forbidden(uint32_t rgb)
 {
@@ -507,9 +681,9 @@ static void
 usage(void)
 {
 	fputs("usage: view-check --shot FILE.ppm --state FILE [--frames] "
-	    "[--content]\n       [--overview] [--echo NAME=TEXT]... "
+	    "[--content]\n       [--overview] [--panel] [--echo NAME=TEXT]... "
 	    "[--spoof NAME=COLOUR:TITLE]...\n       [--forbid RRGGBB]... "
-	    "[--offset X,Y] [--skip NAME]...\n", stderr);
+	    "[--offset X,Y] [--skip NAME]... [--fills NAME]...\n", stderr);
 	exit(2);
 }
 
@@ -522,7 +696,9 @@ main(int argc, char **argv)
 		{ "frames", no_argument, NULL, 'f' },
 		{ "content", no_argument, NULL, 'c' },
 		{ "overview", no_argument, NULL, 'o' },
+		{ "panel", no_argument, NULL, 'P' },
 		{ "echo", required_argument, NULL, 'e' },
+		{ "fills", required_argument, NULL, 'F' },
 		{ "spoof", required_argument, NULL, 'p' },
 		{ "forbid", required_argument, NULL, 'x' },
 		{ "offset", required_argument, NULL, 'O' },
@@ -530,9 +706,10 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *shot_path = NULL, *state_path = NULL;
-	char *echo[MAX_ARGS], *p, *colon;
+	char *echo[MAX_ARGS], *fills[MAX_ARGS], *p, *colon;
 	uint32_t forbid[MAX_ARGS];
-	int ch, frames = 0, content = 0, overview = 0, necho = 0, nforbid = 0;
+	int ch, frames = 0, content = 0, overview = 0, panel = 0, necho = 0;
+	int nforbid = 0, nfills = 0;
 	int i;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -542,6 +719,7 @@ main(int argc, char **argv)
 		case 'f': frames = 1; break;
 		case 'c': content = 1; break;
 		case 'o': overview = 1; break;
+		case 'P': panel = 1; break;
 		case 'e':
 			if (necho == MAX_ARGS || strchr(optarg, '=') == NULL)
 				usage();
@@ -568,6 +746,11 @@ main(int argc, char **argv)
 			if (nforbid == MAX_ARGS)
 				usage();
 			forbid[nforbid++] = (uint32_t)strtoul(optarg, NULL, 16);
+			break;
+		case 'F':
+			if (nfills == MAX_ARGS)
+				usage();
+			fills[nfills++] = optarg;
 			break;
 		case 'k':
 			if (nskips == MAX_ARGS)
@@ -606,11 +789,15 @@ main(int argc, char **argv)
 		check_content();
 	if (overview)
 		check_overview();
+	if (panel)
+		check_panel();
 	for (i = 0; i < necho; i++) {
 		p = strchr(echo[i], '=');
 		*p++ = '\0';
 		check_echo(echo[i], p);
 	}
+	for (i = 0; i < nfills; i++)
+		check_fills(fills[i]);
 	for (i = 0; i < nforbid; i++)
 		check_forbidden(forbid[i]);
 	free(shot);
