@@ -474,7 +474,16 @@ rs_vnc_start(void)
 static void
 screen_free(struct screen *sc)
 {
+	int i;
+
 	if (sc->s != NULL) {
+		/* Our ends of the socketpairs are closed: let each client
+		 * thread see it and leave first.  libvncserver 0.9.14's
+		 * rfbShutdownServer lets go of a client before it closes it,
+		 * so a client thread leaving meanwhile frees it under it. */
+		for (i = 0; i < 500 && __atomic_load_n(&sc->s->clientHead,
+		    __ATOMIC_ACQUIRE) != NULL; i++)
+			usleep(10000);
 		rfbShutdownServer(sc->s, TRUE);
 		rfbScreenCleanup(sc->s);
 		sc->s = NULL;

@@ -18,6 +18,7 @@
 # Ctrl+Alt+Home's overview is on the console too.
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
+source "$TSR_ROOT/tests/lib/viewstate.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -40,26 +41,10 @@ T() { "$BIN/tessera" --state "$S" "$@"; }
 
 VMD_PID='' QEMU_PID=''
 
-ours() { $VIRSH dumpxml "$1" 2>/dev/null | grep -q "$S/"; }
-stale() {
-	local d
-	d=$($VIRSH dumpxml "$1" 2>/dev/null |
-	    grep -o "${TMPDIR:-/tmp}/tsr-test-kiosk.sh\.[A-Za-z0-9]*/" | head -n 1)
-	[ -n "$d" ] && [ ! -e "$d" ]
-}
-forget() {	# destroys and undefines our domains, only ours
-	local d
-	for d in $DOMAINS; do
-		if ours "$d" || { [ "${1:-}" = stale ] && stale "$d"; }; then
-			$VIRSH destroy "$d" >/dev/null 2>&1
-			$VIRSH undefine "$d" >/dev/null 2>&1
-		fi
-	done
-}
 cleanup() {
 	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
 	[ -n "$VMD_PID" ] && kill "$VMD_PID" 2>/dev/null && wait "$VMD_PID" 2>/dev/null
-	forget
+	libvirt_forget "$S" $DOMAINS
 	libvirt_down
 }
 trap cleanup EXIT
@@ -85,23 +70,8 @@ done
 dri=$(ls /usr/lib/*/dri/kms_swrast_dri.so 2>/dev/null | head -n 1)
 [ -n "$dri" ] || bail "Mesa's kms_swrast_dri.so is installed (libgl1-mesa-dri)"
 
-# --- the state file (as in test-view.sh) ---
-qf() {
-	awk -v q="$2" -v k="$3" -v n="${4:-1}" '$1 == "qube" && $2 == q {
-		for (i = 3; i < NF; i++) if ($i == k) {
-			s = $(i + 1); for (j = 2; j <= n; j++) s = s " " $(i + j)
-			print s; exit
-		} }' "$1" 2>/dev/null
-}
-hf() { awk -v k="$2" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1); exit }' "$1" 2>/dev/null; }
-head_is() { [ "$(hf "$1" "$2")" = "$3" ]; }
-live() {	# STATE NAME...: each is shown, connected, with a 640x480 picture
-	local q
-	for q in "${@:2}"; do
-		[ "$(qf "$1" "$q" shown)" = 1 ] && [ "$(qf "$1" "$q" connected)" = 1 ] &&
-		    [ "$(qf "$1" "$q" fb 2)" = "640 480" ] || return 1
-	done
-}
+# --- the state file ---
+live() { live_at 640 480 "$@"; }
 
 # --- the guest's monitor ---
 qmp() { "$QMPS" "$QMP" "$@"; }
@@ -136,8 +106,6 @@ check_shot() {
 	cp "$out.state" "$LOGS/test-kiosk-$(basename "$out").state" 2>/dev/null
 	return 1
 }
-show() { diag "$(grep -v '^counter ' "$1.out" | tail -n 20)"; }
-counter() { awk -v q="$2" '$1 == "counter" && $2 == q { print $3 }' "$1.out"; }
 # keys KEY...: one chord (QEMU qcodes) pressed and released
 keys() {
 	local k j=''
@@ -174,7 +142,7 @@ for _ in $(seq 20); do
 done
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
-forget stale
+libvirt_forget "$S" $DOMAINS
 for d in $DOMAINS; do
 	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
 	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
@@ -307,7 +275,6 @@ for q in $QUBES; do
 done
 # the checker is not blind: a state with kq-green's frame red, or a panel
 # entry that says something else, does not match the screenshot
-fails() { "$@"; [ $? -eq 1 ]; }
 sed 's/^\(qube kq-green .* rgb \)73d216/\1cc0000/' "$TMP/k1.state" >"$TMP/neg1.state"
 sed 's/^\(qube kq-tmpl .* state \)halted/\1paused/' "$TMP/k1.state" >"$TMP/neg2.state"
 ok "view-check fails when kq-green's frame should be red" fails \

@@ -17,6 +17,7 @@
 # (tickets instead of certificates) shows the same.
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
+source "$TSR_ROOT/tests/lib/viewstate.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -39,31 +40,12 @@ T() { "$BIN/tessera" --state "$S" "$@"; }
 
 VMD_PID='' XPIDS=() VPIDS=() WATCH_PID=''
 
-# A domain is ours when its definition points into our state directory;
-# one left by an earlier run of this suite points into a scratch
-# directory of that run that no longer exists.
-ours() { $VIRSH dumpxml "$1" 2>/dev/null | grep -q "$S/"; }
-stale() {
-	local d
-	d=$($VIRSH dumpxml "$1" 2>/dev/null |
-	    grep -o "${TMPDIR:-/tmp}/tsr-test-view.sh\.[A-Za-z0-9]*/" | head -n 1)
-	[ -n "$d" ] && [ ! -e "$d" ]
-}
-forget() {	# destroys and undefines our domains, only ours
-	local d
-	for d in $DOMAINS; do
-		if ours "$d" || { [ "${1:-}" = stale ] && stale "$d"; }; then
-			$VIRSH destroy "$d" >/dev/null 2>&1
-			$VIRSH undefine "$d" >/dev/null 2>&1
-		fi
-	done
-}
 cleanup() {
 	local p
 	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null
 	for p in "${VPIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	[ -n "$VMD_PID" ] && kill "$VMD_PID" 2>/dev/null && wait "$VMD_PID" 2>/dev/null
-	forget
+	libvirt_forget "$S" $DOMAINS
 	for p in "${XPIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	libvirt_down
 }
@@ -82,26 +64,7 @@ for c in Xvfb xdotool xwd convert xdpyinfo virsh; do
 done
 
 # --- the state file ---
-# qf STATE NAME KEY [N]: N (1) values after KEY on NAME's line
-qf() {
-	awk -v q="$2" -v k="$3" -v n="${4:-1}" '$1 == "qube" && $2 == q {
-		for (i = 3; i < NF; i++) if ($i == k) {
-			s = $(i + 1); for (j = 2; j <= n; j++) s = s " " $(i + j)
-			print s; exit
-		} }' "$1" 2>/dev/null
-}
-# hf STATE KEY: a value of the first line
-hf() { awk -v k="$2" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1); exit }' "$1" 2>/dev/null; }
-head_is() { [ "$(hf "$1" "$2")" = "$3" ]; }
-qube_is() { [ "$(qf "$1" "$2" "$3")" = "$4" ]; }
-names() { awk '$1 == "qube" { print $2 }' "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
-live() {	# STATE NAME...: each is shown, connected, with a picture of 1280x800
-	local q
-	for q in "${@:2}"; do
-		[ "$(qf "$1" "$q" shown)" = 1 ] && [ "$(qf "$1" "$q" connected)" = 1 ] &&
-		    [ "$(qf "$1" "$q" fb 2)" = "1280 800" ] || return 1
-	done
-}
+live() { live_at 1280 800 "$@"; }
 
 # --- screenshots ---
 # shot DISPLAY STATE OUT: a screenshot (OUT.ppm) and the state it shows
@@ -138,8 +101,6 @@ check_shot() {
 	cp "$out.state" "$LOGS/test-view-$(basename "$out").state" 2>/dev/null
 	return 1
 }
-show() { diag "$(grep -v '^counter ' "$1.out" | tail -n 20)"; }
-counter() { awk -v q="$2" '$1 == "counter" && $2 == q { print $3 }' "$1.out"; }
 
 # --- Xvfb displays of our own ---
 start_x() {	# SIZE: an Xvfb on a display number it finds free; sets XD
@@ -174,7 +135,7 @@ for try in $(seq 20); do
 done
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
-forget stale
+libvirt_forget "$S" $DOMAINS
 for d in $DOMAINS; do
 	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
 	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
@@ -279,8 +240,6 @@ ok "... and every pixel outside the windows, below the panel, is the desktop's #
 # changed, fails
 sed 's/^\(qube tv-spoof .* rgb \)75507b/\1cc0000/' "$TMP/s1.state" >"$TMP/neg1.state"
 sed 's/^qube tv-red /qube tv-rex /' "$TMP/s1.state" >"$TMP/neg2.state"
-# (exit 1: a pixel differs; 2 would be unreadable input)
-fails() { "$@"; [ $? -eq 1 ]; }
 ok "view-check fails when tv-spoof's frame should be red" fails \
     "$CHECK" --shot "$TMP/s1.ppm" --state "$TMP/neg1.state" --frames
 ok "... when tv-red's title should read [tv-rex] red" fails \
