@@ -171,11 +171,13 @@ tv_dec_read(struct tv_qube *q, uint64_t now)
 			q->fb_w = m.a;
 			q->fb_h = m.b;
 			q->damage = (struct tv_rect){ 0, 0, m.a, m.b };
+			q->ack_due = 1;
 			changed = 2;
 			break;
 		case TV_DAMAGE:
 			q->damage = tv_rect_union(q->damage,
 			    (struct tv_rect){ m.a, m.b, m.c, m.d });
+			q->ack_due = 1;
 			changed = changed > 1 ? changed : 1;
 			break;
 		case TV_CONNECTED:
@@ -206,6 +208,7 @@ tv_dec_stop(struct tv_qube *q)
 	q->connected = 0;
 	unmap(q);
 	q->damage = (struct tv_rect){ 0, 0, 0, 0 };
+	q->ack_due = 0;
 	q->nkeys_down = 0;
 }
 

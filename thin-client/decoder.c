@@ -26,7 +26,9 @@
  * TV_DAMAGE rectangles after each update (at most TV_DMG_MAX per update,
  * else their bounding box); TV_FB again whenever the qube's screen changes
  * size; TV_PONG for each TV_PING (answered from TV_CONNECTED on).  From the
- * compositor: TV_KEY, TV_POINTER, TV_RESIZE, TV_PING; anything else ends
+ * compositor: TV_KEY, TV_POINTER, TV_RESIZE, TV_PING, TV_ACK (after which
+ * the next update is read: until then, for at most 250 ms, the server
+ * waits, so the compositor never shows a picture half rewritten); anything else ends
  * the process.
  *
  * Exit status: 0 the compositor closed fd 3; 1 the connection was lost or
@@ -92,7 +94,19 @@ static struct {
 	int connected;		/* TV_CONNECTED sent */
 	struct rect dmg[TV_DMG_MAX];
 	int ndmg;
+	/* what was sent is not shown yet: the server waits (TV_ACK) */
+	int await_ack;
+	long long ack_deadline;
 } d = { .fb_fd = -1 };
+
+static long long mono_ms(void);
+
+static void
+await_ack(void)
+{
+	d.await_ack = 1;
+	d.ack_deadline = mono_ms() + TV_ACK_WAIT_MS;
+}
 
 /* "tessera-view-decoder[QUBE]", for log_init() and the alarm's message */
 static char log_ident_buf[112];
@@ -173,6 +187,7 @@ tv_fb_new(int w, int h)
 	}
 	tv_ctl_send(TV_FB, w, h, 0, 0, fd);
 	close(fd);
+	await_ack();
 	return p;
 }
 
@@ -227,6 +242,8 @@ tv_damage_flush(void)
 	for (i = 0; i < d.ndmg; i++)
 		tv_ctl_send(TV_DAMAGE, d.dmg[i].x0, d.dmg[i].y0,
 		    d.dmg[i].x1 - d.dmg[i].x0, d.dmg[i].y1 - d.dmg[i].y0, -1);
+	if (d.ndmg > 0)
+		await_ack();
 	d.ndmg = 0;
 }
 
@@ -551,6 +568,11 @@ ctl_input(void)
 				goto bad;
 			tv_ctl_send(TV_PONG, m.a, 0, 0, 0, -1);
 			break;
+		case TV_ACK:
+			if (m.a != 0 || m.b != 0 || m.c != 0 || m.d != 0)
+				goto bad;
+			d.await_ack = 0;
+			break;
 		default:
 			goto bad;
 		}
@@ -633,6 +655,7 @@ main(int argc, char **argv)
 	char *end, name[80];
 	long port;
 	int ch, type, i, n, rc, pending, sock;
+	long long left;
 	socklen_t sl;
 
 	d.proto = &tv_proto_vnc;
@@ -714,20 +737,27 @@ main(int argc, char **argv)
 	tv_ctl_send(TV_FB, d.fb_w, d.fb_h, 0, 0, d.fb_fd);
 	close(d.fb_fd);
 	d.fb_fd = -1;
+	await_ack();
 	/* whatever arrived with the first picture */
 	tv_damage_flush();
 	if (sandbox(2) == -1)
 		return EXIT_LOST;
 
 	for (;;) {
-		pending = d.proto->pending();
+		/* while the compositor has not shown the last update, only
+		 * its line is read (a late TV_ACK only delays the stream) */
+		left = d.await_ack ? d.ack_deadline - mono_ms() : 0;
+		if (left <= 0)
+			d.await_ack = 0;
+		pending = d.await_ack ? 0 : d.proto->pending();
 		pfd[0].fd = TV_CTL_FD;
 		pfd[0].events = POLLIN;
-		n = 1 + d.proto->fds(pfd + 1, (int)(sizeof(pfd) /
-		    sizeof(pfd[0])) - 1);
+		n = 1 + (d.await_ack ? 0 : d.proto->fds(pfd + 1,
+		    (int)(sizeof(pfd) / sizeof(pfd[0])) - 1));
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
-		if (poll(pfd, (nfds_t)n, pending ? 0 : -1) == -1) {
+		if (poll(pfd, (nfds_t)n, pending ? 0 : d.await_ack ?
+		    (int)left : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");

@@ -1015,6 +1015,19 @@ render(uint64_t now)
 	v.damaged = 0;
 }
 
+/* Tells each decoder whose news render() has shown that it may go on. */
+static void
+ack_decoders(void)
+{
+	int i;
+
+	for (i = 0; i < TV_MAX_QUBES; i++)
+		if (v.q[i].ack_due) {
+			v.q[i].ack_due = 0;
+			tv_dec_send(&v.q[i], TV_ACK, 0, 0, 0);
+		}
+}
+
 /* The topmost visible window at (x, y). */
 static struct tv_qube *
 window_at(int x, int y)
@@ -1666,6 +1679,7 @@ main(int argc, char **argv)
 		}
 		if (v.dirty || v.layout_dirty || v.damaged)
 			render(now);
+		ack_decoders();
 	}
 	log_info("stopping");
 	for (i = 0; i < TV_MAX_QUBES; i++)

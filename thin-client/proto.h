@@ -24,6 +24,10 @@
  *   TV_POINTER  a, b = x, y in the qube's pixels, c = button mask (RFB)
  *   TV_RESIZE   a, b = the size the viewer's window would like
  *   TV_PING     a = a sequence number, which TV_PONG repeats in its a
+ *   TV_ACK      the compositor has shown what the decoder's last TV_FB or
+ *               TV_DAMAGE said: until then the decoder leaves the server's
+ *               next update unread (for at most TV_ACK_WAIT_MS), so a
+ *               picture is never drawn while it is half rewritten
  */
 #ifndef TV_PROTO_H
 #define TV_PROTO_H
@@ -42,7 +46,10 @@ enum tv_msg_type {
 	TV_POINTER,
 	TV_RESIZE,
 	TV_PING,
+	TV_ACK,
 };
+
+#define TV_ACK_WAIT_MS	250
 
 struct tv_msg {
 	uint32_t	type;

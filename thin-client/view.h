@@ -46,6 +46,7 @@ struct tv_qube {
 	uint32_t	*fb;		/* read-only mapping of its memfd */
 	size_t		 fb_len;
 	struct tv_rect	 damage;	/* union of damage not yet uploaded */
+	int		 ack_due;	/* TV_ACK once what came is shown */
 	int		 failures;	/* decoder exits in a row */
 	uint64_t	 restart_at;	/* ms: start the decoder again then */
 	uint64_t	 started_at;

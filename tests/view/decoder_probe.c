@@ -410,6 +410,8 @@ main(int argc, char **argv)
 		if (!p.damaged)
 			continue;
 		p.damaged = 0;
+		/* the decoder may go on (TV_ACK) */
+		tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
 		if (p.want_w > 0 && (p.w != p.want_w || p.h != p.want_h))
 			continue;
 		if (read_counter(&counter) == -1)
@@ -457,6 +459,9 @@ main(int argc, char **argv)
 			if (!p.damaged)
 				continue;
 			p.damaged = 0;
+			tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
+		/* the decoder may go on (TV_ACK) */
+		tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
 			mis = echo_mismatch(p.type);
 			if (getenv("DECODER_PROBE_DEBUG"))
 				fprintf(stderr, "decoder-probe: echo line: %ld "
