@@ -380,16 +380,6 @@ rs_input_pointer(int x, int y, int buttons)
 }
 
 int
-rs_resize_check(int w, int h)
-{
-	if (w > RS_REQ_MAX_W || h > RS_REQ_MAX_H)
-		return 2;
-	if (w < RS_REQ_MIN_W || h < RS_REQ_MIN_H)
-		return 3;
-	return 0;
-}
-
-int
 rs_input_resize(int w, int h)
 {
 	int rc = -1;

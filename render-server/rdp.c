@@ -10,7 +10,11 @@
  *     of the shared framebuffer into its own framed picture (its "canvas")
  *     and encodes them at its own pace, once the source update they came
  *     in is complete (fb->frames has moved on), all of them in one frame;
- *   - FreeRDP's GFX channel has a thread per peer too; it only sets flags.
+ *   - FreeRDP's GFX channel has a thread per peer too; it only sets flags;
+ *   - so has its Display Control channel (MS-RDPEDISP): it hands the
+ *     client's monitor layouts to disp_layout(), which passes the size on
+ *     to the qube (rs_input_resize, thread-safe) or flags the peer to be
+ *     closed.
  *
  * Locks: fb->lock (the shared framebuffer) is taken before srv.lock (the
  * peer list, each peer's pending damage, the counters), never the other
@@ -20,7 +24,8 @@
  *
  * Untrusted input parsed here: none of the wire formats (FreeRDP parses the
  * protocol); we only range-check what FreeRDP hands us (scancodes, pointer
- * coordinates, GFX capability sets, the user name and password strings).
+ * coordinates, GFX capability sets, the user name and password strings,
+ * monitor layouts).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -43,6 +48,7 @@
 #include <freerdp/freerdp.h>
 #include <freerdp/listener.h>
 #include <freerdp/peer.h>
+#include <freerdp/server/disp.h>
 #include <freerdp/server/rdpgfx.h>
 #include <freerdp/settings.h>
 #include <freerdp/update.h>
@@ -63,6 +69,15 @@
 #define UPDATE_BUDGET	(256 * 1024)	/* bytes per BitmapUpdate PDU */
 #define SETTLE_MS	40	/* longest wait for the rest of a source update */
 #define SETTLE_POLL_MS	2	/* how often to look meanwhile */
+#define DISP_MAX_PER_S	10	/* monitor layouts a client may send a second */
+
+enum disp_state {
+	DISP_NONE,	/* not opened yet */
+	DISP_OPENING,	/* create request sent, waiting for the client */
+	DISP_CAPS,	/* the client took the channel: send our caps */
+	DISP_READY,	/* caps sent: layouts are taken */
+	DISP_OFF,	/* no dynamic channels, or the client refused it */
+};
 
 enum gfx_state {
 	GFX_NONE,	/* not offered, or given up: legacy updates */
@@ -120,6 +135,15 @@ struct peer {
 	_Atomic int	 gfx_unacked;
 	_Atomic int	 gfx_noack;		/* client suspended acks */
 	H264_CONTEXT	*h264;			/* made in CapsAdvertise */
+
+	/* Display control: opened by the peer thread; the layouts come on
+	 * the channel's own thread (disp_win and disp_n are that thread's). */
+	DispServerContext *disp;
+	UINT32		 disp_id;		/* its dynamic channel */
+	_Atomic int	 disp_state;
+	_Atomic int	 disp_bad;		/* the client broke it: close */
+	long long	 disp_win;		/* ms this second of layouts began */
+	int		 disp_n;		/* layouts in it */
 };
 
 static struct {
@@ -397,7 +421,7 @@ write_end(struct peer *p)
 	pthread_mutex_unlock(&srv.lock);
 }
 
-/* Rectangle aligned to 4 pixels (the canvas is a multiple of 4). */
+/* Rectangle aligned to 4 pixels (callers clip it to the canvas again). */
 static struct rs_rect
 align4(struct rs_rect r)
 {
@@ -840,6 +864,179 @@ gfx_frame_ack(RdpgfxServerContext *g, const RDPGFX_FRAME_ACKNOWLEDGE_PDU *ack)
 	return CHANNEL_RC_OK;
 }
 
+/* ---- Display Control channel (MS-RDPEDISP) ---- */
+
+/* The client broke the channel's protocol: its connection is closed. */
+static UINT
+disp_broken(struct peer *p, const char *why)
+{
+	log_warnx("rdp: %s: display control: %s, disconnecting", p->host, why);
+	atomic_store(&p->disp_bad, 1);
+	SetEvent(p->wake);
+	return ERROR_INVALID_DATA;
+}
+
+/*
+ * A monitor layout from the client (the channel's thread).  FreeRDP has
+ * checked the PDU's lengths, at most MaxNumMonitors monitors, each 200 to
+ * 8192 pixels with a known orientation.  We take one primary monitor at
+ * (0,0); a framed viewer's monitor holds the frame, which is taken off.
+ * A size outside RS_REQ_* is refused and the channel stays open; anything
+ * the protocol does not allow closes the connection.  So does a client
+ * that sends more than DISP_MAX_PER_S layouts a second, which also ends
+ * FreeRDP 2.11's parser looping on a PDU whose header gives a length
+ * shorter than the PDU: it calls us again for the same bytes until we
+ * return an error.
+ */
+static UINT
+disp_layout(DispServerContext *ctx, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
+{
+	struct peer *p = ctx->custom;
+	const DISPLAY_CONTROL_MONITOR_LAYOUT *m;
+	long long now = now_ms();
+	int w, h, mw, mh, why, same;
+
+	if (p->disp_win == 0 || now - p->disp_win >= 1000) {
+		p->disp_win = now;
+		p->disp_n = 0;
+	}
+	if (++p->disp_n > DISP_MAX_PER_S)
+		return disp_broken(p, "too many monitor layouts");
+	if (pdu->NumMonitors != 1 || pdu->Monitors == NULL)
+		return disp_broken(p, "a layout without exactly one monitor");
+	m = &pdu->Monitors[0];
+	if (!(m->Flags & DISPLAY_CONTROL_MONITOR_PRIMARY) || m->Left != 0 || m->Top != 0)
+		return disp_broken(p, "a monitor that is not primary at (0,0)");
+	if (m->Width < DISPLAY_CONTROL_MIN_MONITOR_WIDTH ||
+	    m->Width > DISPLAY_CONTROL_MAX_MONITOR_WIDTH ||
+	    m->Height < DISPLAY_CONTROL_MIN_MONITOR_HEIGHT ||
+	    m->Height > DISPLAY_CONTROL_MAX_MONITOR_HEIGHT)
+		return disp_broken(p, "a monitor size out of range");
+	mw = (int)m->Width;
+	mh = (int)m->Height;
+	if (m->Orientation != ORIENTATION_LANDSCAPE) {
+		log_info("rdp: %s: asked for %dx%d rotated by %u: refused", p->host, mw, mh,
+		    (unsigned)m->Orientation);
+		return CHANNEL_RC_OK;
+	}
+	w = mw;
+	h = mh;
+	if (!p->unframed) {
+		w -= RS_FRAMED_W(0);
+		h -= RS_FRAMED_H(0);
+	}
+	if ((why = rs_resize_check(w, h)) != 0) {
+		log_info("rdp: %s: asked for %dx%d%s: refused (%s)", p->host, mw, mh,
+		    p->unframed ? "" : " (framed)", why == 2 ? "too large" : "too small");
+		return CHANNEL_RC_OK;
+	}
+	pthread_mutex_lock(&srv.fb->lock);
+	same = srv.fb->w == w && srv.fb->h == h;
+	pthread_mutex_unlock(&srv.fb->lock);
+	if (same)
+		return CHANNEL_RC_OK;
+	if (rs_input_resize(w, h) == -1) {
+		log_info("rdp: %s: asked for %dx%d: no device model", p->host, mw, mh);
+		return CHANNEL_RC_OK;
+	}
+	log_info("rdp: %s: asked for %dx%d%s: the qube is asked for %dx%d", p->host, mw, mh,
+	    p->unframed ? "" : " (framed)", w, h);
+	return CHANNEL_RC_OK;
+}
+
+static BOOL
+disp_id_assigned(DispServerContext *ctx, UINT32 id)
+{
+	struct peer *p = ctx->custom;
+
+	p->disp_id = id;
+	return TRUE;
+}
+
+/* The client's answer to a dynamic channel's create request (the peer's
+ * thread, inside WTSVirtualChannelManagerCheckFileDescriptor). */
+static BOOL
+disp_created(void *arg, UINT32 id, INT32 status)
+{
+	struct peer *p = arg;
+
+	if (p->disp == NULL || id != p->disp_id ||
+	    atomic_load(&p->disp_state) != DISP_OPENING)
+		return TRUE;
+	if (status < 0) {
+		log_info("rdp: %s: the client has no display control", p->host);
+		atomic_store(&p->disp_state, DISP_OFF);
+	} else {
+		atomic_store(&p->disp_state, DISP_CAPS);
+		SetEvent(p->wake);
+	}
+	return TRUE;
+}
+
+/* Opens the Display Control channel once the dynamic channels are up, and
+ * sends our caps once the client has taken it.  -1 = close the peer. */
+static int
+disp_channel(struct peer *p)
+{
+	DispServerContext *d;
+
+	if (atomic_load(&p->disp_bad))
+		return -1;
+	switch (atomic_load(&p->disp_state)) {
+	case DISP_NONE:
+		break;
+	case DISP_CAPS:
+		if (p->disp->DisplayControlCaps(p->disp) != CHANNEL_RC_OK) {
+			log_warnx("rdp: %s: cannot send the display control caps", p->host);
+			return -1;
+		}
+		atomic_store(&p->disp_state, DISP_READY);
+		log_info("rdp: %s: display control open", p->host);
+		return 0;
+	default:
+		return 0;
+	}
+	if (!p->active)
+		return 0;
+	if (!WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc")) {
+		atomic_store(&p->disp_state, DISP_OFF);
+		return 0;
+	}
+	if (WTSVirtualChannelManagerGetDrdynvcState(p->vcm) != DRDYNVC_STATE_READY)
+		return 0;
+	if ((d = disp_server_context_new(p->vcm)) == NULL)
+		return -1;
+	d->custom = p;
+	d->rdpcontext = &p->ctx;
+	d->MaxNumMonitors = 1;
+	/* the largest monitor we take: the largest qube, framed or not */
+	d->MaxMonitorAreaFactorA = (UINT32)(p->unframed ? RS_REQ_MAX_W : RS_FRAMED_W(RS_REQ_MAX_W));
+	d->MaxMonitorAreaFactorB = (UINT32)(p->unframed ? RS_REQ_MAX_H : RS_FRAMED_H(RS_REQ_MAX_H));
+	d->DispMonitorLayout = disp_layout;
+	d->ChannelIdAssigned = disp_id_assigned;
+	p->disp = d;
+	atomic_store(&p->disp_state, DISP_OPENING);
+	WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, disp_created, p);
+	if (d->Open(d) != CHANNEL_RC_OK) {
+		log_warnx("rdp: %s: cannot open the display control channel", p->host);
+		atomic_store(&p->disp_state, DISP_OFF);
+	}
+	return 0;
+}
+
+/* Stops the channel's thread and frees it (the peer's context going). */
+static void
+disp_free(struct peer *p)
+{
+	if (p->disp == NULL)
+		return;
+	if (p->vcm != NULL && p->vcm != INVALID_HANDLE_VALUE)
+		WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, NULL, NULL);
+	p->disp->Close(p->disp);
+	disp_server_context_free(p->disp);
+	p->disp = NULL;
+}
+
 /* ---- FreeRDP peer callbacks (the peer's thread) ---- */
 
 static BOOL
@@ -872,6 +1069,7 @@ peer_ctx_free(freerdp_peer *client, rdpContext *ctx)
 		p->gfx->Close(p->gfx);
 		rdpgfx_server_context_free(p->gfx);
 	}
+	disp_free(p);
 	if (p->h264 != NULL) {
 		/* FreeRDP 2.11's h264_context_free() forgets the encoder's
 		 * YUV buffers (avc420_ensure_buffer's); ours to free. */
@@ -1302,7 +1500,7 @@ peer_thread(void *arg)
 			break;
 		if (!WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
 			break;
-		if (peer_channels(p) < 0)
+		if (peer_channels(p) < 0 || disp_channel(p) < 0)
 			break;
 		wait = peer_update(p);
 		if (wait == -1)

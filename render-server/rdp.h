@@ -12,11 +12,19 @@
  * Picture: the qube's screen inside a frame of its label colour (title strip
  * on top), drawn by the server, so a third-party viewer still sees which
  * qube it is; the qube's pixels are clipped to the inside.  For a viewer
- * that draws its own frame, the qube's screen alone (padded to multiples
- * of 4 with black).  Codecs, per
+ * that draws its own frame, the qube's screen alone (padded to even sizes
+ * with black).  Codecs, per
  * client: GFX with H.264 (AVC420) when the client offers it, GFX planar when
  * it offers GFX without H.264, RemoteFX surface bits when it offers
  * RemoteFX, planar bitmap updates otherwise.
+ *
+ * Size: the Display Control channel (MS-RDPEDISP) is opened with clients
+ * that take dynamic channels; a monitor layout of one primary monitor asks
+ * for the qube's size (a framed viewer's monitor holds the frame, which is
+ * taken off), within RS_REQ_* (others are refused, the channel stays).  A
+ * layout without one primary monitor at (0,0), or more than 10 a second,
+ * closes the connection; one FreeRDP's parser refuses ends the channel.  The qube's new size reaches every viewer as a desktop
+ * resize (GFX: a new surface).
  *
  * Input: RDP scancodes go to the qube as XT scancodes (rs_input_key with
  * keysym 0), Unicode key events as keysyms, the pointer in qube pixels
@@ -87,8 +95,8 @@ struct rdp_layout {
 	int	ox, oy;		/* where the qube's (0,0) is in it */
 };
 void rdp_layout(int qw, int qh, struct rdp_layout *);
-/* The same without the frame, for a viewer that draws its own (the
- * padding to multiples of 4 stays black). */
+/* The same without the frame, for a viewer that draws its own: padded
+ * only to even sizes (the padding stays black). */
 void rdp_layout_plain(int qw, int qh, struct rdp_layout *);
 
 /*

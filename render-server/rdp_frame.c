@@ -1,7 +1,8 @@
 /*
  * The geometry of the framed picture sent to RDP viewers: the qube's screen
  * at (RS_FRAME_BORDER, RS_FRAME_TITLE) as in the VNC frame, the whole
- * padded to multiples of 4 on the right and at the bottom.  The frame
+ * padded to multiples of 4 on the right and at the bottom (the unframed
+ * picture only to even sizes).  The frame
  * itself is drawn by frame.c's rs_frame_draw (RS_PIX_RGB), as for VNC.
  */
 #include "frame.h"
@@ -27,6 +28,9 @@ rdp_layout_plain(int qw, int qh, struct rdp_layout *l)
 	l->qh = qh;
 	l->ox = 0;
 	l->oy = 0;
-	l->fw = (qw + 3) & ~3;
-	l->fh = (qh + 3) & ~3;
+	/* Even: H.264's 4:2:0 wants that.  No more, so that a viewer that
+	 * asks for an even size (Display Control widths are) gets a
+	 * picture of exactly that size. */
+	l->fw = (qw + 1) & ~1;
+	l->fh = (qh + 1) & ~1;
 }

@@ -108,7 +108,15 @@ void rs_input_pointer(int x, int y, int buttons);
 int rs_input_resize(int w, int h);
 /* rs_input_resize's bounds check: 0 (fine), or why not as ExtendedDesktopSize's
  * status (2 out of resources: too large; 3 invalid screen layout). */
-int rs_resize_check(int w, int h);
+static inline int
+rs_resize_check(int w, int h)
+{
+	if (w > RS_REQ_MAX_W || h > RS_REQ_MAX_H)
+		return 2;
+	if (w < RS_REQ_MIN_W || h < RS_REQ_MIN_H)
+		return 3;
+	return 0;
+}
 
 /*
  * auth.c: may this viewer connect?  Both return 0 (yes) or -1 (no, and

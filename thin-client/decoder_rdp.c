@@ -11,6 +11,15 @@
  * Codecs: what tessera-render sends a client that offers RemoteFX and no
  * GFX (RemoteFX surface bits); planar bitmaps otherwise.
  *
+ * Size: the Display Control channel (MS-RDPEDISP, FreeRDP's disp addin on
+ * its drdynvc, both linked in statically: nothing is loaded from disk).
+ * A size the compositor asks for goes out as one primary monitor, its
+ * width and height rounded down to even (the spec wants even widths; the
+ * server pads its picture to even sizes), once the server has sent its
+ * caps; until then the latest request waits.  The qube's new size comes
+ * back as a desktop resize: a new framebuffer.  FreeRDP calls the
+ * channel's callbacks on its drdynvc thread, hence rd.disp_lock.
+ *
  * Keys: the compositor sends X keysyms (US layout for shifted keys); they
  * become the scancodes of a US keyboard, and other Latin-1 characters
  * Unicode key events.  The pointer: RFB's button mask becomes RDP's
@@ -18,11 +27,18 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <freerdp/addin.h>
+#include <freerdp/channels/disp.h>
+#include <freerdp/client/channels.h>
+#include <freerdp/client/cmdline.h>
+#include <freerdp/client/disp.h>
 #include <freerdp/codec/color.h>
+#include <freerdp/event.h>
 #include <freerdp/freerdp.h>
 #include <freerdp/gdi/gdi.h>
 #include <freerdp/input.h>
@@ -49,7 +65,16 @@ static struct {
 	X509_STORE	*ca;
 	int		 buttons;	/* RFB mask held */
 	int		 px, py;
-} rd;
+
+	/* Display control: the channel's callbacks run on FreeRDP's drdynvc
+	 * thread, everything else on ours. */
+	pthread_mutex_t	 disp_lock;
+	DispClientContext *disp;	/* under disp_lock: the channel is open */
+	int		 disp_ready;	/* under disp_lock: its caps came */
+	UINT32		 disp_max_area;	/* under disp_lock: from the caps */
+	HANDLE		 disp_wake;	/* caps came: send what waits */
+	int		 want_w, want_h;	/* a size not sent yet, 0 = none */
+} rd = { .disp_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the server's certificate ---- */
 
@@ -163,6 +188,94 @@ desktop_resize(rdpContext *ctx)
 	    RDP_FORMAT, p, no_free);
 }
 
+/* ---- display control ---- */
+
+static int lost(void);
+
+/* The server's caps (drdynvc thread): layouts may go out now. */
+static UINT
+disp_caps(DispClientContext *d, UINT32 max_monitors, UINT32 area_a,
+    UINT32 area_b)
+{
+	uint64_t area = (uint64_t)area_a * area_b * max_monitors;
+
+	(void)d;
+	pthread_mutex_lock(&rd.disp_lock);
+	rd.disp_ready = max_monitors >= 1;
+	rd.disp_max_area = area > UINT32_MAX ? UINT32_MAX : (UINT32)area;
+	pthread_mutex_unlock(&rd.disp_lock);
+	log_debug("display control: %u monitor(s), area %ux%u", max_monitors,
+	    area_a, area_b);
+	SetEvent(rd.disp_wake);
+	return CHANNEL_RC_OK;
+}
+
+static void
+on_channel_connected(void *ctx, ChannelConnectedEventArgs *e)
+{
+	DispClientContext *d = e->pInterface;
+
+	(void)ctx;
+	if (strcmp(e->name, DISP_DVC_CHANNEL_NAME) != 0 || d == NULL)
+		return;
+	pthread_mutex_lock(&rd.disp_lock);
+	d->DisplayControlCaps = disp_caps;
+	rd.disp = d;
+	rd.disp_ready = 0;
+	pthread_mutex_unlock(&rd.disp_lock);
+}
+
+static void
+on_channel_disconnected(void *ctx, ChannelDisconnectedEventArgs *e)
+{
+	(void)ctx;
+	if (strcmp(e->name, DISP_DVC_CHANNEL_NAME) != 0)
+		return;
+	pthread_mutex_lock(&rd.disp_lock);
+	rd.disp = NULL;
+	rd.disp_ready = 0;
+	pthread_mutex_unlock(&rd.disp_lock);
+}
+
+/* Sends the size that waits, if the channel takes it now.  0 or -1. */
+static int
+disp_send(void)
+{
+	DISPLAY_CONTROL_MONITOR_LAYOUT m;
+	UINT rc = CHANNEL_RC_OK;
+	int w = rd.want_w, h = rd.want_h;
+
+	if (w == 0)
+		return 0;
+	pthread_mutex_lock(&rd.disp_lock);
+	if (rd.disp == NULL || !rd.disp_ready) {
+		pthread_mutex_unlock(&rd.disp_lock);
+		log_debug("resize to %dx%d: when the display control channel "
+		    "is open", w, h);
+		return 0;
+	}
+	rd.want_w = rd.want_h = 0;
+	if ((uint64_t)w * (uint64_t)h > rd.disp_max_area) {
+		pthread_mutex_unlock(&rd.disp_lock);
+		log_info("resize to %dx%d: larger than the server takes", w, h);
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.Flags = DISPLAY_CONTROL_MONITOR_PRIMARY;
+	m.Width = (UINT32)w;
+	m.Height = (UINT32)h;
+	m.Orientation = ORIENTATION_LANDSCAPE;
+	m.DesktopScaleFactor = 100;
+	m.DeviceScaleFactor = 100;
+	/* under the lock: the channel cannot be announced closed meanwhile */
+	rc = rd.disp->SendMonitorLayout(rd.disp, 1, &m);
+	pthread_mutex_unlock(&rd.disp_lock);
+	if (rc != CHANNEL_RC_OK)
+		return lost();
+	log_info("asked the server for %dx%d", w, h);
+	return 0;
+}
+
 /* ---- connecting ---- */
 
 static BOOL
@@ -191,6 +304,19 @@ pre_connect(freerdp *inst)
 	st->RedirectClipboard = FALSE;
 	st->DeviceRedirection = FALSE;
 	st->AutoReconnectionEnabled = FALSE;
+	/* display control on drdynvc, from the addins linked in */
+	st->SupportDisplayControl = TRUE;
+	st->DynamicResolutionUpdate = TRUE;
+	if (freerdp_register_addin_provider(
+	    freerdp_channels_load_static_addin_entry, 0) != 0 ||
+	    PubSub_SubscribeChannelConnected(inst->context->pubSub,
+	    on_channel_connected) != 0 ||
+	    PubSub_SubscribeChannelDisconnected(inst->context->pubSub,
+	    on_channel_disconnected) != 0 ||
+	    !freerdp_client_load_addins(inst->context->channels, st)) {
+		log_warnx("loading the display control channel failed");
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -222,7 +348,8 @@ rdp_open(int sock)
 	    tv_opt.verbose ? WLOG_INFO : WLOG_ERROR);
 	if (load_ca() == -1)
 		return EXIT_USAGE;
-	if ((rd.inst = freerdp_new()) == NULL)
+	if ((rd.disp_wake = CreateEvent(NULL, TRUE, FALSE, NULL)) == NULL ||
+	    (rd.inst = freerdp_new()) == NULL)
 		return EXIT_LOST;
 	rd.inst->PreConnect = pre_connect;
 	rd.inst->PostConnect = post_connect;
@@ -258,7 +385,8 @@ rdp_fds(struct pollfd *pfd, int max)
 	DWORD i, n;
 	int fd, k = 0;
 
-	n = freerdp_get_event_handles(rd.inst->context, h, RDP_MAX_HANDLES);
+	n = freerdp_get_event_handles(rd.inst->context, h, RDP_MAX_HANDLES - 1);
+	h[n++] = rd.disp_wake;
 	for (i = 0; i < n && k < max; i++) {
 		if ((fd = GetEventFileDescriptor(h[i])) < 0)
 			continue;
@@ -283,6 +411,10 @@ rdp_pump(void)
 		log_warnx("connection lost: %s", freerdp_get_last_error_string(
 		    freerdp_get_last_error(rd.inst->context)));
 		return -1;
+	}
+	if (WaitForSingleObject(rd.disp_wake, 0) == WAIT_OBJECT_0) {
+		ResetEvent(rd.disp_wake);
+		return disp_send();
 	}
 	return 0;
 }
@@ -406,9 +538,18 @@ rdp_pointer(int x, int y, int buttons)
 static int
 rdp_resize(int w, int h)
 {
-	/* the Display Control channel is not spoken */
-	log_debug("resize to %dx%d: not over RDP", w, h);
-	return 0;
+	w &= ~1;
+	h &= ~1;
+	if (w < DISPLAY_CONTROL_MIN_MONITOR_WIDTH ||
+	    w > DISPLAY_CONTROL_MAX_MONITOR_WIDTH ||
+	    h < DISPLAY_CONTROL_MIN_MONITOR_HEIGHT ||
+	    h > DISPLAY_CONTROL_MAX_MONITOR_HEIGHT) {
+		log_debug("resize to %dx%d: outside what RDP can ask for", w, h);
+		return 0;
+	}
+	rd.want_w = w;
+	rd.want_h = h;
+	return disp_send();
 }
 
 const struct tv_proto tv_proto_rdp = {

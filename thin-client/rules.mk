@@ -9,7 +9,8 @@ TV_PROTO_OBJS := $(TV_PROTO_SRCS:%.c=$(B)/obj/%.o)
 # (TLS, a ticket) into a memfd ---
 TV_DECODER_SRCS := thin-client/decoder.c thin-client/decoder_vnc.c \
                    thin-client/decoder_rdp.c
-TV_DECODER_PKGS := libvncclient libseccomp gnutls freerdp2 winpr2 libcrypto
+TV_DECODER_PKGS := libvncclient libseccomp gnutls freerdp-client2 freerdp2 winpr2 \
+                   libcrypto
 TV_DECODER_OBJS := $(TV_DECODER_SRCS:%.c=$(B)/obj/%.o) $(TV_PROTO_OBJS)
 thin_client_CFLAGS := $(shell pkg-config --cflags $(TV_DECODER_PKGS))
 

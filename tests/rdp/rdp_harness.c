@@ -352,6 +352,41 @@ rs_input_pointer(int x, int y, int buttons)
 	}
 }
 
+/* Size requests: written to --input-log; the synthetic qube takes the
+ * size at once, a VNC qube is asked with SetDesktopSize. */
+int
+rs_input_resize(int w, int h)
+{
+	int rc = 0;
+
+	if (rs_resize_check(w, h) != 0)
+		return -1;
+	pthread_mutex_lock(&in_lock);
+	if (input_log) {
+		fprintf(input_log, "resize %d %d\n", w, h);
+		fflush(input_log);
+	}
+	if (vnc != NULL && !SendExtDesktopSize(vnc, (uint16_t)w, (uint16_t)h))
+		rc = -1;
+	pthread_mutex_unlock(&in_lock);
+	if (vnc == NULL) {
+		pthread_mutex_lock(&fb.lock);
+		if (fb_resize(w, h) == 0) {
+			if (pat_s.ptr_x >= w)
+				pat_s.ptr_x = w - 1;
+			if (pat_s.ptr_y >= h)
+				pat_s.ptr_y = h - 1;
+			pat_draw(fb.pix, (size_t)fb.w, fb.w, fb.h, &pat_o, &pat_s,
+			    (struct pat_rect){ 0, 0, fb.w, fb.h });
+			fb_damage(0, 0, fb.w, fb.h);
+		} else {
+			rc = -1;
+		}
+		pthread_mutex_unlock(&fb.lock);
+	}
+	return rc;
+}
+
 /* ---- main ---- */
 
 static int
