@@ -26,6 +26,7 @@
 # qube keeps its mode, and the server keeps serving both viewers.
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
+source "$TSR_ROOT/tests/lib/viewstate.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -45,28 +46,12 @@ T() { "$BIN/tessera" --state "$S" "$@"; }
 
 VMD_PID='' XPID='' VPID='' XFPID='' XF2PID=''
 
-ours() { $VIRSH dumpxml "$1" 2>/dev/null | grep -q "$S/"; }
-stale() {
-	local d
-	d=$($VIRSH dumpxml "$1" 2>/dev/null |
-	    grep -o "${TMPDIR:-/tmp}/tsr-test-view-resize.sh\.[A-Za-z0-9]*/" | head -n 1)
-	[ -n "$d" ] && [ ! -e "$d" ]
-}
-forget() {	# destroys and undefines our domains, only ours
-	local d
-	for d in $DOMAINS; do
-		if ours "$d" || { [ "${1:-}" = stale ] && stale "$d"; }; then
-			$VIRSH destroy "$d" >/dev/null 2>&1
-			$VIRSH undefine "$d" >/dev/null 2>&1
-		fi
-	done
-}
 cleanup() {
 	[ -n "$XFPID" ] && kill "$XFPID" 2>/dev/null && wait "$XFPID" 2>/dev/null
 	[ -n "$XF2PID" ] && kill "$XF2PID" 2>/dev/null && wait "$XF2PID" 2>/dev/null
 	[ -n "$VPID" ] && kill "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null
 	[ -n "$VMD_PID" ] && kill "$VMD_PID" 2>/dev/null && wait "$VMD_PID" 2>/dev/null
-	forget
+	libvirt_forget "$S" $DOMAINS
 	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
 	libvirt_down
 }
@@ -84,15 +69,6 @@ for c in Xvfb xdotool xwd convert xdpyinfo virsh python3 xfreerdp; do
 	command -v "$c" >/dev/null || bail "$c is installed"
 done
 
-# qf STATE NAME KEY [N]: N (1) values after KEY on NAME's line
-qf() {
-	awk -v q="$2" -v k="$3" -v n="${4:-1}" '$1 == "qube" && $2 == q {
-		for (i = 3; i < NF; i++) if ($i == k) {
-			s = $(i + 1); for (j = 2; j <= n; j++) s = s " " $(i + j)
-			print s; exit
-		} }' "$1" 2>/dev/null
-}
-hf() { awk -v k="$2" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1); exit }' "$1" 2>/dev/null; }
 # the window's inside and the picture, "W H" each
 inside() { qf "$ST" "$Q" inside 4 | awk '{ print $3, $4 }'; }
 picture() { qf "$ST" "$Q" fb 2; }
@@ -137,7 +113,6 @@ check_shot() {	# WAIT OUT VIEW-CHECK-ARGS...: until view-check passes
 	cp "$out.state" "$LOGS/test-view-resize-$(basename "$out").state" 2>/dev/null
 	return 1
 }
-show() { diag "$(grep -v '^counter ' "$1.out" | tail -n 12)"; }
 # FOLLOWED OUT: the state, the console and a screenshot agree on the inside
 followed() {
 	local what=$1 out=$2 in
@@ -166,7 +141,7 @@ for try in $(seq 20); do
 done
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
-forget stale
+libvirt_forget "$S" $DOMAINS
 for d in $DOMAINS; do
 	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
 	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
