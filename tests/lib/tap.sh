@@ -61,10 +61,8 @@ done_testing() {
 	exit $?
 }
 
-# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port, free_ports, cpu_ticks
+source "$TSR_ROOT/tests/lib/sys.sh"
 
 # wait_for CMD...: retry CMD every 0.1 s for up to $WAIT_FOR_SECONDS (10).
 wait_for() {

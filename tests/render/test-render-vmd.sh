@@ -30,13 +30,7 @@ no_render() { [ -z "$(render_pid "$1")" ]; }
 new_render() { local p; p=$(render_pid "$1"); [ -n "$p" ] && [ "$p" != "$2" ]; }
 
 # Ports: VNC base+2*slot, RDP base+2*slot+1; find 8 free ones in a row.
-base=
-for try in 1 2 3 4 5 6 7 8 9 10; do
-	b=$(( 20000 + (RANDOM % 2000) * 8 ))
-	busy=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
-	    awk -v b="$b" '$1 >= b && $1 < b + 8' | wc -l)
-	[ "$busy" -eq 0 ] && { base=$b; break; }
-done
+base=$(free_ports 8)
 ok "found free ports" test -n "$base"
 
 ok "libvirt is up" libvirt_up

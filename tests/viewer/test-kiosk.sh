@@ -131,15 +131,9 @@ click() {
 }
 
 # ======================= the host =======================
-PORT=$(free_port)
-base=
-for _ in $(seq 20); do
-	b=$(( 20000 + (RANDOM % 2000) * 8 ))
-	busy=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
-	    awk -v b="$b" '$1 >= b && $1 < b + 8' | wc -l)
-	[ "$busy" -eq 0 ] && { [ "$PORT" -lt "$b" ] || [ "$PORT" -ge $((b + 8)) ]; } &&
-	    { base=$b; break; }
-done
+# the render-servers' 8 ports, and the Admin API's after them
+base=$(free_ports 9)
+PORT=$((base + 8))
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
 libvirt_forget "$S" $DOMAINS

@@ -130,15 +130,9 @@ followed() {
 }
 
 # ======================= the host =======================
-PORT=$(free_port)
-base=
-for try in $(seq 20); do
-	b=$(( 20000 + (RANDOM % 2000) * 8 ))
-	busy=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
-	    awk -v b="$b" '$1 >= b && $1 < b + 2' | wc -l)
-	[ "$busy" -eq 0 ] && [ "$PORT" -lt "$b" -o "$PORT" -ge $((b + 2)) ] &&
-	    { base=$b; break; }
-done
+# the render-servers' 2 ports, and the Admin API's after them
+base=$(free_ports 3)
+PORT=$((base + 2))
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
 libvirt_forget "$S" $DOMAINS

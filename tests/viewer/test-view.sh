@@ -123,16 +123,9 @@ start_view() {	# DISPLAY NAME CERT ARGS...: its pid is ${VPIDS[-1]}
 }
 
 # ======================= the host =======================
-# ports: the Admin API's, and 8 in a row for up to 4 render-servers
-PORT=$(free_port)
-base=
-for try in $(seq 20); do
-	b=$(( 20000 + (RANDOM % 2000) * 8 ))
-	busy=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
-	    awk -v b="$b" '$1 >= b && $1 < b + 8' | wc -l)
-	[ "$busy" -eq 0 ] && [ "$PORT" -lt "$b" -o "$PORT" -ge $((b + 8)) ] &&
-	    { base=$b; break; }
-done
+# the render-servers' 8 ports, and the Admin API's after them
+base=$(free_ports 9)
+PORT=$((base + 8))
 [ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
 ok "libvirt is up" libvirt_up || done_testing
 libvirt_forget "$S" $DOMAINS
