@@ -1,4 +1,5 @@
 LIBTSR_SRCS := common/log.c common/label.c common/api.c common/tls.c \
+               common/facts.c common/clock.c common/hex.c \
                common/client.c
 LIBTSR_OBJS := $(LIBTSR_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/common/font.o
 

@@ -1,5 +1,5 @@
 # Unit tests of common/.
-UNIT_TESTS := test-log test-label test-api
+UNIT_TESTS := test-log test-label test-api test-facts
 
 $(B)/tests/test-%: $(B)/obj/tests/unit/test_%.o $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS)
