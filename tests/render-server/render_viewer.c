@@ -40,6 +40,7 @@
 
 #include <rfb/rfbclient.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "label.h"
 #include "pattern.h"
@@ -65,15 +66,6 @@ static struct {
 	int w, h;
 	int updates;
 } t = { .host = "127.0.0.1", .frames = 3, .encodings = "zrle raw" };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 quiet(const char *fmt, ...)
@@ -258,7 +250,7 @@ static int
 run_viewer(int timeout_s)
 {
 	uint32_t auth[] = { rfbVeNCrypt, 0 };
-	long long deadline = mono_ms() + timeout_s * 1000LL, full_at;
+	uint64_t deadline = tsr_mono_ms() + (uint64_t)timeout_s * 1000, full_at;
 	struct pat_state st;
 	rfbClient *cl;
 	uint32_t counter, *pix;
@@ -288,9 +280,9 @@ run_viewer(int timeout_s)
 		printf("refused: the connection failed\n");
 		return 3;
 	}
-	full_at = mono_ms() + 1500;
+	full_at = tsr_mono_ms() + 1500;
 	pat_state_init(&st);
-	while (mono_ms() < deadline) {
+	while (tsr_mono_ms() < deadline) {
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			printf("%s: the server closed the connection after %d "
@@ -323,11 +315,11 @@ run_viewer(int timeout_s)
 				t.last = counter;
 			} else if (d > 0) {
 				t.mismatches++;
-				if (mono_ms() > full_at) {
+				if (tsr_mono_ms() > full_at) {
 					/* a stale region? ask for everything */
 					SendFramebufferUpdateRequest(cl, 0, 0,
 					    t.w, t.h, FALSE);
-					full_at = mono_ms() + 1500;
+					full_at = tsr_mono_ms() + 1500;
 				}
 			}
 			if (t.seen >= t.frames && t.type == NULL) {
