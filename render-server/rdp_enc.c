@@ -209,92 +209,129 @@ planar_tile(struct peer *p, int x, int y, int w, int h, int topdown, UINT32 *len
 	    (UINT32)w, (UINT32)h, stride, NULL, len);
 }
 
+/* A planar tile's consumer: it owns data (and frees it). */
+typedef int (*tile_fn)(struct peer *, void *arg, int x, int y, int w, int h,
+    BYTE *data, UINT32 len);
+
+/* Every pending rectangle, aligned to 4 and clipped to the canvas, as
+ * planar tiles of at most RDP_TILE x RDP_TILE to fn, in order: 0, or -1
+ * at the first failure. */
+static int
+planar_tiles(struct peer *p, int topdown, tile_fn fn, void *arg)
+{
+	struct rs_rect r;
+	int k, x, y, w, h;
+	UINT32 len;
+	BYTE *data;
+
+	for (k = 0; k < p->pend.n; k++) {
+		r = align4(p->pend.r[k]);
+		if (rs_rect_clip(&r, p->lay.fw, p->lay.fh) == -1)
+			continue;
+		for (y = r.y; y < r.y + r.h; y += RDP_TILE) {
+			for (x = r.x; x < r.x + r.w; x += RDP_TILE) {
+				w = r.x + r.w - x < RDP_TILE ? r.x + r.w - x : RDP_TILE;
+				h = r.y + r.h - y < RDP_TILE ? r.y + r.h - y : RDP_TILE;
+				data = planar_tile(p, x, y, w, h, topdown, &len);
+				if (data == NULL || fn(p, arg, x, y, w, h, data,
+				    len) == -1)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Legacy bitmap updates: tiles gathered up to a PDU's budget. */
+struct bitmaps {
+	BITMAP_DATA	*bd;
+	size_t		 n, cap;
+	size_t		 bytes, budget;
+};
+
+/* Sends the tiles gathered (if any) as one BitmapUpdate and lets them go. */
+static int
+bitmaps_flush(struct peer *p, struct bitmaps *b)
+{
+	BITMAP_UPDATE bu;
+	size_t i;
+	int rc = 0;
+
+	if (b->n > 0) {
+		memset(&bu, 0, sizeof(bu));
+		bu.count = bu.number = (UINT32)b->n;
+		bu.rectangles = b->bd;
+		if (!p->ctx.update->BitmapUpdate(&p->ctx, &bu))
+			rc = -1;
+	}
+	for (i = 0; i < b->n; i++)
+		free(b->bd[i].bitmapDataStream);
+	b->n = 0;
+	b->bytes = 0;
+	return rc;
+}
+
+static int
+bitmaps_tile(struct peer *p, void *arg, int x, int y, int w, int h,
+    BYTE *data, UINT32 len)
+{
+	struct bitmaps *b = arg;
+	BITMAP_DATA *d;
+
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 64;
+		BITMAP_DATA *n = realloc(b->bd, ncap * sizeof(*b->bd));
+
+		if (n == NULL) {
+			free(data);
+			return -1;
+		}
+		b->bd = n;
+		b->cap = ncap;
+	}
+	d = &b->bd[b->n++];
+	memset(d, 0, sizeof(*d));
+	d->destLeft = (UINT32)x;
+	d->destTop = (UINT32)y;
+	d->destRight = (UINT32)(x + w - 1);
+	d->destBottom = (UINT32)(y + h - 1);
+	d->width = (UINT32)w;
+	d->height = (UINT32)h;
+	d->bitsPerPixel = 32;
+	d->compressed = TRUE;
+	d->bitmapDataStream = data;
+	d->bitmapLength = len;
+	d->cbCompMainBodySize = len;
+	d->cbScanWidth = (UINT32)w * 4;
+	d->cbUncompressedSize = (UINT32)(w * h * 4);
+	b->bytes += len + 32;
+	if (b->bytes >= b->budget)
+		return bitmaps_flush(p, b);
+	return 0;
+}
+
 /* Legacy planar BitmapUpdates, 64x64 tiles, several PDUs if large. */
 static int
 send_planar(struct peer *p)
 {
 	rdpSettings *st = p->ctx.settings;
-	rdpUpdate *up = p->ctx.update;
-	BITMAP_DATA *bd = NULL;
-	BITMAP_UPDATE bu;
-	size_t nbd = 0, cap = 0, bytes = 0, i;
-	size_t budget = UPDATE_BUDGET;
-	struct rs_rect r;
-	int k, x, y, rc = 0;
+	struct bitmaps b = { .budget = UPDATE_BUDGET };
+	size_t i;
+	int rc;
 
-	if (st->MultifragMaxRequestSize > 4096 && st->MultifragMaxRequestSize - 2048 < budget)
-		budget = st->MultifragMaxRequestSize - 2048;
+	if (st->MultifragMaxRequestSize > 4096 &&
+	    st->MultifragMaxRequestSize - 2048 < b.budget)
+		b.budget = st->MultifragMaxRequestSize - 2048;
 	/* The client decodes planar with R and B swapped unless we mirror
 	 * its DrawAllowDynamicColorFidelity (DESIGN.md, known traps). */
 	freerdp_planar_switch_bgr(p->planar, st->DrawAllowDynamicColorFidelity);
 	write_begin(p);
-	for (k = 0; k < p->pend.n && rc == 0; k++) {
-		r = align4(p->pend.r[k]);
-		if (rs_rect_clip(&r, p->lay.fw, p->lay.fh) == -1)
-			continue;
-		for (y = r.y; y < r.y + r.h && rc == 0; y += RDP_TILE) {
-			for (x = r.x; x < r.x + r.w && rc == 0; x += RDP_TILE) {
-				int w = r.x + r.w - x < RDP_TILE ? r.x + r.w - x : RDP_TILE;
-				int h = r.y + r.h - y < RDP_TILE ? r.y + r.h - y : RDP_TILE;
-				BITMAP_DATA *b;
-				UINT32 len;
-				BYTE *data = planar_tile(p, x, y, w, h, 0, &len);
-
-				if (data == NULL) {
-					rc = -1;
-					break;
-				}
-				if (nbd == cap) {
-					size_t ncap = cap ? cap * 2 : 64;
-					BITMAP_DATA *n = realloc(bd, ncap * sizeof(*bd));
-					if (n == NULL) {
-						free(data);
-						rc = -1;
-						break;
-					}
-					bd = n;
-					cap = ncap;
-				}
-				b = &bd[nbd++];
-				memset(b, 0, sizeof(*b));
-				b->destLeft = (UINT32)x;
-				b->destTop = (UINT32)y;
-				b->destRight = (UINT32)(x + w - 1);
-				b->destBottom = (UINT32)(y + h - 1);
-				b->width = (UINT32)w;
-				b->height = (UINT32)h;
-				b->bitsPerPixel = 32;
-				b->compressed = TRUE;
-				b->bitmapDataStream = data;
-				b->bitmapLength = len;
-				b->cbCompMainBodySize = len;
-				b->cbScanWidth = (UINT32)w * 4;
-				b->cbUncompressedSize = (UINT32)(w * h * 4);
-				bytes += len + 32;
-				if (bytes >= budget) {
-					memset(&bu, 0, sizeof(bu));
-					bu.count = bu.number = (UINT32)nbd;
-					bu.rectangles = bd;
-					if (!up->BitmapUpdate(&p->ctx, &bu))
-						rc = -1;
-					for (i = 0; i < nbd; i++)
-						free(bd[i].bitmapDataStream);
-					nbd = 0;
-					bytes = 0;
-				}
-			}
-		}
-	}
-	if (rc == 0 && nbd > 0) {
-		memset(&bu, 0, sizeof(bu));
-		bu.count = bu.number = (UINT32)nbd;
-		bu.rectangles = bd;
-		if (!up->BitmapUpdate(&p->ctx, &bu))
-			rc = -1;
-	}
-	for (i = 0; i < nbd; i++)
-		free(bd[i].bitmapDataStream);
-	free(bd);
+	rc = planar_tiles(p, 0, bitmaps_tile, &b);
+	if (rc == 0)
+		rc = bitmaps_flush(p, &b);
+	for (i = 0; i < b.n; i++)
+		free(b.bd[i].bitmapDataStream);
+	free(b.bd);
 	write_end(p);
 	return rc;
 }
@@ -479,55 +516,46 @@ send_gfx_h264(struct peer *p)
 	return rc == CHANNEL_RC_OK ? 0 : -1;
 }
 
+static int
+gfx_tile(struct peer *p, void *arg, int x, int y, int w, int h, BYTE *data,
+    UINT32 len)
+{
+	RDPGFX_SURFACE_COMMAND cmd;
+	UINT rc;
+
+	(void)arg;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.codecId = RDPGFX_CODECID_PLANAR;
+	cmd.format = PIXEL_FORMAT_BGRX32;
+	cmd.left = (UINT32)x;
+	cmd.top = (UINT32)y;
+	cmd.right = (UINT32)(x + w);
+	cmd.bottom = (UINT32)(y + h);
+	cmd.width = (UINT32)w;
+	cmd.height = (UINT32)h;
+	cmd.data = data;
+	cmd.length = len;
+	rc = p->gfx->SurfaceCommand(p->gfx, &cmd);
+	free(data);
+	return rc == CHANNEL_RC_OK ? 0 : -1;
+}
+
 /* GFX without H.264: planar tiles in one GFX frame. */
 static int
 send_gfx_planar(struct peer *p)
 {
 	RdpgfxServerContext *g = p->gfx;
-	RDPGFX_SURFACE_COMMAND cmd;
 	RDPGFX_START_FRAME_PDU s;
 	RDPGFX_END_FRAME_PDU e;
-	struct rs_rect r;
-	int k, x, y, rc = 0;
+	int rc = 0;
 
 	/* The client's GFX planar path never switches to BGR. */
 	freerdp_planar_switch_bgr(p->planar, FALSE);
 	gfx_frame_ids(p, &s, &e);
 	write_begin(p);
-	if (g->StartFrame(g, &s) != CHANNEL_RC_OK)
+	if (g->StartFrame(g, &s) != CHANNEL_RC_OK ||
+	    planar_tiles(p, 1, gfx_tile, NULL) == -1)
 		rc = -1;
-	for (k = 0; k < p->pend.n && rc == 0; k++) {
-		r = align4(p->pend.r[k]);
-		if (rs_rect_clip(&r, p->lay.fw, p->lay.fh) == -1)
-			continue;
-		for (y = r.y; y < r.y + r.h && rc == 0; y += RDP_TILE) {
-			for (x = r.x; x < r.x + r.w && rc == 0; x += RDP_TILE) {
-				int w = r.x + r.w - x < RDP_TILE ? r.x + r.w - x : RDP_TILE;
-				int h = r.y + r.h - y < RDP_TILE ? r.y + r.h - y : RDP_TILE;
-				UINT32 len;
-				BYTE *data = planar_tile(p, x, y, w, h, 1, &len);
-
-				if (data == NULL) {
-					rc = -1;
-					break;
-				}
-				memset(&cmd, 0, sizeof(cmd));
-				cmd.codecId = RDPGFX_CODECID_PLANAR;
-				cmd.format = PIXEL_FORMAT_BGRX32;
-				cmd.left = (UINT32)x;
-				cmd.top = (UINT32)y;
-				cmd.right = (UINT32)(x + w);
-				cmd.bottom = (UINT32)(y + h);
-				cmd.width = (UINT32)w;
-				cmd.height = (UINT32)h;
-				cmd.data = data;
-				cmd.length = len;
-				if (g->SurfaceCommand(g, &cmd) != CHANNEL_RC_OK)
-					rc = -1;
-				free(data);
-			}
-		}
-	}
 	if (g->EndFrame(g, &e) != CHANNEL_RC_OK)
 		rc = -1;
 	write_end(p);
