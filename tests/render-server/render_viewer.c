@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rfb/rfbclient.h>
@@ -45,6 +44,7 @@
 #include "label.h"
 #include "pattern.h"
 #include "ppm.h"
+#include "vncc_x509.h"
 
 static struct {
 	const char *ca, *cert, *key, *host;
@@ -120,28 +120,6 @@ on_finished(rfbClient *cl)
 	t.updates++;
 	if (t.slow_ms > 0)
 		usleep((useconds_t)t.slow_ms * 1000);
-}
-
-static char *
-get_password(rfbClient *cl)
-{
-	(void)cl;
-	return NULL;
-}
-
-static rfbCredential *
-get_credential(rfbClient *cl, int type)
-{
-	rfbCredential *c;
-
-	(void)cl;
-	if (type != rfbCredentialTypeX509 || (c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->x509Credential.x509CACertFile = strdup(t.ca);
-	c->x509Credential.x509ClientCertFile = t.cert ? strdup(t.cert) : NULL;
-	c->x509Credential.x509ClientKeyFile = t.key ? strdup(t.key) : NULL;
-	c->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
-	return c;
 }
 
 /* The picture now, converted, or NULL if it is torn or not the pattern. */
@@ -266,8 +244,7 @@ run_viewer(int timeout_s)
 	cl->serverPort = t.port;
 	cl->MallocFrameBuffer = on_alloc;
 	cl->FinishedFrameBufferUpdate = on_finished;
-	cl->GetPassword = get_password;
-	cl->GetCredential = get_credential;
+	tsr_vncc_x509(cl, t.ca, t.cert, t.key);
 	cl->canHandleNewFBSize = TRUE;
 	/* ZRLE is lossless; Tight gets JPEG (quality 95) by default */
 	cl->appData.encodingsString = t.encodings;

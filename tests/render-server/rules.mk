@@ -7,7 +7,7 @@ tests_render_server_CFLAGS := -Irender-server -Itests/images -Itests/lib \
                               $(RS_CFLAGS)
 
 $(B)/tests/render-viewer: $(B)/obj/tests/render-server/render_viewer.o \
-    $(B)/obj/tests/lib/ppm.o $(PATTERN_OBJS) \
+    $(B)/obj/tests/lib/ppm.o $(B)/obj/tests/lib/vncc_x509.o $(PATTERN_OBJS) \
     $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libvncclient) $(LIBTSR_LIBS)
 
