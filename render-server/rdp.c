@@ -19,16 +19,17 @@
  *     to the qube (rs_input_resize, thread-safe) or flags the peer to be
  *     closed.
  *
- * Locks: fb->lock (the shared framebuffer) is taken before rdp_srv.lock (the
- * peer list, each peer's pending damage, the counters), never the other
- * way round: the damage callbacks run with fb->lock held and take rdp_srv.lock;
- * peer threads take each alone.  Nothing that can block on the network is
- * done under either.
+ * Locks: fb->lock (the shared framebuffer) is taken before rdp_srv.lock
+ * (the peer list, each peer's pending damage, the counters), never the
+ * other way round: the damage callbacks run with fb->lock held and take
+ * rdp_srv.lock; peer threads take each alone.  Nothing that can block on
+ * the network is done under either.
  *
- * Untrusted input parsed here: none of the wire formats (FreeRDP parses the
- * protocol); we only range-check what FreeRDP hands us (scancodes, pointer
- * coordinates, GFX capability sets, the user name and password strings,
- * monitor layouts).
+ * Untrusted input parsed by the RDP output: none of the wire formats
+ * (FreeRDP parses the protocol); we only range-check what FreeRDP hands us
+ * (scancodes and pointer coordinates in rdp_input.c, GFX capability sets in
+ * rdp_enc.c, the user name and password strings here, monitor layouts in
+ * rdp_disp_check.c).
  */
 #include <errno.h>
 #include <netdb.h>

@@ -41,7 +41,8 @@ disp_broken(struct peer *p, const char *why)
  * allow closes the connection.
  */
 static UINT
-disp_layout(DispServerContext *ctx, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
+disp_layout(DispServerContext *ctx,
+    const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
 {
 	struct peer *p = ctx->custom;
 	struct rdp_disp_monitor mon[1];
@@ -60,13 +61,13 @@ disp_layout(DispServerContext *ctx, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pd
 		mw = (int)m->Width;
 		mh = (int)m->Height;
 	}
-	switch (rdp_disp_check(&p->disp_rate, tsr_mono_ms(), n == 1 ? mon : NULL,
-	    n, !p->unframed, &w, &h, why, sizeof(why))) {
+	switch (rdp_disp_check(&p->disp_rate, tsr_mono_ms(),
+	    n == 1 ? mon : NULL, n, !p->unframed, &w, &h, why, sizeof(why))) {
 	case RDP_DISP_BROKEN:
 		return disp_broken(p, why);
 	case RDP_DISP_REFUSE:
-		log_info("rdp: %s: asked for %dx%d%s: refused (%s)", p->host, mw, mh,
-		    p->unframed ? "" : " (framed)", why);
+		log_info("rdp: %s: asked for %dx%d%s: refused (%s)", p->host,
+		    mw, mh, p->unframed ? "" : " (framed)", why);
 		return CHANNEL_RC_OK;
 	case RDP_DISP_RESIZE:
 		break;
@@ -77,11 +78,12 @@ disp_layout(DispServerContext *ctx, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pd
 	if (same)
 		return CHANNEL_RC_OK;
 	if (rs_input_resize(w, h) == -1) {
-		log_info("rdp: %s: asked for %dx%d: no device model", p->host, mw, mh);
+		log_info("rdp: %s: asked for %dx%d: no device model", p->host,
+		    mw, mh);
 		return CHANNEL_RC_OK;
 	}
-	log_info("rdp: %s: asked for %dx%d%s: the qube is asked for %dx%d", p->host, mw, mh,
-	    p->unframed ? "" : " (framed)", w, h);
+	log_info("rdp: %s: asked for %dx%d%s: the qube is asked for %dx%d",
+	    p->host, mw, mh, p->unframed ? "" : " (framed)", w, h);
 	return CHANNEL_RC_OK;
 }
 

@@ -39,7 +39,8 @@ rdp_disp_check(struct rdp_disp_rate *rate, uint64_t now,
 		return RDP_DISP_BROKEN;
 	}
 	if (m->orientation != RDP_DISP_LANDSCAPE) {
-		snprintf(why, whylen, "rotated by %u", (unsigned)m->orientation);
+		snprintf(why, whylen, "rotated by %u",
+		    (unsigned)m->orientation);
 		return RDP_DISP_REFUSE;
 	}
 	qw = (long)m->width;

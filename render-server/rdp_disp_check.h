@@ -50,8 +50,9 @@ enum rdp_disp_verdict {
 };
 
 /*
- * Checks a layout of nmon monitors (mon may be NULL when nmon is 0) that
- * came at now (ms, monotonic) from a viewer that is framed or not.  On
+ * Checks a layout of nmon monitors that came at now (ms, monotonic) from a
+ * viewer that is framed or not.  mon holds them, or is NULL when they need
+ * not be looked at (a count other than one is broken anyway).  On
  * RDP_DISP_RESIZE, *w x *h is the size the qube is asked for; otherwise
  * why (whylen bytes) says what was wrong.
  */

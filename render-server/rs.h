@@ -2,9 +2,9 @@
  * tessera-render: one process per running qube.  It reads the qube's
  * screen from its device model's VNC unix socket (input.c) into a shadow
  * framebuffer (fb.c), and serves it to viewers over VNC behind our own TLS
- * (vnc.c, conn.c, vencrypt.c) and over RDP (rdp.c, rdp_enc.c, rdp_disp.c).
- * Viewers' keyboard and pointer go back to the qube through input.c.  Who may connect is
- * decided in auth.c, for both protocols.
+ * (vnc.c, conn.c, vencrypt.c) and over RDP (rdp*.c).  Viewers' keyboard and
+ * pointer go back to the qube through input.c.  Who may connect is decided
+ * in auth.c, for both protocols.
  *
  * Threads: the input thread owns the connection to the device model; each
  * output protocol runs its own threads.  The shadow framebuffer is shared

@@ -62,9 +62,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = rdp_disp_check(&rate, now, nmon ? mon : NULL, nmon, framed,
 		    &w, &h, why, sizeof(why));
 		if (v == RDP_DISP_RESIZE) {
-			if (!tsr_screen_size_ok(w, h) || seen > RDP_DISP_MAX_PER_S)
+			if (!tsr_screen_size_ok(w, h) ||
+			    seen > RDP_DISP_MAX_PER_S)
 				abort();
-		} else if (why[0] == '\0' || memchr(why, '\0', sizeof(why)) == NULL) {
+		} else if (why[0] == '\0' ||
+		    memchr(why, '\0', sizeof(why)) == NULL) {
 			abort();
 		}
 	}

@@ -287,7 +287,7 @@ vnc_thread(void *arg)
 	return NULL;
 }
 
-/* ---- input from rdp.c ---- */
+/* ---- input from the RDP output ---- */
 
 void
 rs_input_key(uint32_t keysym, uint32_t xt_scancode, int down)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Suite: tessera-render's RDP output (render-server/rdp.c, through
+# Suite: tessera-render's RDP output (render-server/rdp*.c, through
 # rdp-harness) with real xfreerdp clients under Xvfb, screenshots checked
 # pixel by pixel by rdp-check (the frame and its title as frame.c draws
 # them).
