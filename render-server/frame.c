@@ -1,9 +1,6 @@
 /*
  * The trust frame, drawn into a framed picture (VNC and RDP alike).
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "facts.h"
 #include "font.h"
 #include "frame.h"
