@@ -132,7 +132,7 @@ rs_auth_password(const char *user, const char *pass)
 	log_escape(esc, sizeof(esc), user, strlen(user));
 	snprintf(who, sizeof(who), "user:%s", esc);
 	/* a ticket from tessera-vmd (display.endpoint), never a password */
-	if (strcmp(user, RS_TICKET_USER) == 0) {
+	if (strcmp(user, TSR_TICKET_USER) == 0) {
 		if (a.vmd_sock == NULL) {
 			log_info("%s: tickets need --vmd", who);
 			return -1;

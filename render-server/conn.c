@@ -25,12 +25,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
+#include "conn.h"
 #include "filter.h"
 #include "log.h"
 #include "rs.h"
 #include "tls.h"
 #include "vencrypt.h"
-#include "vnc.h"
 
 #define RS_HANDSHAKE_MS	10000	/* accept to SecurityResult */
 #define RS_STALL_MS	30000	/* a viewer that reads nothing this long */
@@ -60,17 +61,9 @@ struct conn {
 	long long	 deadline;
 	struct rs_vc	 vc;
 	struct rs_filter filter;
+	rs_conn_attach_fn attach;	/* where the inner session goes */
 	char		 who[96];
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 wait_fd(int fd, short events, long long deadline)
@@ -80,7 +73,7 @@ wait_fd(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - mono_ms();
+		left = deadline - (long long)tsr_mono_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -253,7 +246,7 @@ inner_handshake(struct conn *c, int framed)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
 	c->sp = sv[0];
-	if (rs_vnc_attach(sv[1], framed) == -1)
+	if (c->attach(sv[1], framed) == -1)
 		return -1;
 	if (fcntl(c->sp, F_SETFL, O_NONBLOCK) == -1)
 		return -1;
@@ -371,7 +364,7 @@ pump(struct conn *c)
 	uint8_t *tx = NULL, *rxin = NULL, *rxout = NULL;
 	size_t txlen = 0, txoff = 0, rxlen = 0, rxoff = 0, inlen = 0, used;
 	size_t outlen;
-	long long last_tx = mono_ms();
+	long long last_tx = (long long)tsr_mono_ms();
 	struct pollfd pfd[2];
 	int r, e, tls_wants = 0, closing = 0;
 	ssize_t n;
@@ -443,7 +436,7 @@ pump(struct conn *c)
 			r = SSL_write(c->ssl, tx + txoff, (int)(txlen - txoff));
 			if (r > 0) {
 				txoff += (size_t)r;
-				last_tx = mono_ms();
+				last_tx = (long long)tsr_mono_ms();
 			} else {
 				e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_WRITE)
@@ -454,12 +447,13 @@ pump(struct conn *c)
 					goto out;
 			}
 		}
-		if (txoff < txlen && mono_ms() - last_tx > RS_STALL_MS) {
+		if (txoff < txlen &&
+		    (long long)tsr_mono_ms() - last_tx > RS_STALL_MS) {
 			log_info("%s: stalled, closing", c->who);
 			goto out;
 		}
 		if (txoff == txlen)
-			last_tx = mono_ms();
+			last_tx = (long long)tsr_mono_ms();
 		/* TLS holds decrypted bytes poll() cannot see */
 		if (SSL_pending(c->ssl) > 0 && rxoff == rxlen &&
 		    inlen < PUMP_BUF)
@@ -518,7 +512,7 @@ conn_main(void *arg)
 }
 
 void
-rs_conn_spawn(int fd)
+rs_conn_spawn(int fd, rs_conn_attach_fn attach)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -534,7 +528,8 @@ rs_conn_spawn(int fd)
 	c->id = atomic_fetch_add(&conn_ids, 1) + 1;
 	c->fd = fd;
 	c->sp = -1;
-	c->deadline = mono_ms() + RS_HANDSHAKE_MS;
+	c->attach = attach;
+	c->deadline = (long long)tsr_mono_ms() + RS_HANDSHAKE_MS;
 	snprintf(c->who, sizeof(c->who), "vnc#%u", c->id);
 	rs_filter_init(&c->filter, RS_FILTER_DEFAULT_QUALITY);
 	fcntl(fd, F_SETFL, O_NONBLOCK);

@@ -117,7 +117,7 @@ rect_contains(const struct rs_rect *a, const struct rs_rect *b)
 }
 
 void
-rs_damage_add(struct rs_damage *d, const struct rs_rect *r)
+rs_damage_add(struct rs_damage *d, const struct rs_rect *r, int max)
 {
 	int i;
 
@@ -131,7 +131,9 @@ rs_damage_add(struct rs_damage *d, const struct rs_rect *r)
 			return;
 		}
 	}
-	if (d->n < RS_DAMAGE_MAX) {
+	if (max > RS_DAMAGE_MAX)
+		max = RS_DAMAGE_MAX;
+	if (d->n < max) {
 		d->r[d->n++] = *r;
 		return;
 	}

@@ -1,22 +1,9 @@
 /*
- * The trust frame, drawn into the framed screen's buffer.
+ * The trust frame, drawn into a framed picture (VNC and RDP alike).
  */
-#include <stdio.h>
-#include <string.h>
-
+#include "facts.h"
 #include "font.h"
 #include "frame.h"
-
-void
-rs_frame_title(const struct rs_qube *q, char *buf, size_t bufsz)
-{
-	size_t i;
-
-	snprintf(buf, bufsz, "[%s] %s", q->name, q->label.name);
-	for (i = 0; buf[i] != '\0'; i++)
-		if (buf[i] < 0x20 || buf[i] > 0x7e)
-			buf[i] = '?';
-}
 
 static void
 fill(uint32_t *pix, int fw, int x0, int y0, int x1, int y1, uint32_t c)
@@ -38,6 +25,7 @@ rs_frame_draw(uint32_t *pix, int fw, int fh, int qw, int qh,
 	char title[80];
 	const uint8_t *g;
 	int i, x, y, cx;
+	unsigned char ch;
 
 	if (qw < 0 || qh < 0 || fw < RS_FRAMED_W(qw) || fh < RS_FRAMED_H(qh))
 		return;
@@ -49,12 +37,16 @@ rs_frame_draw(uint32_t *pix, int fw, int fh, int qw, int qh,
 	fill(pix, fw, 0, RS_FRAME_TITLE, RS_FRAME_BORDER, bottom, bg);
 	fill(pix, fw, right, RS_FRAME_TITLE, fw, bottom, bg);
 	fill(pix, fw, 0, bottom, fw, fh, bg);
-	rs_frame_title(q, title, sizeof(title));
+	tsr_frame_title(title, sizeof(title), q->name, q->label.name);
 	for (i = 0; title[i] != '\0'; i++) {
 		cx = RS_FRAME_TEXT_X + i * TSR_FONT_W;
 		if (cx + TSR_FONT_W > fw - RS_FRAME_BORDER)
 			break;
-		g = tsr_font[(unsigned char)title[i] - TSR_FONT_FIRST];
+		/* the font has printable ASCII only */
+		ch = (unsigned char)title[i];
+		if (ch < TSR_FONT_FIRST || ch > TSR_FONT_LAST)
+			ch = '?';
+		g = tsr_font[ch - TSR_FONT_FIRST];
 		for (y = 0; y < TSR_FONT_H; y++)
 			for (x = 0; x < TSR_FONT_W; x++)
 				if (g[y] & (0x80 >> x))

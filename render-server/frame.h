@@ -20,9 +20,6 @@
 #define RS_FRAMED_W(w)	((w) + 2 * RS_FRAME_BORDER)
 #define RS_FRAMED_H(h)	((h) + RS_FRAME_TITLE + RS_FRAME_BORDER)
 
-/* "[name] label", printable ASCII only. */
-void rs_frame_title(const struct rs_qube *, char *buf, size_t bufsz);
-
 /* The pixel order of the buffer a frame is drawn into. */
 enum rs_pix_order {
 	RS_PIX_VNC,	/* libvncserver's default 32-bit order: red low */

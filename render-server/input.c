@@ -31,11 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rfb/rfbclient.h>
 
+#include "clock.h"
 #include "log.h"
 #include "qemu_vnc.h"
 #include "rs.h"
@@ -72,15 +72,6 @@ static const int32_t display_encodings[] = {
 	(int32_t)rfbEncodingNewFBSize,
 	(int32_t)rfbEncodingQemuExtendedKeyEvent,
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 vnc_log(const char *fmt, ...)
@@ -279,7 +270,7 @@ input_main(void *arg)
 		pthread_mutex_lock(&rs_fb.lock);
 		rs_fb.connected = 1;
 		pthread_mutex_unlock(&rs_fb.lock);
-		last_full = mono_ms();
+		last_full = tsr_mono_ms();
 		ok = 1;
 		while (ok && !in.stop) {
 			if ((n = WaitForMessage(cl, 100000)) < 0)
@@ -287,7 +278,7 @@ input_main(void *arg)
 			pthread_mutex_lock(&in.send_lock);
 			if (n > 0)
 				ok = HandleRFBServerMessage(cl);
-			now = mono_ms();
+			now = tsr_mono_ms();
 			if (ok)
 				ok = send_resize_locked(cl, now);
 			if (ok && now - last_full >= RS_FULL_MS) {
@@ -384,8 +375,6 @@ rs_input_resize(int w, int h)
 {
 	int rc = -1;
 
-	if (rs_resize_check(w, h) != 0)
-		return -1;
 	pthread_mutex_lock(&in.send_lock);
 	if (in.cl != NULL) {
 		in.req_w = w;

@@ -20,15 +20,15 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "conn.h"
+#include "facts.h"
 #include "log.h"
 #include "passwd.h"
+#include "rdp.h"
 #include "rs.h"
 #include "sandbox.h"
 #include "tls.h"
 #include "vnc.h"
-#ifdef RS_WITH_RDP
-#include "rdp.h"
-#endif
 
 /* The longest a clean shutdown may take. */
 #define RS_SHUTDOWN_S	15
@@ -63,7 +63,6 @@ split_hostport(const char *s, char *addr, size_t addrsz, int *port)
 static int
 rdp_setup(int *port)
 {
-#ifdef RS_WITH_RDP
 	char addr[256], err[256];
 
 	if (split_hostport(rs_opts.rdp, addr, sizeof(addr), port) == -1) {
@@ -76,12 +75,6 @@ rdp_setup(int *port)
 		return -1;
 	}
 	return 0;
-#else
-	(void)port;
-	(void)split_hostport;
-	log_warnx("--rdp: this tessera-render has no RDP");
-	return -1;
-#endif
 }
 
 static struct {
@@ -122,9 +115,7 @@ shutdown_all(void)
 	int rc = 0, watched;
 
 	watched = pthread_create(&t, NULL, shutdown_watchdog, NULL) == 0;
-#ifdef RS_WITH_RDP
 	rdp_stop();
-#endif
 	if (rs_vnc_stop() == -1)
 		rc = 1;
 	rs_input_stop();
@@ -172,22 +163,6 @@ usage(FILE *f)
 "  -d                stay in the foreground, log to stderr\n"
 "  -v                more logging (twice: libvncserver's too)\n"
 "See tessera-render(1).\n");
-}
-
-/* Qube names as tessera-vmd allows them, and nothing that breaks a frame. */
-static int
-qube_name_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= sizeof(rs_qube.name))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-' || s[i] == '_' || s[i] == '.'))
-			return 0;
-	return 1;
 }
 
 static int
@@ -286,7 +261,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("tessera-render", o->foreground, o->verbose);
-	if (!qube_name_ok(qube))
+	if (!tsr_qube_name_valid(qube))
 		fatalx("bad qube name");
 	strcpy(rs_qube.name, qube);
 	if (tsr_label_parse(label, &rs_qube.label) == -1)

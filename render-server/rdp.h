@@ -21,10 +21,11 @@
  * Size: the Display Control channel (MS-RDPEDISP) is opened with clients
  * that take dynamic channels; a monitor layout of one primary monitor asks
  * for the qube's size (a framed viewer's monitor holds the frame, which is
- * taken off), within RS_REQ_* (others are refused, the channel stays).  A
- * layout without one primary monitor at (0,0), or more than 10 a second,
- * closes the connection; one FreeRDP's parser refuses ends the channel.  The qube's new size reaches every viewer as a desktop
- * resize (GFX: a new surface).
+ * taken off), within TSR_SCREEN_* (others are refused, the channel stays).
+ * A layout without one primary monitor at (0,0), or more than 10 a second,
+ * closes the connection (rdp_disp_check.h); one FreeRDP's parser refuses
+ * ends the channel.  The qube's new size reaches every viewer as a
+ * desktop resize (GFX: a new surface).
  *
  * Input: RDP scancodes go to the qube as XT scancodes (rs_input_key with
  * keysym 0), Unicode key events as keysyms, the pointer in qube pixels

@@ -2,9 +2,9 @@
  * tessera-render: one process per running qube.  It reads the qube's
  * screen from its device model's VNC unix socket (input.c) into a shadow
  * framebuffer (fb.c), and serves it to viewers over VNC behind our own TLS
- * (vnc.c, conn.c, vencrypt.c) and over RDP (rdp.c).  Viewers' keyboard and
- * pointer go back to the qube through input.c.  Who may connect is
- * decided in auth.c, for both protocols.
+ * (vnc.c, conn.c, vencrypt.c) and over RDP (rdp*.c).  Viewers' keyboard and
+ * pointer go back to the qube through input.c.  Who may connect is decided
+ * in auth.c, for both protocols.
  *
  * Threads: the input thread owns the connection to the device model; each
  * output protocol runs its own threads.  The shadow framebuffer is shared
@@ -17,21 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "facts.h"
 #include "label.h"
 
 /* The largest qube screen we accept from a device model. */
 #define RS_MAX_W	8192
 #define RS_MAX_H	8192
-
-/*
- * The qube screen sizes a viewer may ask for (SetDesktopSize, and RDP's
- * display control): a request outside is refused here; one inside goes
- * to the device model, and the qube may still keep its size.
- */
-#define RS_REQ_MIN_W	320
-#define RS_REQ_MIN_H	200
-#define RS_REQ_MAX_W	3840
-#define RS_REQ_MAX_H	2400
 
 struct rs_rect {
 	int	x, y, w, h;
@@ -65,7 +56,7 @@ struct rs_fb {
 
 /* What the host said about the qube: drawn in frames, never from the qube. */
 struct rs_qube {
-	char			name[32];
+	char			name[TSR_QUBE_NAME_MAX + 1];
 	struct tsr_label	label;
 };
 
@@ -79,14 +70,19 @@ int rs_fb_listen(struct rs_fb *, rs_damage_fn, rs_resize_fn, void *arg);
 int rs_fb_resize_locked(struct rs_fb *, int w, int h);
 void rs_fb_damage_locked(struct rs_fb *, const struct rs_rect *);
 
-/* Damage lists: up to RS_DAMAGE_MAX rectangles, merged into their
- * bounding box beyond that. */
+/*
+ * Damage lists: a rectangle inside one already listed adds nothing, one
+ * that covers a listed one takes its place; beyond max rectangles (at
+ * most RS_DAMAGE_MAX) the list becomes their bounding box.  The outputs
+ * choose max: VNC keeps many small rectangles (libvncserver makes a region
+ * of them), RDP few (each costs a message and its tiles).
+ */
 #define RS_DAMAGE_MAX 32
 struct rs_damage {
 	struct rs_rect	r[RS_DAMAGE_MAX];
 	int		n;
 };
-void rs_damage_add(struct rs_damage *, const struct rs_rect *);
+void rs_damage_add(struct rs_damage *, const struct rs_rect *, int max);
 /* Clips r to [0,w) x [0,h); returns 0 if anything is left. */
 int rs_rect_clip(struct rs_rect *r, int w, int h);
 
@@ -101,22 +97,11 @@ void rs_input_key(uint32_t keysym, uint32_t xt_scancode, int down);
 void rs_input_pointer(int x, int y, int buttons);
 /*
  * Asks the device model for a w x h screen (thread-safe; the caller has
- * checked the bounds): the input thread sends the latest request only, at
- * most one every RS_RESIZE_GAP_MS.  Returns 0, or -1 if no device model
- * is connected.
+ * checked the size with tsr_screen_size_ok): the input thread sends the
+ * latest request only, at most one every RS_RESIZE_GAP_MS.  Returns 0, or
+ * -1 if no device model is connected.
  */
 int rs_input_resize(int w, int h);
-/* rs_input_resize's bounds check: 0 (fine), or why not as ExtendedDesktopSize's
- * status (2 out of resources: too large; 3 invalid screen layout). */
-static inline int
-rs_resize_check(int w, int h)
-{
-	if (w > RS_REQ_MAX_W || h > RS_REQ_MAX_H)
-		return 2;
-	if (w < RS_REQ_MIN_W || h < RS_REQ_MIN_H)
-		return 3;
-	return 0;
-}
 
 /*
  * auth.c: may this viewer connect?  Both return 0 (yes) or -1 (no, and
@@ -128,12 +113,11 @@ int rs_auth_init(const char *qube, const char *passwd_file,
     const char *vmd_sock);
 int rs_auth_cert(const char *cn, const char *role);
 /*
- * User RS_TICKET_USER is a viewer holding a ticket from tessera-vmd's
+ * User TSR_TICKET_USER is a viewer holding a ticket from tessera-vmd's
  * display.endpoint (the password): only with --vmd, which redeems it.
  * Returns 1 for a ticket whose holder draws the trust frame itself
  * (tessera-view, with its certificate), 0 for other allowed viewers.
  */
-#define RS_TICKET_USER	"tessera-ticket"
 int rs_auth_password(const char *user, const char *pass);
 /* At shutdown, once no viewer thread is left. */
 void rs_auth_free(void);

@@ -101,7 +101,7 @@ static const int allowed[] = {
 };
 
 /*
- * The RDP output on top (rdp.c: FreeRDP, WinPR, FFmpeg/libx264).  Found by
+ * The RDP output on top (rdp*.c: FreeRDP, WinPR, FFmpeg/libx264).  Found by
  * tracing tessera-render under real xfreerdp clients (planar, GFX H.264,
  * RemoteFX), connect to disconnect and shutdown.  Not needed: epoll and
  * timerfd (WinPR waits with poll; no waitable timers on the server side),

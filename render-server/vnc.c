@@ -14,7 +14,7 @@
  * default layout) to viewers that ask for it, and take SetDesktopSize
  * (on_set_desktop_size): a viewer of the framed screen asks for the size
  * of the frame around the qube, so the frame is taken off first.  Sizes
- * outside RS_REQ_* are refused at once; others go to the device model
+ * outside TSR_SCREEN_* (tsr_screen_size_ok) are refused at once; others go to the device model
  * (input.c), and the answer is the qube's new size when it takes one
  * (libvncserver then tells every viewer, the asking one as "requested by
  * you").  Any viewer that may type into the qube may resize it; the last
@@ -35,6 +35,7 @@
 
 #include <rfb/rfb.h>
 
+#include "conn.h"
 #include "frame.h"
 #include "log.h"
 #include "rs.h"
@@ -183,7 +184,7 @@ on_set_desktop_size(int width, int height, int nscreens,
     struct rfbExtDesktopScreen *screens, rfbClientPtr cl)
 {
 	struct screen *sc = cl->screen->screenData;
-	int w = width, h = height, why, same;
+	int w = width, h = height, same;
 
 	(void)nscreens;		/* one screen, made so by filter.c */
 	(void)screens;
@@ -191,11 +192,13 @@ on_set_desktop_size(int width, int height, int nscreens,
 		w -= RS_FRAMED_W(0);
 		h -= RS_FRAMED_H(0);
 	}
-	if ((why = rs_resize_check(w, h)) != 0) {
+	if (!tsr_screen_size_ok(w, h)) {
 		log_info("vnc: a viewer asked for %dx%d%s: refused", width,
 		    height, sc->framed ? " (framed)" : "");
 		answer_now(cl);
-		return why;
+		if (w > TSR_SCREEN_MAX_W || h > TSR_SCREEN_MAX_H)
+			return rfbExtDesktopSize_OutOfResources;
+		return rfbExtDesktopSize_InvalidScreenLayout;
 	}
 	pthread_mutex_lock(&rs_fb.lock);
 	same = rs_fb.w == w && rs_fb.h == h;
@@ -222,7 +225,7 @@ on_damage(void *arg, const struct rs_rect *r)
 {
 	(void)arg;
 	pthread_mutex_lock(&v.lock);
-	rs_damage_add(&v.dmg, r);
+	rs_damage_add(&v.dmg, r, RS_DAMAGE_MAX);
 	v.wake = 1;
 	pthread_cond_signal(&v.cond);
 	pthread_mutex_unlock(&v.lock);
@@ -373,7 +376,8 @@ screen_init(struct screen *sc, int framed)
 		    RS_PIX_VNC);
 	if ((s = rfbGetScreen(NULL, NULL, sw, sh, 8, 3, 4)) == NULL)
 		return -1;
-	rs_frame_title(&rs_qube, sc->name, sizeof(sc->name));
+	tsr_frame_title(sc->name, sizeof(sc->name), rs_qube.name,
+	    rs_qube.label.name);
 	s->desktopName = sc->name;
 	s->frameBuffer = (char *)sc->buf;
 	s->screenData = sc;
@@ -422,6 +426,28 @@ rs_vnc_init(void)
 	return rs_fb_listen(&rs_fb, on_damage, on_resize, NULL);
 }
 
+/* A viewer's inner session (conn.c): one end of a socketpair for
+ * libvncserver, framed or not; fd is closed in any case. */
+static int
+vnc_attach(int fd, int framed)
+{
+	struct screen *sc = framed ? &v.framed : &v.plain;
+	rfbClientPtr cl;
+
+	/* libvncserver uses select(): descriptors beyond FD_SETSIZE would
+	 * overflow its fd_sets */
+	if (fd >= FD_SETSIZE) {
+		close(fd);
+		return -1;
+	}
+	pthread_mutex_lock(&v.attach_lock);
+	cl = rfbNewClient(sc->s, fd);
+	if (cl != NULL && !cl->onHold)
+		rfbStartOnHoldClient(cl);
+	pthread_mutex_unlock(&v.attach_lock);
+	return cl == NULL ? -1 : 0;
+}
+
 static void *
 acceptor_main(void *arg)
 {
@@ -449,7 +475,7 @@ acceptor_main(void *arg)
 				usleep(100000);
 			continue;
 		}
-		rs_conn_spawn(fd);
+		rs_conn_spawn(fd, vnc_attach);
 	}
 	return NULL;
 }
@@ -524,24 +550,4 @@ rs_vnc_stop(void)
 	screen_free(&v.plain);
 	screen_free(&v.framed);
 	return rc;
-}
-
-int
-rs_vnc_attach(int fd, int framed)
-{
-	struct screen *sc = framed ? &v.framed : &v.plain;
-	rfbClientPtr cl;
-
-	/* libvncserver uses select(): descriptors beyond FD_SETSIZE would
-	 * overflow its fd_sets */
-	if (fd >= FD_SETSIZE) {
-		close(fd);
-		return -1;
-	}
-	pthread_mutex_lock(&v.attach_lock);
-	cl = rfbNewClient(sc->s, fd);
-	if (cl != NULL && !cl->onHold)
-		rfbStartOnHoldClient(cl);
-	pthread_mutex_unlock(&v.attach_lock);
-	return cl == NULL ? -1 : 0;
 }

@@ -54,4 +54,4 @@ $(B)/tests/qube-probe: $(B)/obj/tests/vmd/qube_probe.o $(B)/obj/render-server/qe
 tests_vmd_CFLAGS += -Itests/images -Irender-server
 TEST_PROGS += $(B)/tests/qube-probe
 SUITES += tests/vmd/test-vmd.sh
-SUITES     += tests/render/test-render-vmd.sh
+SUITES     += tests/render-server/test-render-vmd.sh

@@ -43,6 +43,7 @@
 
 #include "pattern.h"
 #include "rec.h"
+#include "vncc_x509.h"
 
 #define MAX_SAMPLES 100000
 
@@ -82,28 +83,6 @@ tcp_bytes(rfbClient *cl)
 	    getsockopt(cl->sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
 		return 0;
 	return ti.tcpi_bytes_received;
-}
-
-static char *
-get_password(rfbClient *cl)
-{
-	(void)cl;
-	return NULL;
-}
-
-static rfbCredential *
-get_credential(rfbClient *cl, int type)
-{
-	rfbCredential *c;
-
-	(void)cl;
-	if (type != rfbCredentialTypeX509 || (c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->x509Credential.x509CACertFile = strdup(o.ca);
-	c->x509Credential.x509ClientCertFile = strdup(o.cert);
-	c->x509Credential.x509ClientKeyFile = strdup(o.key);
-	c->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
-	return c;
 }
 
 static void
@@ -150,8 +129,7 @@ connect_viewer(const char *encodings, int tls)
 	free(cl->serverHost);
 	cl->serverHost = strdup(tls || !o.sock ? o.host : o.sock);
 	cl->serverPort = o.port;
-	cl->GetPassword = get_password;
-	cl->GetCredential = get_credential;
+	tsr_vncc_x509(cl, o.ca, o.cert, o.key);
 	cl->canHandleNewFBSize = TRUE;
 	cl->appData.encodingsString = encodings;
 	cl->appData.shareDesktop = TRUE;

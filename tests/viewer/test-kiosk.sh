@@ -168,7 +168,7 @@ POL
 # render-servers listen on 127.0.0.1 (where QEMU's user network delivers
 # the guest's connections to 10.0.2.2); viewers are told 10.0.2.2
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/rdp/lsan.supp:print_suppressions=0" \
+LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
 "$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
     --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
     --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \

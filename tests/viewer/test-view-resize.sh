@@ -30,7 +30,7 @@ source "$TSR_ROOT/tests/lib/viewstate.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
-PROBE=$TSR_ROOT/tests/render/rfbprobe.py
+PROBE=$TSR_ROOT/tests/render-server/rfbprobe.py
 TMP=$TSR_TMP
 S=$TMP/state
 CA=$TMP/ca
@@ -166,7 +166,7 @@ display.connect	 login:tp	  *		allow
 POL
 
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/rdp/lsan.supp:print_suppressions=0" \
+LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
 "$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
     --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
     --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \

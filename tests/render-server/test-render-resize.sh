@@ -40,9 +40,8 @@ TMP=${TSR_TMP:-$(mktemp -d)}
 RUSER=tessera-render
 QW=640 QH=480
 # under ASan: libvncclient's own leaks in the viewers, FreeRDP's in
-# tessera-render (see the files; FreeRDP's need the slow unwinder)
-cat "$TSR_ROOT/tests/render/lsan.supp" "$TSR_ROOT/tests/rdp/lsan.supp" >"$TMP/lsan.supp"
-export LSAN_OPTIONS="suppressions=$TMP/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# tessera-render (see the file; FreeRDP's need the slow unwinder)
+export LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 qpid='' rpid='' ppid_='' xpid='' fpid=''
 
 cleanup() {
@@ -239,7 +238,7 @@ ok "a qube on virtio-vga that follows its display boots at 1280x800" \
 	grep -q "^TESSERA-QUBE-READY 1280x800 driver=virtio_gpu" "$SERIAL"
 ok "tessera-render follows it on the same socket" \
 	"${V[@]}" --frames 2 --want-size 1280x800 --timeout 60
-PROBE=(python3 "$TSR_ROOT/tests/render/rfbprobe.py" "$PORT" desktop-size "$TMP/ca/ca.crt")
+PROBE=(python3 "$TSR_ROOT/tests/render-server/rfbprobe.py" "$PORT" desktop-size "$TMP/ca/ca.crt")
 "${PROBE[@]}" "cert:$C/alice.crt:$C/alice.key" 1000x700 >"$TMP/ds1.out" 2>&1
 diag "$(cat "$TMP/ds1.out")"
 ok "a VNC viewer (X509None) asks for 1000x700: done, 1000x700" \

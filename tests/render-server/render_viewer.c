@@ -35,15 +35,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rfb/rfbclient.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "label.h"
 #include "pattern.h"
 #include "ppm.h"
+#include "vncc_x509.h"
 
 static struct {
 	const char *ca, *cert, *key, *host;
@@ -65,15 +66,6 @@ static struct {
 	int w, h;
 	int updates;
 } t = { .host = "127.0.0.1", .frames = 3, .encodings = "zrle raw" };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 quiet(const char *fmt, ...)
@@ -128,28 +120,6 @@ on_finished(rfbClient *cl)
 	t.updates++;
 	if (t.slow_ms > 0)
 		usleep((useconds_t)t.slow_ms * 1000);
-}
-
-static char *
-get_password(rfbClient *cl)
-{
-	(void)cl;
-	return NULL;
-}
-
-static rfbCredential *
-get_credential(rfbClient *cl, int type)
-{
-	rfbCredential *c;
-
-	(void)cl;
-	if (type != rfbCredentialTypeX509 || (c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->x509Credential.x509CACertFile = strdup(t.ca);
-	c->x509Credential.x509ClientCertFile = t.cert ? strdup(t.cert) : NULL;
-	c->x509Credential.x509ClientKeyFile = t.key ? strdup(t.key) : NULL;
-	c->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
-	return c;
 }
 
 /* The picture now, converted, or NULL if it is torn or not the pattern. */
@@ -258,7 +228,7 @@ static int
 run_viewer(int timeout_s)
 {
 	uint32_t auth[] = { rfbVeNCrypt, 0 };
-	long long deadline = mono_ms() + timeout_s * 1000LL, full_at;
+	uint64_t deadline = tsr_mono_ms() + (uint64_t)timeout_s * 1000, full_at;
 	struct pat_state st;
 	rfbClient *cl;
 	uint32_t counter, *pix;
@@ -274,8 +244,7 @@ run_viewer(int timeout_s)
 	cl->serverPort = t.port;
 	cl->MallocFrameBuffer = on_alloc;
 	cl->FinishedFrameBufferUpdate = on_finished;
-	cl->GetPassword = get_password;
-	cl->GetCredential = get_credential;
+	tsr_vncc_x509(cl, t.ca, t.cert, t.key);
 	cl->canHandleNewFBSize = TRUE;
 	/* ZRLE is lossless; Tight gets JPEG (quality 95) by default */
 	cl->appData.encodingsString = t.encodings;
@@ -288,9 +257,9 @@ run_viewer(int timeout_s)
 		printf("refused: the connection failed\n");
 		return 3;
 	}
-	full_at = mono_ms() + 1500;
+	full_at = tsr_mono_ms() + 1500;
 	pat_state_init(&st);
-	while (mono_ms() < deadline) {
+	while (tsr_mono_ms() < deadline) {
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			printf("%s: the server closed the connection after %d "
@@ -323,11 +292,11 @@ run_viewer(int timeout_s)
 				t.last = counter;
 			} else if (d > 0) {
 				t.mismatches++;
-				if (mono_ms() > full_at) {
+				if (tsr_mono_ms() > full_at) {
 					/* a stale region? ask for everything */
 					SendFramebufferUpdateRequest(cl, 0, 0,
 					    t.w, t.h, FALSE);
-					full_at = mono_ms() + 1500;
+					full_at = tsr_mono_ms() + 1500;
 				}
 			}
 			if (t.seen >= t.frames && t.type == NULL) {

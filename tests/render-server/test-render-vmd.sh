@@ -47,9 +47,9 @@ cat >"$S/policy.d/00.policy" <<'POL'
 display.connect	role:viewer	@label:blue	allow
 POL
 
-# FreeRDP's known leaks in the render-servers (see tests/rdp/lsan.supp)
+# FreeRDP's known leaks in the render-servers (see tests/render-server/lsan.supp)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/rdp/lsan.supp:print_suppressions=0" \
+LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
 "$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
     --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/render.crt" \
     --render-key "$CA/issued/render.key" --render-ca "$CA/ca.crt" \
@@ -79,7 +79,7 @@ is "$fp" "$("$BIN/tessera-ca" fingerprint "$CA/issued/render.crt")" \
 is "$(T display rwork | head -n 1)" "vnc 127.0.0.1:$port" "tessera display prints it"
 
 # the test viewer's libvncclient/GnuTLS leaks are known (see lsan.supp)
-V() { LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render/lsan.supp:print_suppressions=0" \
+V() { LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
     "$VIEWER" --port "$1" --ca "$CA/ca.crt" --cert "$CA/issued/lab1.crt" \
     --key "$CA/issued/lab1.key" --timeout 60 --frames 2; }
 out=$(V "$port" 2>&1)

@@ -1,5 +1,5 @@
 /*
- * rdp-harness: tessera-render's RDP output (render-server/rdp.c) on its
+ * rdp-harness: tessera-render's RDP output (render-server/rdp*.c) on its
  * own, for tests and benchmarks with real RDP clients.
  *
  *   rdp-harness --cert PEM --key PEM --user U --pass P
@@ -8,8 +8,8 @@
  *       [--port-file F] [--input-log F] [--stats F] [--seconds N]
  *       [--handshake-ms N] [--stall-ms N] [--max-peers N] [--max-fps N]
  *
- * It provides what the rest of tessera-render provides to rdp.c: a shared
- * framebuffer (struct rs_fb) with damage callbacks, and rs_input_*.
+ * It provides what the rest of tessera-render provides to the RDP output: a
+ * shared framebuffer (struct rs_fb, fb.c's listeners) and rs_input_*.
  *   --synthetic  the test qube's picture (tests/images/pattern.h) drawn
  *                here, its counter advancing N times a second; keys typed
  *                (XT scancodes, US layout) go to its echo line as in the
@@ -55,33 +55,13 @@ static int syn_fps = 10;
 /* VNC qube */
 static rfbClient *vnc;
 
-int
-rs_fb_listen(struct rs_fb *f, rs_damage_fn damage, rs_resize_fn resize, void *arg)
-{
-	int rc = -1;
-
-	pthread_mutex_lock(&f->lock);
-	if (f->nlisteners < RS_MAX_LISTENERS) {
-		f->listeners[f->nlisteners].damage = damage;
-		f->listeners[f->nlisteners].resize = resize;
-		f->listeners[f->nlisteners].arg = arg;
-		f->nlisteners++;
-		rc = 0;
-	}
-	pthread_mutex_unlock(&f->lock);
-	return rc;
-}
-
 /* fb.lock held. */
 static void
 fb_damage(int x, int y, int w, int h)
 {
 	struct rs_rect r = { x, y, w, h };
-	int i;
 
-	for (i = 0; i < fb.nlisteners; i++)
-		if (fb.listeners[i].damage)
-			fb.listeners[i].damage(fb.listeners[i].arg, &r);
+	rs_fb_damage_locked(&fb, &r);
 }
 
 static int
@@ -307,7 +287,7 @@ vnc_thread(void *arg)
 	return NULL;
 }
 
-/* ---- input from rdp.c ---- */
+/* ---- input from the RDP output ---- */
 
 void
 rs_input_key(uint32_t keysym, uint32_t xt_scancode, int down)
@@ -359,8 +339,6 @@ rs_input_resize(int w, int h)
 {
 	int rc = 0;
 
-	if (rs_resize_check(w, h) != 0)
-		return -1;
 	pthread_mutex_lock(&in_lock);
 	if (input_log) {
 		fprintf(input_log, "resize %d %d\n", w, h);

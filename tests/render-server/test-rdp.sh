@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Suite: tessera-render's RDP output (render-server/rdp.c, through
+# Suite: tessera-render's RDP output (render-server/rdp*.c, through
 # rdp-harness) with real xfreerdp clients under Xvfb, screenshots checked
 # pixel by pixel by rdp-check (the frame and its title as frame.c draws
 # them).
@@ -116,7 +116,7 @@ start_harness() {	# NAME ARGS...: starts rdp-harness, sets PORT
 	# Sanitizer build: FreeRDP's own leaks are suppressed (lsan.supp says
 	# which); the slow unwinder is needed to see their frames.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-	LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/rdp/lsan.supp \
+	LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/render-server/lsan.supp \
 	"$HARNESS" --cert "$CERT" --key "$KEY" --user "$USER_" --pass "$PASS_" \
 		--port-file "$TMP/$name.port" --stats "$TMP/$name.stats" \
 		--input-log "$TMP/$name.input" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
@@ -415,7 +415,7 @@ printf '%s\n' "$PASS_" | "$RENDER" passwd "$TMP/render.passwd" "$USER_"
 ensure_displays
 rm -f "$TMP/render.out"
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/rdp/lsan.supp \
+LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/render-server/lsan.supp \
 "$RENDER" --qube personal --label purple --display "$TMP/qube/vnc" \
 	--vnc 127.0.0.1:0 --rdp 127.0.0.1:0 --cert "$CERT" --key "$KEY" --ca "$CACERT" \
 	--passwd "$TMP/render.passwd" --user "$RUSER" -d -v \
@@ -478,7 +478,7 @@ sleep 1
 # (the RDP viewer moved the qube's pointer and pressed keys, which its
 # status line shows: compare the colour bars and the counter rows only;
 # the viewer's own libvncclient leaks are suppressed as in tests/render)
-LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/render/lsan.supp:print_suppressions=0 \
+LSAN_OPTIONS=suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0 \
 "$VIEWER" --port "$VPORT" --ca "$CACERT" --cert "$TMP/ca/issued/alice.crt" \
 	--key "$TMP/ca/issued/alice.key" --frames 10 --rows 0,176 --timeout 60 \
 	>"$TMP/render-vnc.out" 2>&1 &

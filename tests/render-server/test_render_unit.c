@@ -1,6 +1,7 @@
 /*
  * Unit tests of tessera-render's pure parts: the VeNCrypt state machine,
- * the viewer message filter, the password file, damage lists.
+ * the viewer message filter, the password file, damage lists, RDP's
+ * Display Control checks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "frame.h"
 #include "log.h"
 #include "passwd.h"
+#include "rdp_disp_check.h"
 #include "rs.h"
 #include "tap.h"
 #include "vencrypt.h"
@@ -286,24 +289,128 @@ test_damage(void)
 	struct rs_rect r = { 10, 10, 5, 5 }, big = { 0, 0, 100, 100 };
 	int i;
 
-	rs_damage_add(&d, &r);
-	rs_damage_add(&d, &r);
+	rs_damage_add(&d, &r, RS_DAMAGE_MAX);
+	rs_damage_add(&d, &r, RS_DAMAGE_MAX);
 	ok(d.n == 1, "a repeated rectangle is kept once");
-	rs_damage_add(&d, &big);
+	rs_damage_add(&d, &big, RS_DAMAGE_MAX);
 	ok(d.n == 1 && d.r[0].w == 100, "a covering rectangle replaces it");
 	d.n = 0;
 	for (i = 0; i < RS_DAMAGE_MAX + 1; i++) {
 		struct rs_rect s = { i * 10, 0, 5, 5 };
 
-		rs_damage_add(&d, &s);
+		rs_damage_add(&d, &s, RS_DAMAGE_MAX);
 	}
 	ok(d.n == 1 && d.r[0].x == 0 && d.r[0].w == RS_DAMAGE_MAX * 10 + 5,
 	    "too many rectangles become their bounding box");
+	d.n = 0;
+	for (i = 0; i < 8; i++) {
+		struct rs_rect s = { i * 10, 0, 5, 5 };
+
+		rs_damage_add(&d, &s, 8);
+	}
+	ok(d.n == 8, "a list of at most 8 holds 8");
+	rs_damage_add(&d, &r, 8);
+	ok(d.n == 1 && d.r[0].x == 0 && d.r[0].w == 75 && d.r[0].h == 15,
+	    "... and the ninth makes it their bounding box");
 	r = (struct rs_rect){ -5, -5, 10, 10 };
 	ok(rs_rect_clip(&r, 8, 8) == 0 && r.x == 0 && r.w == 5,
 	    "clipping to the screen");
 	r = (struct rs_rect){ 10, 10, 10, 10 };
 	ok(rs_rect_clip(&r, 8, 8) == -1, "a rectangle off screen is nothing");
+}
+
+/* One monitor layout per line: what the client sent, framed or not, and
+ * the verdict with the qube size or the reason. */
+static const struct disp_case {
+	const char	*name;
+	size_t		 nmon;
+	uint32_t	 flags;
+	int32_t		 left, top;
+	uint32_t	 w, h, orient;
+	int		 framed;
+	enum rdp_disp_verdict want;
+	int		 qw, qh;
+	const char	*why;
+} disp_cases[] = {
+	{ "unframed 1024x768", 1, 1, 0, 0, 1024, 768, 0, 0,
+	    RDP_DISP_RESIZE, 1024, 768, NULL },
+	{ "framed: the frame is taken off", 1, 1, 0, 0,
+	    RS_FRAMED_W(1024), RS_FRAMED_H(768), 0, 1,
+	    RDP_DISP_RESIZE, 1024, 768, NULL },
+	{ "the smallest qube", 1, 1, 0, 0, TSR_SCREEN_MIN_W, TSR_SCREEN_MIN_H,
+	    0, 0, RDP_DISP_RESIZE, TSR_SCREEN_MIN_W, TSR_SCREEN_MIN_H, NULL },
+	{ "the largest qube, framed", 1, 1, 0, 0,
+	    RS_FRAMED_W(TSR_SCREEN_MAX_W), RS_FRAMED_H(TSR_SCREEN_MAX_H), 0, 1,
+	    RDP_DISP_RESIZE, TSR_SCREEN_MAX_W, TSR_SCREEN_MAX_H, NULL },
+	{ "odd sizes are taken", 1, 1, 0, 0, 1023, 767, 0, 0,
+	    RDP_DISP_RESIZE, 1023, 767, NULL },
+	{ "too wide", 1, 1, 0, 0, TSR_SCREEN_MAX_W + 2, 768, 0, 0,
+	    RDP_DISP_REFUSE, 0, 0, "too large" },
+	{ "too narrow", 1, 1, 0, 0, TSR_SCREEN_MIN_W - 2, 768, 0, 0,
+	    RDP_DISP_REFUSE, 0, 0, "too small" },
+	{ "framed: the frame leaves too little", 1, 1, 0, 0,
+	    TSR_SCREEN_MIN_W + 2, 400, 0, 1, RDP_DISP_REFUSE, 0, 0, "too small" },
+	{ "rotated", 1, 1, 0, 0, 1024, 768, 90, 0,
+	    RDP_DISP_REFUSE, 0, 0, "rotated by 90" },
+	{ "no monitor", 0, 1, 0, 0, 1024, 768, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a layout without exactly one monitor" },
+	{ "two monitors", 2, 1, 0, 0, 1024, 768, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a layout without exactly one monitor" },
+	{ "not primary", 1, 0, 0, 0, 1024, 768, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a monitor that is not primary at (0,0)" },
+	{ "not at (0,0)", 1, 1, 0, -10, 1024, 768, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a monitor that is not primary at (0,0)" },
+	{ "narrower than the protocol allows", 1, 1, 0, 0, 199, 768, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a monitor size out of range" },
+	{ "higher than the protocol allows", 1, 1, 0, 0, 1024, 8193, 0, 0,
+	    RDP_DISP_BROKEN, 0, 0, "a monitor size out of range" },
+};
+
+static void
+test_disp(void)
+{
+	struct rdp_disp_monitor mon[2];
+	struct rdp_disp_rate rate;
+	enum rdp_disp_verdict v;
+	const struct disp_case *c;
+	char why[64];
+	size_t i;
+	int w, h, n;
+
+	for (i = 0; i < sizeof(disp_cases) / sizeof(disp_cases[0]); i++) {
+		c = &disp_cases[i];
+		memset(&rate, 0, sizeof(rate));
+		mon[0] = (struct rdp_disp_monitor){ c->flags, c->left, c->top,
+		    c->w, c->h, c->orient };
+		mon[1] = mon[0];
+		w = h = 0;
+		why[0] = '\0';
+		v = rdp_disp_check(&rate, 5000, c->nmon ? mon : NULL, c->nmon,
+		    c->framed, &w, &h, why, sizeof(why));
+		if (c->want == RDP_DISP_RESIZE)
+			ok(v == c->want && w == c->qw && h == c->qh,
+			    "display control: %s", c->name);
+		else
+			ok(v == c->want && strcmp(why, c->why) == 0,
+			    "display control: %s (%s)", c->name, why);
+	}
+
+	/* the flood limit: RDP_DISP_MAX_PER_S a second, then broken */
+	memset(&rate, 0, sizeof(rate));
+	mon[0] = (struct rdp_disp_monitor){ 1, 0, 0, 1024, 768, 0 };
+	for (n = 0; n < RDP_DISP_MAX_PER_S; n++)
+		if (rdp_disp_check(&rate, 1000 + (uint64_t)n * 50, mon, 1, 0,
+		    &w, &h, why, sizeof(why)) != RDP_DISP_RESIZE)
+			break;
+	ok(n == RDP_DISP_MAX_PER_S, "display control: %d layouts in a second",
+	    RDP_DISP_MAX_PER_S);
+	ok(rdp_disp_check(&rate, 1999, mon, 1, 0, &w, &h, why,
+	    sizeof(why)) == RDP_DISP_BROKEN &&
+	    strcmp(why, "too many monitor layouts") == 0,
+	    "display control: one more in the same second is a flood");
+	ok(rdp_disp_check(&rate, 3000, mon, 1, 0, &w, &h, why,
+	    sizeof(why)) == RDP_DISP_RESIZE,
+	    "display control: the next second starts afresh");
 }
 
 int
@@ -314,5 +421,6 @@ main(void)
 	test_filter();
 	test_passwd();
 	test_damage();
+	test_disp();
 	return done_testing();
 }

@@ -9,13 +9,13 @@ source "$TSR_ROOT/tests/lib/tap.sh"
 RUN_QUBE=$TSR_ROOT/tests/images/run-qube
 RENDER=$TSR_BUILD/bin/tessera-render
 VIEWER=$TSR_BUILD/tests/render-viewer
-PROBE=$TSR_ROOT/tests/render/rfbprobe.py
+PROBE=$TSR_ROOT/tests/render-server/rfbprobe.py
 CA_BIN=$TSR_BUILD/bin/tessera-ca
 IMAGES=${TSR_IMAGES:-$TSR_ROOT/build/images}
 TMP=${TSR_TMP:-$(mktemp -d)}
 RUSER=tessera-render
 # under ASan: libvncclient's own leaks in the test viewer (see the file)
-export LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 qpid='' rpid='' xpid='' vpid=''
 
 cleanup() {
