@@ -55,7 +55,6 @@ include common/rules.mk
 include $(sort $(wildcard certs/rules.mk vm-manager/rules.mk \
         render-server/rules.mk thin-client/rules.mk web-console/rules.mk \
         hypervisor-setup/rules.mk))
-include tests/rules.mk
 include $(sort $(wildcard tests/*/rules.mk))
 
 all: $(BINS)
