@@ -10,4 +10,5 @@ TEST_PROGS += $(B)/tests/test-ca-index
 SUITES     += $(B)/tests/test-ca-index tests/certs/test-ca.sh
 
 FUZZERS += ca_index
-fuzz_ca_index_SRCS := tests/fuzz/fuzz_ca_index.c certs/ca_index.c common/log.c
+fuzz_ca_index_SRCS := tests/fuzz/fuzz_ca_index.c certs/ca_index.c common/log.c \
+                      common/hex.c
