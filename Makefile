@@ -8,6 +8,8 @@
 #   make bench      benchmarks, side by side with peers
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format (.clang-format) every C source and header
+#   make format-check  fail, listing them, if any would change
 
 B       ?= build
 IMG     := build/images
@@ -48,7 +50,7 @@ SUITES     :=
 FUZZERS    :=
 
 .PHONY: all tests deps check check-run demo bench fuzz fuzz-build install \
-        images clean
+        images clean format format-check
 all:
 
 include common/rules.mk
@@ -136,6 +138,18 @@ install: all
 	    >$(DESTDIR)/lib/systemd/system/tessera-vmd.service
 	[ -e $(DESTDIR)/etc/tessera/policy.d/00-root.policy ] || \
 	    install -m 644 vm-manager/dist/00-root.policy $(DESTDIR)/etc/tessera/policy.d/
+
+# The C files git tracks: generated ones (font tables) live under build/.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@bad=0; for f in $(FORMAT_SRCS); do \
+		clang-format "$$f" | cmp -s - "$$f" || { echo "$$f"; bad=1; }; \
+	done; \
+	[ $$bad = 0 ] || { echo "make format would change the files above"; exit 1; }
 
 clean:
 	rm -rf build
