@@ -8,7 +8,7 @@ TEST_PROGS += $(UNIT_TESTS:%=$(B)/tests/%)
 SUITES     += $(UNIT_TESTS:%=$(B)/tests/%)
 
 FUZZERS += label
-fuzz_label_SRCS := tests/fuzz/fuzz_label.c common/label.c
+fuzz_label_SRCS := tests/fuzz/fuzz_label.c common/label.c common/hex.c
 
 FUZZERS += api
 fuzz_api_SRCS := tests/fuzz/fuzz_api.c common/api.c
