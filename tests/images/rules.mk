@@ -51,7 +51,7 @@ $(IMG)/viewer.cpio.gz: tests/images/viewer-init $(IMG)/vmlinux $(IMG)/busybox $(
 tests_images_CFLAGS      := -Itests/images -Itests/lib
 build_images_CFLAGS      := -Itests/images
 PATTERN_OBJS := $(B)/obj/tests/images/pattern.o $(B)/obj/$(IMG)/font8x16.o
-QMP_OBJS     := $(B)/obj/tests/images/qmp.o
+QMP_OBJS     := $(B)/obj/tests/images/qmp.o $(B)/obj/common/clock.o
 
 $(B)/tests/test-qube-display: $(B)/obj/tests/images/test_qube_display.o $(QMP_OBJS) \
     $(PATTERN_OBJS) | $(B)/tests
@@ -65,4 +65,4 @@ TEST_PROGS += $(B)/tests/test-qube-display $(B)/tests/test-pattern
 SUITES     += $(B)/tests/test-pattern tests/images/test-qube.sh
 
 FUZZERS += qmp_reply
-fuzz_qmp_reply_SRCS := tests/fuzz/fuzz_qmp_reply.c tests/images/qmp.c
+fuzz_qmp_reply_SRCS := tests/fuzz/fuzz_qmp_reply.c tests/images/qmp.c common/clock.c
