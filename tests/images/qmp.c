@@ -143,6 +143,18 @@ json_literal(struct jp *j, const char *word)
 	return 0;
 }
 
+/* White space, then c if it comes next: 1 if it did (and is passed). */
+static int
+json_eat(struct jp *j, char c)
+{
+	skip_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
+	}
+	return 0;
+}
+
 /* An object; *kind (if not NULL) gets the first QMP key among its members. */
 static int
 json_object(struct jp *j, int depth, enum qmp_kind *kind)
@@ -152,11 +164,8 @@ json_object(struct jp *j, int depth, enum qmp_kind *kind)
 	j->p++;
 	if (kind)
 		*kind = QMP_OTHER;
-	skip_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
+	if (json_eat(j, '}'))
 		return 0;
-	}
 	for (;;) {
 		enum qmp_kind k;
 		skip_ws(j);
@@ -164,23 +173,15 @@ json_object(struct jp *j, int depth, enum qmp_kind *kind)
 			return -1;
 		if (kind && *kind == QMP_OTHER)
 			*kind = k;
-		skip_ws(j);
-		if (j->p >= j->end || *j->p != ':')
+		if (!json_eat(j, ':'))
 			return -1;
-		j->p++;
 		skip_ws(j);
 		if (json_value(j, depth + 1) < 0)
 			return -1;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p == '}') {
-			j->p++;
+		if (json_eat(j, '}'))
 			return 0;
-		}
-		if (*j->p != ',')
+		if (!json_eat(j, ','))
 			return -1;
-		j->p++;
 	}
 }
 
@@ -190,25 +191,16 @@ json_array(struct jp *j, int depth)
 	if (depth > JSON_MAX_DEPTH || j->p >= j->end || *j->p != '[')
 		return -1;
 	j->p++;
-	skip_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
+	if (json_eat(j, ']'))
 		return 0;
-	}
 	for (;;) {
 		skip_ws(j);
 		if (json_value(j, depth + 1) < 0)
 			return -1;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p == ']') {
-			j->p++;
+		if (json_eat(j, ']'))
 			return 0;
-		}
-		if (*j->p != ',')
+		if (!json_eat(j, ','))
 			return -1;
-		j->p++;
 	}
 }
 
