@@ -346,18 +346,29 @@ qmp(const char *json)
 	return 0;
 }
 
+/* One input-send-event command, its events printed by fmt. */
+__attribute__((format(printf, 1, 2))) static int
+send_events(const char *fmt, ...)
+{
+	char events[192], json[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(events, sizeof(events), fmt, ap);
+	va_end(ap);
+	snprintf(json, sizeof(json), "{\"execute\":\"input-send-event\","
+	    "\"arguments\":{\"events\":[%s]}}", events);
+	return qmp(json);
+}
+
 static int
 send_key(const char *qcode, int down)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":[{\"type\":\"key\","
-	    "\"data\":{\"down\":%s,\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}]}}",
-	    down ? "true" : "false", qcode);
 	/* The PS/2 keyboard queues 16 bytes: give the guest time to drain it. */
 	usleep(3000);
-	return qmp(json);
+	return send_events("{\"type\":\"key\",\"data\":{\"down\":%s,"
+	    "\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}",
+	    down ? "true" : "false", qcode);
 }
 
 static int
@@ -369,26 +380,17 @@ tap_key(const char *qcode)
 static int
 send_pointer(int x, int y)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+	return send_events(
 	    "{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":%ld}},"
-	    "{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":%ld}}]}}",
+	    "{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":%ld}}",
 	    pat_px_to_abs(x, t.w), pat_px_to_abs(y, t.h));
-	return qmp(json);
 }
 
 static int
 send_button(const char *button, int down)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
-	    "{\"type\":\"btn\",\"data\":{\"down\":%s,\"button\":\"%s\"}}]}}",
-	    down ? "true" : "false", button);
-	return qmp(json);
+	return send_events("{\"type\":\"btn\",\"data\":{\"down\":%s,"
+	    "\"button\":\"%s\"}}", down ? "true" : "false", button);
 }
 
 /* US layout: character -> QEMU qcode, evdev code, shift. */
