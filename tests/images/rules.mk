@@ -16,7 +16,8 @@ GUEST_CC     := gcc
 GUEST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static \
                 -Itests/images \
                 $(or $(shell pkg-config --cflags libdrm 2>/dev/null),-I/usr/include/libdrm)
-TESTQUBE_SRCS := tests/images/testqube.c tests/images/pattern.c
+TESTQUBE_SRCS := tests/images/testqube.c tests/images/testqube_drm.c \
+                tests/images/testqube_input.c tests/images/pattern.c
 MKIMAGE      := tests/images/mkimage.sh
 
 images: $(IMG)/vmlinux $(IMG)/testqube.cpio.gz $(IMG)/viewer.cpio.gz
@@ -37,7 +38,8 @@ $(IMG)/tools/psf2c: common/psf2c.c
 $(IMG)/font8x16.c: $(IMG)/font.psf $(IMG)/tools/psf2c
 	$(IMG)/tools/psf2c <$(IMG)/font.psf >$@.tmp && mv $@.tmp $@
 
-$(IMG)/testqube: $(TESTQUBE_SRCS) tests/images/pattern.h $(IMG)/font8x16.c
+$(IMG)/testqube: $(TESTQUBE_SRCS) tests/images/pattern.h tests/images/testqube.h \
+    $(IMG)/font8x16.c
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(TESTQUBE_SRCS) $(IMG)/font8x16.c
 
 $(IMG)/testqube.cpio.gz: $(IMG)/testqube tests/images/init $(IMG)/vmlinux $(IMG)/busybox \
