@@ -1,5 +1,6 @@
-# Tessera: one non-recursive Makefile.  Each component adds its programs,
-# tests and fuzz targets in its own rules.mk.
+# Tessera: one non-recursive Makefile.  Each component adds its programs in
+# its own rules.mk, its tests and fuzz targets in tests/COMPONENT/rules.mk
+# (tests/images/rules.mk: the test qube's images and their tests).
 #
 #   make            build every program into $(B)/bin
 #   make deps       install the Debian packages needed (as root)
