@@ -1,5 +1,6 @@
-# Tessera: one non-recursive Makefile.  Each component adds its programs,
-# tests and fuzz targets in its own rules.mk.
+# Tessera: one non-recursive Makefile.  Each component adds its programs in
+# its own rules.mk, its tests and fuzz targets in tests/COMPONENT/rules.mk
+# (tests/images/rules.mk: the test qube's images and their tests).
 #
 #   make            build every program into $(B)/bin
 #   make deps       install the Debian packages needed (as root)
@@ -8,6 +9,8 @@
 #   make bench      benchmarks, side by side with peers
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format (.clang-format) every C source and header
+#   make format-check  fail, listing them, if any would change
 
 B       ?= build
 IMG     := build/images
@@ -48,14 +51,13 @@ SUITES     :=
 FUZZERS    :=
 
 .PHONY: all tests deps check check-run demo bench fuzz fuzz-build install \
-        images clean
+        images clean format format-check
 all:
 
 include common/rules.mk
 include $(sort $(wildcard certs/rules.mk vm-manager/rules.mk \
         render-server/rules.mk thin-client/rules.mk web-console/rules.mk \
         hypervisor-setup/rules.mk))
-include tests/rules.mk
 include $(sort $(wildcard tests/*/rules.mk))
 
 all: $(BINS)
@@ -137,6 +139,18 @@ install: all
 	    >$(DESTDIR)/lib/systemd/system/tessera-vmd.service
 	[ -e $(DESTDIR)/etc/tessera/policy.d/00-root.policy ] || \
 	    install -m 644 vm-manager/dist/00-root.policy $(DESTDIR)/etc/tessera/policy.d/
+
+# The C files git tracks: generated ones (font tables) live under build/.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@bad=0; for f in $(FORMAT_SRCS); do \
+		clang-format "$$f" | cmp -s - "$$f" || { echo "$$f"; bad=1; }; \
+	done; \
+	[ $$bad = 0 ] || { echo "make format would change the files above"; exit 1; }
 
 clean:
 	rm -rf build

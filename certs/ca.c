@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "ca.h"
+#include "ca_cmd.h"
+#include "ca_index.h"
 #include "log.h"
 
 struct ca_cmd {

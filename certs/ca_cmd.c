@@ -18,6 +18,11 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "ca_cmd.h"
+#include "ca_file.h"
+#include "ca_index.h"
+#include "ca_x509.h"
+#include "hex.h"
 #include "log.h"
 
 /* A certificate name from the command line; says why when it is bad. */
@@ -177,7 +182,7 @@ print_issued(const struct ca_dir *d, const struct ca_issue *iss)
 {
 	char serial[2 * CA_SERIAL_LEN + 1], end[32];
 
-	ca_hex(iss->e.serial, CA_SERIAL_LEN, serial);
+	tsr_hex_encode(iss->e.serial, CA_SERIAL_LEN, serial);
 	fmt_time(iss->e.not_after, end, sizeof(end));
 	printf("%s %s: serial %s, expires %s\n  %s/issued/%s.crt\n"
 	    "  %s/issued/%s.key\n", ca_kind_str(iss->e.kind), iss->e.name,
@@ -429,7 +434,7 @@ list_json(const struct ca_index *idx, int64_t t)
 	printf("[");
 	for (i = 0; i < idx->n; i++) {
 		e = &idx->v[i];
-		ca_hex(e->serial, CA_SERIAL_LEN, serial);
+		tsr_hex_encode(e->serial, CA_SERIAL_LEN, serial);
 		ca_fp_format(e->fp, fp);
 		fmt_time(e->not_before, nb, sizeof(nb));
 		fmt_time(e->not_after, na, sizeof(na));
@@ -465,7 +470,7 @@ list_text(const struct ca_index *idx, int64_t t)
 	    "KIND", "ROLE", "SERIAL", "EXPIRES", "STATUS", "SHA256");
 	for (i = 0; i < idx->n; i++) {
 		e = &idx->v[i];
-		ca_hex(e->serial, CA_SERIAL_LEN, serial);
+		tsr_hex_encode(e->serial, CA_SERIAL_LEN, serial);
 		ca_fp_format(e->fp, fp);
 		fmt_time(e->not_after, na, sizeof(na));
 		printf("%-*s  %-6s  %-6s  %-32s  %-20s  %-10s  %s\n", w,
@@ -617,7 +622,7 @@ archive_old(struct ca_dir *d, const struct ca_entry *old, int new_p12)
 	snprintf(path, sizeof(path), "%s.crt", old->name);
 	if (ca_file_read(d->issued, path, 1 << 20, &buf, &len) == -1)
 		return -1;
-	ca_hex(old->serial, CA_SERIAL_LEN, serial);
+	tsr_hex_encode(old->serial, CA_SERIAL_LEN, serial);
 	snprintf(path, sizeof(path), "%s.crt", serial);
 	r = ca_file_replace(d->archive, path, buf, len, CA_MODE_PUB);
 	free(buf);

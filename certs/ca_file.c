@@ -12,7 +12,7 @@
  * Every file is written whole under a temporary name ending in ".tmp"
  * (O_EXCL, fsync) and renamed into place, then the directory is fsync()ed.
  * Names never end in ".tmp", so temporary files cannot collide with real
- * ones; ca_recover() (ca.c) deals with leftovers of an interrupted run.
+ * ones; ca_recover() below deals with leftovers of an interrupted run.
  * Everything is relative to directory descriptors (openat and friends).
  */
 #include <sys/file.h>
@@ -29,7 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "ca_file.h"
+#include "ca_index.h"
+#include "ca_x509.h"
 #include "log.h"
 
 void
@@ -294,7 +296,7 @@ write_all(int fd, const void *data, size_t len)
 
 /*
  * Testing aid: TESSERA_CA_CRASH=POINT makes the process die at POINT as if
- * killed, leaving whatever it had written (tests/ca/test-ca.sh).
+ * killed, leaving whatever it had written (tests/certs/test-ca.sh).
  */
 void
 ca_crashpoint(const char *point)
@@ -402,6 +404,29 @@ ca_index_store(struct ca_dir *d, const struct ca_index *idx)
 	free(buf);
 	if (r == 0)
 		ca_crashpoint("commit");
+	return r;
+}
+
+/* ca.crt and ca.key into ca; on failure ca_keys_free() frees what is there. */
+int
+ca_keys_load(struct ca_dir *d, struct ca_keys *ca)
+{
+	char *buf = NULL;
+	size_t len;
+	int r;
+
+	memset(ca, 0, sizeof(*ca));
+	if (ca_file_read(d->fd, "ca.crt", 1 << 20, &buf, &len) == -1)
+		return -1;
+	r = ca_keys_cert(ca, buf, len);
+	free(buf);
+	if (r == -1)
+		return -1;
+	if (ca_file_read(d->fd, "ca.key", 1 << 20, &buf, &len) == -1)
+		return -1;
+	r = ca_keys_key(ca, buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
 	return r;
 }
 

@@ -31,7 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "ca_index.h"
+#include "hex.h"
 
 #define CA_INDEX_MAGIC	"tessera-ca-index 1"
 #define CA_NFIELDS	11
@@ -144,19 +145,6 @@ ca_role_parse(const char *s, enum ca_role *r)
 	else
 		return -1;
 	return 0;
-}
-
-void
-ca_hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 0xf];
-	}
-	out[2 * n] = '\0';
 }
 
 void
@@ -344,32 +332,16 @@ parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Exactly 2n lowercase hex digits. */
+/*
+ * Exactly 2n hex digits, in lower case: the index is written that way, and
+ * tsr_hex_decode() alone would take upper case too.
+ */
 static int
 parse_hex(const char *s, unsigned char *out, size_t n)
 {
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 2 * n)
+	if (s[strspn(s, "0123456789abcdef")] != '\0')
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((hi = hexval(s[2 * i])) == -1 ||
-		    (lo = hexval(s[2 * i + 1])) == -1)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return tsr_hex_decode(s, out, n);
 }
 
 static int
@@ -628,8 +600,8 @@ format_entry(struct ca_buf *b, const struct ca_entry *e)
 	char revoked[24];
 	size_t i;
 
-	ca_hex(e->serial, CA_SERIAL_LEN, serial);
-	ca_hex(e->fp, CA_FP_LEN, fp);
+	tsr_hex_encode(e->serial, CA_SERIAL_LEN, serial);
+	tsr_hex_encode(e->fp, CA_FP_LEN, fp);
 	if (e->revoked_at == -1)
 		strcpy(revoked, "-");
 	else

@@ -17,7 +17,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
+#include "ca_index.h"
+#include "ca_x509.h"
 #include "log.h"
 
 #define CA_ORG		"Tessera"
@@ -408,27 +409,27 @@ read_cert(const char *buf, size_t len)
 	return x;
 }
 
+/* The CA's certificate, PEM or DER, into ca (ca_keys_free() frees it). */
 int
-ca_keys_load(struct ca_dir *d, struct ca_keys *ca)
+ca_keys_cert(struct ca_keys *ca, const char *buf, size_t len)
 {
-	char *buf = NULL;
-	size_t len;
+	if ((ca->cert = read_cert(buf, len)) == NULL)
+		return ssl_err("ca.crt");
+	return 0;
+}
+
+/* The CA's private key (PEM) into ca, once its certificate is there. */
+int
+ca_keys_key(struct ca_keys *ca, const char *buf, size_t len)
+{
 	BIO *b;
 
-	memset(ca, 0, sizeof(*ca));
-	if (ca_file_read(d->fd, "ca.crt", 1 << 20, &buf, &len) == -1)
-		return -1;
-	ca->cert = read_cert(buf, len);
-	free(buf);
-	if (ca->cert == NULL)
-		return ssl_err("ca.crt");
-	if (ca_file_read(d->fd, "ca.key", 1 << 20, &buf, &len) == -1)
-		return -1;
+	if (len > INT32_MAX)
+		return ssl_err("ca.key");
 	if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL) {
 		ca->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 		BIO_free(b);
 	}
-	free_secret(buf, len);
 	if (ca->key == NULL)
 		return ssl_err("ca.key");
 	if (!X509_check_private_key(ca->cert, ca->key))

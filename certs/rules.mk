@@ -9,14 +9,3 @@ $(B)/bin/tessera-ca: $(CA_OBJS) $(LIBTSR) | $(B)/bin
 
 BINS += $(B)/bin/tessera-ca
 MANS += docs/tessera-ca.1
-
-# Table-driven unit tests of the index parser and the name checks.
-$(B)/tests/test-ca-index: $(B)/obj/tests/ca/test_ca_index.o \
-    $(B)/obj/certs/ca_index.o $(LIBTSR) | $(B)/tests
-	$(CC) $(LDFLAGS) -o $@ $^
-
-TEST_PROGS += $(B)/tests/test-ca-index
-SUITES     += $(B)/tests/test-ca-index tests/ca/test-ca.sh
-
-FUZZERS += ca_index
-fuzz_ca_index_SRCS := tests/fuzz/fuzz_ca_index.c certs/ca_index.c common/log.c

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "label.h"
 
 const struct tsr_label tsr_labels[TSR_NLABELS] = {
@@ -13,18 +14,6 @@ const struct tsr_label tsr_labels[TSR_NLABELS] = {
 	{ "purple",	0x75507b },
 	{ "black",	0x000000 },
 };
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 const struct tsr_label *
 tsr_label_lookup(const char *name)
@@ -53,7 +42,7 @@ tsr_label_parse(const char *s, struct tsr_label *out)
 	if (s[0] != '#' || strlen(s) != 7)
 		return -1;
 	for (i = 1; i < 7; i++) {
-		if ((v = hexval(s[i])) < 0)
+		if ((v = tsr_hex_digit(s[i])) < 0)
 			return -1;
 		rgb = (rgb << 4) | (uint32_t)v;
 	}

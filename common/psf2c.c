@@ -22,7 +22,7 @@
 
 static uint8_t buf[MAXFONT];
 
-static void
+static void __attribute__((noreturn))
 die(const char *msg)
 {
 	fprintf(stderr, "psf2c: %s\n", msg);

@@ -23,7 +23,3 @@ $(LIBTSR): $(LIBTSR_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
-
-FUZZERS += api
-fuzz_api_SRCS := tests/fuzz/fuzz_api.c common/api.c
-fuzz_api_LIBS := $(LIBTSR_LIBS)

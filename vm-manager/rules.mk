@@ -21,7 +21,8 @@ TEST_PROGS += $(VMD_TESTS)
 SUITES     += $(VMD_TESTS) tests/vmd/test-domxml-validate.sh
 
 FUZZERS += policy
-fuzz_policy_SRCS := tests/fuzz/fuzz_policy.c vm-manager/policy.c common/label.c
+fuzz_policy_SRCS := tests/fuzz/fuzz_policy.c vm-manager/policy.c common/label.c \
+                    common/hex.c
 
 # tessera-vmd and the tessera CLI.
 VMD_SRCS := vm-manager/vmd.c vm-manager/control.c vm-manager/api.c \

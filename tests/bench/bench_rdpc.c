@@ -41,8 +41,6 @@
 
 #include "rec.h"
 
-#define MAX_SAMPLES 100000
-
 static struct {
 	const char *user, *pass, *codec;
 	int port, code_x, code_y;
@@ -51,9 +49,8 @@ static struct {
 static struct rec_times *times;
 static struct rec rec;
 static int have_rec;
-static uint32_t last_k;
-static int seen, updates;
-static double lat[MAX_SAMPLES];
+static struct rec_lat lat;
+static int updates;
 static struct rec_quality quality;
 static pcRdpgfxUpdateSurfaces gdi_update_surfaces;
 static FILE *trace;	/* BENCH_RDPC_TRACE: one line per painted update */
@@ -74,15 +71,8 @@ check(rdpContext *ctx)
 	    gdi->stride / 4, gdi->width, gdi->height, o.code_x, o.code_y,
 	    &k) == -1)
 		return;
-	if (k < last_k || k >= times->nframes || times->t[k] == 0)
+	if ((is_new = rec_lat_frame(&lat, times, k, now)) == -1)
 		return;
-	is_new = k > last_k;
-	if (is_new) {
-		last_k = k;
-		if (seen < MAX_SAMPLES)
-			lat[seen] = (double)(now - times->t[k]) / 1e6;
-		seen++;
-	}
 	if (have_rec && o.code_x + (int)rec.w <= gdi->width &&
 	    o.code_y + (int)rec.h <= gdi->height && rec_seek(&rec, (int)k) == 0) {
 		double q = rec_psnr(gdi->primary_buffer, gdi->stride, o.code_x,
@@ -236,23 +226,6 @@ tcp_bytes(void)
 	return b;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(double *v, int n, double p)
-{
-	if (n <= 0)
-		return -1;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)(p * (n - 1) + 0.5)];
-}
-
 static void
 rdp_quiet(void)
 {
@@ -283,7 +256,7 @@ main(int argc, char **argv)
 	DWORD nh;
 	int64_t deadline, done_at = 0;
 	unsigned long long b0 = 0, b1;
-	int ch, timeout_s = 120, started = 0, n;
+	int ch, timeout_s = 120, started = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -370,7 +343,7 @@ main(int argc, char **argv)
 		}
 		if (started && times->done && done_at == 0)
 			done_at = rec_now_ns();
-		if (done_at && (last_k + 1 >= times->nframes ||
+		if (done_at && (lat.last_k + 1 >= times->nframes ||
 		    rec_now_ns() - done_at > 2000000000LL))
 			break;
 		nh = freerdp_get_event_handles(ctx, handles, 64);
@@ -385,15 +358,11 @@ main(int argc, char **argv)
 	}
 	b1 = tcp_bytes();
 	if (!done_at) {
-		printf("failed: timed out (%d frames seen)\n", seen);
+		printf("failed: timed out (%d frames seen)\n", lat.seen);
 		return 1;
 	}
-	n = (int)times->nframes - 1;
-	printf("frames %d seen %d bytes %llu bpf %.0f lat_med %.1f lat_p95 %.1f "
-	    "psnr %.2f updates %d\n", n, seen, b1 - b0, (double)(b1 - b0) / n,
-	    pct(lat, seen < MAX_SAMPLES ? seen : MAX_SAMPLES, 0.5),
-	    pct(lat, seen < MAX_SAMPLES ? seen : MAX_SAMPLES, 0.95),
-	    rec_quality_mean(&quality), updates);
+	rec_lat_print(&lat, times->nframes, b1 - b0, rec_quality_mean(&quality),
+	    updates);
 	freerdp_disconnect(instance);
 	freerdp_client_context_free(ctx);
 	if (have_rec)

@@ -45,7 +45,6 @@
 #include "rec.h"
 #include "vncc_x509.h"
 
-#define MAX_SAMPLES 100000
 
 static struct {
 	const char *host, *sock, *ca, *cert, *key;
@@ -55,9 +54,8 @@ static struct {
 static struct rec_times *times;
 static struct rec rec;
 static int have_rec;
-static uint32_t last_k;
-static int seen, updates;
-static double lat[MAX_SAMPLES];
+static struct rec_lat lat;
+static int updates;
 static struct rec_quality quality;
 
 static void
@@ -97,15 +95,8 @@ on_finished(rfbClient *cl)
 	    rec_code_read((uint32_t *)cl->frameBuffer, (size_t)cl->width,
 	    cl->width, cl->height, 0, 0, &k) == -1)
 		return;
-	if (k < last_k || k >= times->nframes || times->t[k] == 0)
+	if ((is_new = rec_lat_frame(&lat, times, k, now)) == -1)
 		return;
-	is_new = k > last_k;
-	if (is_new) {
-		last_k = k;
-		if (seen < MAX_SAMPLES)
-			lat[seen] = (double)(now - times->t[k]) / 1e6;
-		seen++;
-	}
 	if (have_rec && rec.w == (uint32_t)cl->width &&
 	    rec.h == (uint32_t)cl->height && rec_seek(&rec, (int)k) == 0)
 		rec_quality_frame(&quality, rec_psnr(cl->frameBuffer,
@@ -183,23 +174,6 @@ send_preset(rfbClient *cl)
 }
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(double *v, int n, double p)
-{
-	if (n <= 0)
-		return -1;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)(p * (n - 1) + 0.5)];
-}
-
-static int
 run_replay(const char *timesf, const char *recf, int timeout_s)
 {
 	int64_t deadline = rec_now_ns() + (int64_t)timeout_s * 1000000000;
@@ -234,7 +208,7 @@ run_replay(const char *timesf, const char *recf, int timeout_s)
 		}
 		if (started && times->done && done_at == 0)
 			done_at = rec_now_ns();
-		if (done_at && (last_k + 1 >= times->nframes ||
+		if (done_at && (lat.last_k + 1 >= times->nframes ||
 		    rec_now_ns() - done_at > 2000000000LL))
 			break;
 		n = WaitForMessage(cl, 5000);
@@ -246,15 +220,11 @@ run_replay(const char *timesf, const char *recf, int timeout_s)
 	}
 	b1 = tcp_bytes(cl);
 	if (!done_at) {
-		printf("failed: timed out (%d frames seen)\n", seen);
+		printf("failed: timed out (%d frames seen)\n", lat.seen);
 		return 1;
 	}
-	n = (int)times->nframes - 1;
-	printf("frames %d seen %d bytes %llu bpf %.0f lat_med %.1f lat_p95 %.1f "
-	    "psnr %.2f updates %d\n", n, seen, b1 - b0,
-	    (double)(b1 - b0) / n, pct(lat, seen < MAX_SAMPLES ? seen :
-	    MAX_SAMPLES, 0.5), pct(lat, seen < MAX_SAMPLES ? seen : MAX_SAMPLES,
-	    0.95), rec_quality_mean(&quality), updates);
+	rec_lat_print(&lat, times->nframes, b1 - b0, rec_quality_mean(&quality),
+	    updates);
 	rfbClientCleanup(cl);
 	if (have_rec)
 		rec_close(&rec);
@@ -288,7 +258,7 @@ pump(rfbClient *cl)
 static int
 run_pointer(int moves, int timeout_s)
 {
-	static double ld[MAX_SAMPLES], lv[MAX_SAMPLES];
+	static double ld[REC_MAX_SAMPLES], lv[REC_MAX_SAMPLES];
 	rfbClient *direct, *via;
 	int64_t t0, deadline, end = rec_now_ns() + (int64_t)timeout_s * 1000000000;
 	int i, nd = 0, nv = 0, x, y, got_d, got_v;
@@ -307,7 +277,8 @@ run_pointer(int moves, int timeout_s)
 	for (t0 = rec_now_ns(); rec_now_ns() - t0 < 2000000000LL;)
 		if (pump(direct) == -1 || pump(via) == -1)
 			return 1;
-	for (i = 0; i < moves && i < MAX_SAMPLES && rec_now_ns() < end; i++) {
+	for (i = 0; i < moves && i < REC_MAX_SAMPLES && rec_now_ns() < end;
+	    i++) {
 		x = direct->width / 4 + (i % 2) * direct->width / 2 + i % 7;
 		y = direct->height * 2 / 3 + i % 5;
 		got_d = got_v = 0;
@@ -337,8 +308,9 @@ run_pointer(int moves, int timeout_s)
 		return 1;
 	}
 	printf("moves %d direct_n %d direct_med %.1f direct_p95 %.1f via_n %d "
-	    "via_med %.1f via_p95 %.1f\n", i, nd, pct(ld, nd, 0.5),
-	    pct(ld, nd, 0.95), nv, pct(lv, nv, 0.5), pct(lv, nv, 0.95));
+	    "via_med %.1f via_p95 %.1f\n", i, nd, rec_pct(ld, nd, 0.5),
+	    rec_pct(ld, nd, 0.95), nv, rec_pct(lv, nv, 0.5),
+	    rec_pct(lv, nv, 0.95));
 	rfbClientCleanup(direct);
 	rfbClientCleanup(via);
 	return 0;

@@ -23,6 +23,51 @@ rec_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int
+rec_lat_frame(struct rec_lat *l, const struct rec_times *t, uint32_t k,
+    int64_t now)
+{
+	if (k < l->last_k || k >= t->nframes || t->t[k] == 0)
+		return -1;
+	if (k == l->last_k)
+		return 0;
+	l->last_k = k;
+	if (l->seen < REC_MAX_SAMPLES)
+		l->ms[l->seen] = (double)(now - t->t[k]) / 1e6;
+	l->seen++;
+	return 1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double
+rec_pct(double *v, int n, double p)
+{
+	if (n <= 0)
+		return -1;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[(int)(p * (n - 1) + 0.5)];
+}
+
+void
+rec_lat_print(struct rec_lat *l, uint32_t nframes, unsigned long long bytes,
+    double psnr, int updates)
+{
+	int n = (int)nframes - 1;
+	int kept = l->seen < REC_MAX_SAMPLES ? l->seen : REC_MAX_SAMPLES;
+
+	printf("frames %d seen %d bytes %llu bpf %.0f lat_med %.1f lat_p95 %.1f "
+	    "psnr %.2f updates %d\n", n, l->seen, bytes, (double)bytes / n,
+	    rec_pct(l->ms, kept, 0.5), rec_pct(l->ms, kept, 0.95), psnr,
+	    updates);
+}
+
 static uint32_t
 get32(const uint8_t *p)
 {

@@ -86,6 +86,26 @@ int	rec_diff(const uint32_t *a, const uint32_t *b, int w, int h,
 
 int64_t	rec_now_ns(void);
 
+/* The latency of each new frame number a measuring client read off its
+ * screen: ms since the replayer showed that frame. */
+#define REC_MAX_SAMPLES	100000
+struct rec_lat {
+	uint32_t	 last_k;	/* the newest frame seen */
+	int		 seen;		/* new frames seen */
+	double		 ms[REC_MAX_SAMPLES];
+};
+/* Frame k read off the screen at now (rec_now_ns): 1 if it is new (its
+ * latency is kept), 0 if it is the one seen last, -1 if the replayer has
+ * not shown it or it is older (a misread code). */
+int	rec_lat_frame(struct rec_lat *, const struct rec_times *, uint32_t k,
+	    int64_t now);
+/* The line a measuring client prints after a replay it followed to the
+ * end: frames, seen, bytes, bpf, lat_med, lat_p95, psnr, updates. */
+void	rec_lat_print(struct rec_lat *, uint32_t nframes,
+	    unsigned long long bytes, double psnr, int updates);
+/* The p quantile of the n values at v (sorted in place); -1 if n is 0. */
+double	rec_pct(double *v, int n, double p);
+
 /* PSNR (dB; 99 if equal) of the picture at (ox, oy) in fb (stride in
  * bytes, 32-bit pixels) against src, every other row, the code strip
  * left out. */

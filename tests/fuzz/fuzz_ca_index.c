@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../certs/ca.h"
+#include "../../certs/ca_index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

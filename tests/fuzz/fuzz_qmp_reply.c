@@ -1,9 +1,9 @@
-/* libFuzzer target: the QMP reply reader (tests/integration/qmp.c). */
+/* libFuzzer target: the QMP reply reader (tests/images/qmp.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../integration/qmp.h"
+#include "../images/qmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 # which checks its screenshots pixel by pixel against its state file.
 # test-kiosk.sh: tessera-view --kiosk on KMS/DRM, in a QEMU guest whose root
 # is the host's (build/images/viewer.cpio.gz); qmp-send drives its monitor.
-tests_viewer_CFLAGS := -Ithin-client -Itests/images -Itests/lib -Itests/integration
+tests_viewer_CFLAGS := -Ithin-client -Itests/images -Itests/lib
 
 $(B)/tests/view-check: $(B)/obj/tests/viewer/view_check.o $(B)/obj/tests/lib/ppm.o \
     $(B)/obj/thin-client/layout.o $(PATTERN_OBJS) $(LIBTSR) | $(B)/tests

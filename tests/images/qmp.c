@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define JSON_MAX_DEPTH 64
 
 /* ---- the JSON reader (untrusted bytes) ---- */
@@ -141,6 +143,18 @@ json_literal(struct jp *j, const char *word)
 	return 0;
 }
 
+/* White space, then c if it comes next: 1 if it did (and is passed). */
+static int
+json_eat(struct jp *j, char c)
+{
+	skip_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
+	}
+	return 0;
+}
+
 /* An object; *kind (if not NULL) gets the first QMP key among its members. */
 static int
 json_object(struct jp *j, int depth, enum qmp_kind *kind)
@@ -150,11 +164,8 @@ json_object(struct jp *j, int depth, enum qmp_kind *kind)
 	j->p++;
 	if (kind)
 		*kind = QMP_OTHER;
-	skip_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
+	if (json_eat(j, '}'))
 		return 0;
-	}
 	for (;;) {
 		enum qmp_kind k;
 		skip_ws(j);
@@ -162,23 +173,15 @@ json_object(struct jp *j, int depth, enum qmp_kind *kind)
 			return -1;
 		if (kind && *kind == QMP_OTHER)
 			*kind = k;
-		skip_ws(j);
-		if (j->p >= j->end || *j->p != ':')
+		if (!json_eat(j, ':'))
 			return -1;
-		j->p++;
 		skip_ws(j);
 		if (json_value(j, depth + 1) < 0)
 			return -1;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p == '}') {
-			j->p++;
+		if (json_eat(j, '}'))
 			return 0;
-		}
-		if (*j->p != ',')
+		if (!json_eat(j, ','))
 			return -1;
-		j->p++;
 	}
 }
 
@@ -188,25 +191,16 @@ json_array(struct jp *j, int depth)
 	if (depth > JSON_MAX_DEPTH || j->p >= j->end || *j->p != '[')
 		return -1;
 	j->p++;
-	skip_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
+	if (json_eat(j, ']'))
 		return 0;
-	}
 	for (;;) {
 		skip_ws(j);
 		if (json_value(j, depth + 1) < 0)
 			return -1;
-		skip_ws(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p == ']') {
-			j->p++;
+		if (json_eat(j, ']'))
 			return 0;
-		}
-		if (*j->p != ',')
+		if (!json_eat(j, ','))
 			return -1;
-		j->p++;
 	}
 }
 
@@ -262,15 +256,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Printable copy of (part of) a reply, for error messages. */
 static void
 printable(char *dst, size_t dstlen, const char *src, size_t n)
@@ -304,7 +289,7 @@ read_line(struct qmp *q, char **line, size_t *linelen, long long deadline, char 
 			seterr(err, errlen, "QMP: line longer than %zu bytes", sizeof(q->buf));
 			return -1;
 		}
-		left = deadline - mono_ms();
+		left = deadline - (long long)tsr_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
 			seterr(err, errlen, "QMP: timed out waiting for a reply");
 			return -1;
@@ -375,7 +360,7 @@ int
 qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
-	long long deadline = mono_ms() + timeout_ms;
+	long long deadline = (long long)tsr_mono_ms() + timeout_ms;
 
 	q->fd = -1;
 	q->len = 0;
@@ -396,15 +381,15 @@ qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errl
 			break;
 		close(q->fd);
 		q->fd = -1;
-		if (mono_ms() >= deadline) {
+		if ((long long)tsr_mono_ms() >= deadline) {
 			seterr(err, errlen, "QMP: cannot connect to %s: %s", path, strerror(errno));
 			return -1;
 		}
 		usleep(50 * 1000);
 	}
 	if (wait_reply(q, QMP_GREETING, deadline, err, errlen) < 0 ||
-	    qmp_command(q, "{\"execute\":\"qmp_capabilities\"}", (int)(deadline - mono_ms()), err,
-		errlen) < 0) {
+	    qmp_command(q, "{\"execute\":\"qmp_capabilities\"}",
+	    (int)(deadline - (long long)tsr_mono_ms()), err, errlen) < 0) {
 		qmp_close(q);
 		return -1;
 	}
@@ -414,7 +399,7 @@ qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errl
 int
 qmp_command(struct qmp *q, const char *json, int timeout_ms, char *err, size_t errlen)
 {
-	long long deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	long long deadline = (long long)tsr_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 
 	if (write_all(q->fd, json, strlen(json)) < 0 || write_all(q->fd, "\n", 1) < 0) {
 		seterr(err, errlen, "QMP: write: %s", strerror(errno));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../certs/ca.h"
+#include "../../certs/ca_index.h"
 #include "../lib/tap.h"
 
 #define H	"tessera-ca-index 1\ncrlnumber 3\n"

@@ -27,6 +27,7 @@
 
 #include <rfb/rfbclient.h>
 
+#include "clock.h"
 #include "pattern.h"
 #include "qmp.h"
 #include "tap.h"
@@ -61,15 +62,6 @@ static struct {
 	int slow_ms;
 	int failed_waits;
 } t;
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 watchdog(int sig)
@@ -131,7 +123,7 @@ vnc_finished(rfbClient *cl)
 static int
 vnc_connect(const char *path)
 {
-	long long deadline = mono_ms() + CONNECT_MS;
+	uint64_t deadline = tsr_mono_ms() + CONNECT_MS;
 
 	rfbClientLog = vnc_quiet;
 	rfbClientErr = vnc_log;
@@ -155,7 +147,7 @@ vnc_connect(const char *path)
 			t.cl = cl;
 			return 0;
 		}
-		if (mono_ms() > deadline)
+		if (tsr_mono_ms() > deadline)
 			return -1;
 		usleep(200 * 1000);
 	}
@@ -271,14 +263,14 @@ static int
 wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeout_ms,
     uint32_t *counter)
 {
-	long long start, deadline, next_full;
+	uint64_t start, deadline, next_full;
 	int seen = t.updates, checked = -1, full = 0;
 	uint32_t c = 0;
 
 	/* Once a wait failed, the qube's state is unknown: fail the rest fast. */
 	if (t.failed_waits > 0 && timeout_ms > FAILED_MS)
 		timeout_ms = FAILED_MS;
-	start = mono_ms();
+	start = tsr_mono_ms();
 	deadline = start + timeout_ms;
 	next_full = start + FULL_MS;
 	for (;;) {
@@ -301,12 +293,12 @@ wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeo
 		 * stale until it changes again.  A non-incremental request makes
 		 * it send everything.
 		 */
-		if (mono_ms() > next_full && !t.dead) {
+		if (tsr_mono_ms() > next_full && !t.dead) {
 			SendFramebufferUpdateRequest(t.cl, 0, 0, t.w, t.h, FALSE);
 			full++;
-			next_full = mono_ms() + FULL_MS;
+			next_full = tsr_mono_ms() + FULL_MS;
 		}
-		if (mono_ms() > deadline || vnc_pump(100) < 0)
+		if (tsr_mono_ms() > deadline || vnc_pump(100) < 0)
 			break;
 	}
 	t.failed_waits++;
@@ -354,18 +346,29 @@ qmp(const char *json)
 	return 0;
 }
 
+/* One input-send-event command, its events printed by fmt. */
+__attribute__((format(printf, 1, 2))) static int
+send_events(const char *fmt, ...)
+{
+	char events[192], json[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(events, sizeof(events), fmt, ap);
+	va_end(ap);
+	snprintf(json, sizeof(json), "{\"execute\":\"input-send-event\","
+	    "\"arguments\":{\"events\":[%s]}}", events);
+	return qmp(json);
+}
+
 static int
 send_key(const char *qcode, int down)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":[{\"type\":\"key\","
-	    "\"data\":{\"down\":%s,\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}]}}",
-	    down ? "true" : "false", qcode);
 	/* The PS/2 keyboard queues 16 bytes: give the guest time to drain it. */
 	usleep(3000);
-	return qmp(json);
+	return send_events("{\"type\":\"key\",\"data\":{\"down\":%s,"
+	    "\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}",
+	    down ? "true" : "false", qcode);
 }
 
 static int
@@ -377,26 +380,17 @@ tap_key(const char *qcode)
 static int
 send_pointer(int x, int y)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+	return send_events(
 	    "{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":%ld}},"
-	    "{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":%ld}}]}}",
+	    "{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":%ld}}",
 	    pat_px_to_abs(x, t.w), pat_px_to_abs(y, t.h));
-	return qmp(json);
 }
 
 static int
 send_button(const char *button, int down)
 {
-	char json[256];
-
-	snprintf(json, sizeof(json),
-	    "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
-	    "{\"type\":\"btn\",\"data\":{\"down\":%s,\"button\":\"%s\"}}]}}",
-	    down ? "true" : "false", button);
-	return qmp(json);
+	return send_events("{\"type\":\"btn\",\"data\":{\"down\":%s,"
+	    "\"button\":\"%s\"}}", down ? "true" : "false", button);
 }
 
 /* US layout: character -> QEMU qcode, evdev code, shift. */
@@ -483,14 +477,14 @@ type_text(const char *text, struct pat_state *s)
 static void
 check_counter(const struct pat_state *s, uint32_t first)
 {
-	long long end;
+	uint64_t end;
 	uint32_t c = 0, prev = first;
 	int distinct = 0, bad = 0, rc;
 
 	if (t.fps == 0) {
 		/* A static qube: nothing may move for a while. */
-		end = mono_ms() + 1500;
-		while (mono_ms() < end && vnc_pump(100) == 0)
+		end = tsr_mono_ms() + 1500;
+		while (tsr_mono_ms() < end && vnc_pump(100) == 0)
 			if (frame_matches(*s, &c) < 0 || c != 0)
 				bad++;
 		ok(bad == 0 && !t.dead, "static qube (fps 0): the counter stays 0, the frame stays exact");
@@ -500,8 +494,8 @@ check_counter(const struct pat_state *s, uint32_t first)
 	ok(rc == 0, "the frame counter advances (%u -> %u), frame exact", first, c);
 
 	/* How many distinct frames reach us in 2 s (diagnostic only). */
-	end = mono_ms() + 2000;
-	while (mono_ms() < end && vnc_pump(50) == 0) {
+	end = tsr_mono_ms() + 2000;
+	while (tsr_mono_ms() < end && vnc_pump(50) == 0) {
 		if (frame_matches(*s, &c) == 0 && c != prev) {
 			distinct++;
 			prev = c;
