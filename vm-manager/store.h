@@ -50,7 +50,6 @@ int vmd_store_template_users(struct vmd_store *, const char *name);
 /* The lowest free dispNNNN name (disp1 .. disp9999). */
 int vmd_store_next_disp_name(struct vmd_store *, char *name, size_t namesz);
 
-int vmd_class_parse(const char *, enum vmd_class *);
 const char *vmd_qstate_name(enum vmd_qstate);
 
 #endif

@@ -2,7 +2,8 @@
 # -> $(B)/tests/test-vmd-NAME), its suites against real libvirt, the probe
 # that sees a test qube's frames, and the policy fuzz target.
 tests_vm_manager_CFLAGS := -Ivm-manager -Itests/images -Irender-server
-VMD_TESTS := $(B)/tests/test-vmd-domxml $(B)/tests/test-vmd-policy
+VMD_TESTS := $(B)/tests/test-vmd-domxml $(B)/tests/test-vmd-policy \
+             $(B)/tests/test-vmd-props
 
 $(VMD_TESTS): $(B)/tests/test-vmd-%: $(B)/obj/tests/vm-manager/test_%.o \
     $(LIBVMD) $(LIBTSR) | $(B)/tests
