@@ -402,35 +402,21 @@ hv_states_free(struct hv_states *s)
 struct reconcile {
 	struct vmd		*vmd;
 	struct hv_states	*st;
-	char			(*gone)[TSR_QUBE_NAME_MAX + 1];
-	size_t			 ngone, cap;
 };
 
+/* Picks the qubes to clean up; adopts the running ones on the way. */
 static int
 reconcile_one(const struct vmd_qube *q, enum vmd_qstate qs, void *arg)
 {
 	struct reconcile *r = arg;
 	enum tsr_power p = hv_states_find(r->st, q->name);
-	int stale = 0;
 
 	if (qs != VMD_Q_READY)
-		stale = 1;	/* a create or a remove did not finish */
-	else if (q->klass == VMD_CLASS_DISPOSABLE && p == TSR_POWER_HALTED)
-		stale = 1;	/* a disposable that stopped while we were away */
-	if (stale) {
-		if (r->ngone == r->cap) {
-			size_t nc = r->cap ? r->cap * 2 : 16;
-			void *nv = realloc(r->gone, nc * sizeof(*r->gone));
-			if (nv == NULL)
-				return 0;
-			r->gone = nv;
-			r->cap = nc;
-		}
-		snprintf(r->gone[r->ngone++], TSR_QUBE_NAME_MAX + 1, "%s",
-		    q->name);
-	} else if (p != TSR_POWER_HALTED) {
+		return 1;	/* a create or a remove did not finish */
+	if (q->klass == VMD_CLASS_DISPOSABLE && p == TSR_POWER_HALTED)
+		return 1;	/* a disposable that stopped while we were away */
+	if (p != TSR_POWER_HALTED)
 		r->vmd->hv_on->adopt(r->vmd, q);
-	}
 	return 0;
 }
 
@@ -438,15 +424,16 @@ void
 hv_reconcile(struct vmd *vmd)
 {
 	struct reconcile r = { .vmd = vmd };
+	vmd_name *gone;
 	char err[256];
-	size_t i;
+	size_t i, ngone;
 
 	if (!hv_connected(vmd))
 		return;
 	r.st = hv_states_get(vmd);
-	vmd_store_foreach(vmd->store, reconcile_one, &r);
-	for (i = 0; i < r.ngone; i++) {
-		const char *name = r.gone[i];
+	gone = vmd_store_names(vmd->store, reconcile_one, &r, &ngone);
+	for (i = 0; i < ngone; i++) {
+		const char *name = gone[i];
 
 		log_info("%s: cleaning up what was left half-made", name);
 		if (hv_states_find(r.st, name) != TSR_POWER_HALTED &&
@@ -457,6 +444,6 @@ hv_reconcile(struct vmd *vmd)
 		if (vmd_store_delete(vmd->store, name) == -1)
 			log_warn("%s: cannot remove from the store", name);
 	}
-	free(r.gone);
+	free(gone);
 	hv_states_free(r.st);
 }

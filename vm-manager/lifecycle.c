@@ -714,42 +714,25 @@ undo:
 }
 
 /* At the daemon's start: qubes marked autostart that are not running. */
-struct autostart {
-	struct vmd	*vmd;
-	char		(*names)[TSR_QUBE_NAME_MAX + 1];
-	size_t		 n, cap;
-};
-
 static int
-autostart_one(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
+autostart_want(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
 {
-	struct autostart *a = arg;
-	void *nv;
-
-	if (st != VMD_Q_READY || !q->autostart ||
-	    q->klass == VMD_CLASS_TEMPLATE)
-		return 0;
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 8;
-		if ((nv = realloc(a->names, a->cap * sizeof(*a->names))) == NULL)
-			return 1;
-		a->names = nv;
-	}
-	snprintf(a->names[a->n++], TSR_QUBE_NAME_MAX + 1, "%s", q->name);
-	return 0;
+	(void)arg;
+	return st == VMD_Q_READY && q->autostart &&
+	    q->klass != VMD_CLASS_TEMPLATE;
 }
 
 void
 life_autostart(struct vmd *vmd)
 {
-	struct autostart a = { .vmd = vmd };
 	struct vmd_qube q;
+	vmd_name *names;
 	char err[512];
-	size_t i;
+	size_t i, n;
 
-	vmd_store_foreach(vmd->store, autostart_one, &a);
-	for (i = 0; i < a.n; i++) {
-		if (vmd_store_get(vmd->store, a.names[i], &q, NULL) != 1 ||
+	names = vmd_store_names(vmd->store, autostart_want, NULL, &n);
+	for (i = 0; i < n; i++) {
+		if (vmd_store_get(vmd->store, names[i], &q, NULL) != 1 ||
 		    hv_power(vmd, q.name) != TSR_POWER_HALTED)
 			continue;
 		if (start_qube(vmd, &q, err, sizeof(err)) == -1)
@@ -757,7 +740,7 @@ life_autostart(struct vmd *vmd)
 		else
 			log_info("%s: started (autostart)", q.name);
 	}
-	free(a.names);
+	free(names);
 }
 
 /* A qube found running after a restart of the daemon. */

@@ -539,6 +539,45 @@ vmd_store_foreach(struct vmd_store *s,
 	return ret;
 }
 
+struct names {
+	int		(*want)(const struct vmd_qube *, enum vmd_qstate,
+			    void *);
+	void		*arg;
+	vmd_name	*v;
+	size_t		 n, cap;
+};
+
+static int
+names_one(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
+{
+	struct names *l = arg;
+	void *nv;
+
+	if (!l->want(q, st, l->arg))
+		return 0;
+	if (l->n == l->cap) {
+		if ((nv = realloc(l->v, (l->cap ? l->cap * 2 : 16) *
+		    sizeof(*l->v))) == NULL)
+			return 1;
+		l->v = nv;
+		l->cap = l->cap ? l->cap * 2 : 16;
+	}
+	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", q->name);
+	return 0;
+}
+
+vmd_name *
+vmd_store_names(struct vmd_store *s,
+    int (*want)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg,
+    size_t *n)
+{
+	struct names l = { .want = want, .arg = arg };
+
+	vmd_store_foreach(s, names_one, &l);
+	*n = l.n;
+	return l.v;
+}
+
 int
 vmd_store_template_users(struct vmd_store *s, const char *name)
 {

@@ -500,11 +500,14 @@ prefs_help(void)
 static int
 cmd_prefs(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
 	json_t *q, *v;
 	const char *k;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			prefs_help();
 			return 0;
