@@ -82,7 +82,7 @@ load_target(struct vmd_call *c)
 		    st == VMD_Q_READY;
 	/*
 	 * a render-server we started asks about its own qube, nothing else
-	 * (and only what the table marks M_RENDER)
+	 * (api_dispatch let through only the method marked M_RENDER)
 	 */
 	if (c->conn->render_qube[0] != '\0') {
 		if (!found || strcmp(c->conn->render_qube, c->q.name) != 0) {

@@ -22,6 +22,10 @@
 #define DEFAULT_MEMORY	256
 #define DEFAULT_SHUTDOWN_TIMEOUT 60
 
+/*
+ * Names the common rule allows but a new qube may not take: Qubes' dom0,
+ * the policy's host, and disp*, which dispvm.create hands out.
+ */
 static int
 reserved_name(const char *s)
 {
