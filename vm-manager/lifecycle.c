@@ -17,6 +17,7 @@
 
 #include "domxml.h"
 #include "log.h"
+#include "props.h"
 #include "vmd.h"
 
 #define DEFAULT_MEMORY	256
@@ -349,13 +350,15 @@ m_vm_set(struct vmd_call *c)
 	const char *prop = json_string_value(json_object_get(c->req->args,
 	    "property"));
 	json_t *v = json_object_get(c->req->args, "value");
+	const struct vmd_prop *p;
 	char err[512];
 
 	if (prop == NULL || v == NULL) {
 		api_err(c, "invalid", "vm.set needs property and value");
 		return;
 	}
-	if (strcmp(prop, "template") == 0 && c->power != TSR_POWER_HALTED) {
+	if ((p = vmd_prop_find(prop)) != NULL && (p->flags & VMD_PF_SET) &&
+	    (p->flags & VMD_PF_HALTED) && c->power != TSR_POWER_HALTED) {
 		api_err(c, "state", "%s is running", c->q.name);
 		return;
 	}
