@@ -59,7 +59,7 @@ control_close(struct vmd_conn *conn)
 	conn->dead = 1;
 	log_debug("%s: closed", conn->who);
 	TAILQ_REMOVE(&vmd->conns, conn, entry);
-	api_waiter_cancel(conn);
+	life_waiter_cancel(conn);
 	if (conn->timer != -1)
 		virEventRemoveTimeout(conn->timer);
 	conn->timer = -1;

@@ -166,18 +166,6 @@ vmd_hv_name(enum vmd_hv hv)
 	return NULL;
 }
 
-const char *
-vmd_class_name(enum vmd_class klass)
-{
-	switch (klass) {
-	case VMD_CLASS_TEMPLATE:	return "template";
-	case VMD_CLASS_APP:		return "app";
-	case VMD_CLASS_DISPOSABLE:	return "disposable";
-	case VMD_CLASS_STANDALONE:	return "standalone";
-	}
-	return NULL;
-}
-
 static int
 is_xen(enum vmd_hv hv)
 {
@@ -210,18 +198,13 @@ printable(const char *s, size_t size)
 	return 0;
 }
 
+/* A qube name, NUL-terminated within size. */
 static int
 name_ok(const char *s, size_t size)
 {
-	size_t i;
+	size_t n = strnlen(s, size);
 
-	if (!printable(s, size) || !(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return i <= VMD_NAME_MAX;
+	return n < size && tsr_qube_name_validn(s, n);
 }
 
 static int

@@ -9,13 +9,11 @@
 
 #include <stddef.h>
 
+#include "props.h"
 #include "qube.h"
 
 /* Our namespace in <metadata>, so a restarted daemon can re-adopt qubes. */
 #define VMD_XMLNS	"https://tessera.invalid/xmlns/qube/1"
-
-#define VMD_MEMORY_MAX_MIB	(1024u * 1024u)	/* 1 TiB */
-#define VMD_VCPUS_MAX		128u		/* libxl's HVM limit */
 
 /*
  * Checks that a qube record can be turned into a domain for this
@@ -42,7 +40,5 @@ int vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp,
 
 /* "qemu", "kvm", "xen-pvh", "xen-hvm"; NULL for an unknown value. */
 const char *vmd_hv_name(enum vmd_hv hv);
-/* "template", "app", "disposable", "standalone"; NULL if unknown. */
-const char *vmd_class_name(enum vmd_class klass);
 
 #endif

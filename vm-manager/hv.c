@@ -2,6 +2,7 @@
  * libvirt: the only way tessera-vmd touches the hypervisor.  Qubes are
  * persistent libvirt domains named after the qube and marked with our
  * metadata; their XML is regenerated from the store at every start.
+ * Domain events go to the handlers given to hv_open.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,17 +64,17 @@ hv_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail,
 	const char *reason = "shutdown";
 
 	(void)c;
-	if (name == NULL || !vmd_valid_name(name) || !ours(vmd, dom, name))
+	if (name == NULL || !tsr_qube_name_valid(name) || !ours(vmd, dom, name))
 		return 0;
 	switch (event) {
 	case VIR_DOMAIN_EVENT_STARTED:
-		vmd_on_started(vmd, name);
+		vmd->hv_on->started(vmd, name);
 		break;
 	case VIR_DOMAIN_EVENT_SUSPENDED:
-		vmd_on_paused(vmd, name, 1);
+		vmd->hv_on->paused(vmd, name, 1);
 		break;
 	case VIR_DOMAIN_EVENT_RESUMED:
-		vmd_on_paused(vmd, name, 0);
+		vmd->hv_on->paused(vmd, name, 0);
 		break;
 	case VIR_DOMAIN_EVENT_STOPPED:
 		if (detail == VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
@@ -81,7 +82,7 @@ hv_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail,
 		else if (detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
 		    detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)
 			reason = "crashed";
-		vmd_on_stopped(vmd, name, reason);
+		vmd->hv_on->stopped(vmd, name, reason);
 		break;
 	default:
 		break;
@@ -159,8 +160,9 @@ hv_try_reconnect(int timer, void *arg)
 }
 
 int
-hv_open(struct vmd *vmd)
+hv_open(struct vmd *vmd, const struct hv_handlers *on)
 {
+	vmd->hv_on = on;
 	virSetErrorFunc(NULL, hv_quiet);
 	vmd->lifecycle_cb = -1;
 	vmd->reconnect_timer = -1;
@@ -283,38 +285,38 @@ hv_pause(struct vmd *vmd, const char *name, int pause, char *err,
 	return rc;
 }
 
-static enum vmd_power
+static enum tsr_power
 power_of(virDomainPtr d)
 {
 	int state, reason;
 
 	if (virDomainGetState(d, &state, &reason, 0) == -1) {
 		virResetLastError();
-		return VMD_HALTED;
+		return TSR_POWER_HALTED;
 	}
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
 	case VIR_DOMAIN_BLOCKED:
-		return VMD_RUNNING;
+		return TSR_POWER_RUNNING;
 	case VIR_DOMAIN_PAUSED:
 	case VIR_DOMAIN_PMSUSPENDED:
-		return VMD_PAUSED;
+		return TSR_POWER_PAUSED;
 	case VIR_DOMAIN_SHUTDOWN:
-		return VMD_SHUTTING_DOWN;
+		return TSR_POWER_SHUTTING_DOWN;
 	default:
-		return VMD_HALTED;
+		return TSR_POWER_HALTED;
 	}
 }
 
-enum vmd_power
+enum tsr_power
 hv_power(struct vmd *vmd, const char *name)
 {
 	char err[256];
 	virDomainPtr d;
-	enum vmd_power p;
+	enum tsr_power p;
 
 	if ((d = hv_lookup(vmd, name, err, sizeof(err))) == NULL)
-		return VMD_HALTED;
+		return TSR_POWER_HALTED;
 	p = power_of(d);
 	virDomainFree(d);
 	return p;
@@ -324,7 +326,7 @@ struct hv_states {
 	size_t		 n;
 	struct hv_state {
 		const char	*name;
-		enum vmd_power	 power;
+		enum tsr_power	 power;
 	}		*v;
 	virDomainPtr	*doms;
 	int		 ndoms;
@@ -367,15 +369,15 @@ hv_states_get(struct vmd *vmd)
 	return s;
 }
 
-enum vmd_power
+enum tsr_power
 hv_states_find(struct hv_states *s, const char *name)
 {
 	struct hv_state key = { .name = name }, *f;
 
 	if (s == NULL || s->n == 0)
-		return VMD_HALTED;
+		return TSR_POWER_HALTED;
 	f = bsearch(&key, s->v, s->n, sizeof(*s->v), state_cmp);
-	return f ? f->power : VMD_HALTED;
+	return f ? f->power : TSR_POWER_HALTED;
 }
 
 void
@@ -400,34 +402,21 @@ hv_states_free(struct hv_states *s)
 struct reconcile {
 	struct vmd		*vmd;
 	struct hv_states	*st;
-	char			(*gone)[VMD_NAME_MAX + 1];
-	size_t			 ngone, cap;
 };
 
+/* Picks the qubes to clean up; adopts the running ones on the way. */
 static int
 reconcile_one(const struct vmd_qube *q, enum vmd_qstate qs, void *arg)
 {
 	struct reconcile *r = arg;
-	enum vmd_power p = hv_states_find(r->st, q->name);
-	int stale = 0;
+	enum tsr_power p = hv_states_find(r->st, q->name);
 
 	if (qs != VMD_Q_READY)
-		stale = 1;	/* a create or a remove did not finish */
-	else if (q->klass == VMD_CLASS_DISPOSABLE && p == VMD_HALTED)
-		stale = 1;	/* a disposable that stopped while we were away */
-	if (stale) {
-		if (r->ngone == r->cap) {
-			size_t nc = r->cap ? r->cap * 2 : 16;
-			void *nv = realloc(r->gone, nc * sizeof(*r->gone));
-			if (nv == NULL)
-				return 0;
-			r->gone = nv;
-			r->cap = nc;
-		}
-		snprintf(r->gone[r->ngone++], VMD_NAME_MAX + 1, "%s", q->name);
-	} else if (p != VMD_HALTED) {
-		api_adopt(r->vmd, q);
-	}
+		return 1;	/* a create or a remove did not finish */
+	if (q->klass == VMD_CLASS_DISPOSABLE && p == TSR_POWER_HALTED)
+		return 1;	/* a disposable that stopped while we were away */
+	if (p != TSR_POWER_HALTED)
+		r->vmd->hv_on->adopt(r->vmd, q);
 	return 0;
 }
 
@@ -435,18 +424,19 @@ void
 hv_reconcile(struct vmd *vmd)
 {
 	struct reconcile r = { .vmd = vmd };
+	vmd_name *gone;
 	char err[256];
-	size_t i;
+	size_t i, ngone;
 
 	if (!hv_connected(vmd))
 		return;
 	r.st = hv_states_get(vmd);
-	vmd_store_foreach(vmd->store, reconcile_one, &r);
-	for (i = 0; i < r.ngone; i++) {
-		const char *name = r.gone[i];
+	gone = vmd_store_names(vmd->store, reconcile_one, &r, &ngone);
+	for (i = 0; i < ngone; i++) {
+		const char *name = gone[i];
 
 		log_info("%s: cleaning up what was left half-made", name);
-		if (hv_states_find(r.st, name) != VMD_HALTED &&
+		if (hv_states_find(r.st, name) != TSR_POWER_HALTED &&
 		    hv_kill(vmd, name, err, sizeof(err)) == -1)
 			log_warnx("%s: %s", name, err);
 		hv_undefine(vmd, name);
@@ -454,6 +444,6 @@ hv_reconcile(struct vmd *vmd)
 		if (vmd_store_delete(vmd->store, name) == -1)
 			log_warn("%s: cannot remove from the store", name);
 	}
-	free(r.gone);
+	free(gone);
 	hv_states_free(r.st);
 }

@@ -16,7 +16,7 @@
 
 #include <linux/kvm.h>
 
-int kvm_works(void);
+#include "vmd.h"
 
 static int
 kvm_try(void)

@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "facts.h"
 #include "policy.h"
 
 #define METHOD_MAX	63
 #define UNIXNAME_MAX	32
 #define CN_MAX		64	/* X.520 ub-common-name */
-#define QUBENAME_MAX	31
 #define TAG_MAX		31
 #define RULES_MAX	65536
 #define SHOW_MAX	64	/* bytes of a bad token shown in errors */
@@ -261,19 +261,6 @@ parse_caller(const struct tok *t, struct rule *r, const char **why)
 }
 
 static int
-qubename_ok(const struct tok *t)
-{
-	size_t i;
-
-	if (t->len == 0 || t->len > QUBENAME_MAX || !lower(t->s[0]))
-		return 0;
-	for (i = 1; i < t->len; i++)
-		if (!lower(t->s[i]) && !digit(t->s[i]) && t->s[i] != '-')
-			return 0;
-	return 1;
-}
-
-static int
 tag_ok(const struct tok *t)
 {
 	size_t i;
@@ -325,7 +312,7 @@ parse_target(const struct tok *t, struct rule *r, const char **why)
 		tok_copy(r->what, &v);
 		return 0;
 	}
-	if (t->s[0] != '@' && qubename_ok(t)) {
+	if (t->s[0] != '@' && tsr_qube_name_validn(t->s, t->len)) {
 		r->t_kind = T_QUBE;
 		tok_copy(r->what, t);
 		return 0;

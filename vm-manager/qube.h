@@ -1,15 +1,16 @@
 /*
  * A qube as the vm-manager knows it: what is stored, what the domain XML
- * is generated from, what the Admin API reports.
+ * is generated from, what the Admin API reports.  Its properties are
+ * described, for parsing, storing and reporting, by the table in props.c.
  */
 #ifndef VMD_QUBE_H
 #define VMD_QUBE_H
 
 #include <stdint.h>
 
+#include "facts.h"
 #include "label.h"
 
-#define VMD_NAME_MAX	31	/* [a-z][a-z0-9-]{0,30} */
 #define VMD_PATH_MAX	512
 #define VMD_KOPTS_MAX	512
 #define VMD_TAGS_MAX	16
@@ -30,18 +31,18 @@ enum vmd_hv {
 };
 
 struct vmd_qube {
-	char			name[VMD_NAME_MAX + 1];
+	char			name[TSR_QUBE_NAME_MAX + 1];
 	char			uuid[37];	/* libvirt UUID, lower-case */
 	enum vmd_class		klass;
 	struct tsr_label	label;
-	char			template_name[VMD_NAME_MAX + 1]; /* "" if none */
+	char			template_name[TSR_QUBE_NAME_MAX + 1]; /* "" if none */
 	uint32_t		memory_mib;
 	uint32_t		vcpus;
 	char			kernel[VMD_PATH_MAX];	/* "" = boot from disk */
 	char			initrd[VMD_PATH_MAX];
 	char			kernel_opts[VMD_KOPTS_MAX];
 	int			autostart;
-	char			default_dispvm[VMD_NAME_MAX + 1];
+	char			default_dispvm[TSR_QUBE_NAME_MAX + 1];
 	char			tags[VMD_TAGS_MAX][VMD_TAG_MAX + 1];
 	int			ntags;
 	/* Resolved paths, filled by the store before generating XML. */

@@ -30,7 +30,7 @@ extern char **environ;
 struct render {
 	TAILQ_ENTRY(render)	 entry;
 	struct vmd		*vmd;
-	char			 qube[VMD_NAME_MAX + 1];
+	char			 qube[TSR_QUBE_NAME_MAX + 1];
 	pid_t			 pid;		/* 0: not running */
 	int			 slot;
 	int			 backoff_ms;
@@ -220,7 +220,7 @@ render_reap(struct vmd *vmd)
 			if (r->pid != pid)
 				continue;
 			r->pid = 0;
-			if (r->stopping || hv_power(vmd, r->qube) == VMD_HALTED) {
+			if (r->stopping || hv_power(vmd, r->qube) == TSR_POWER_HALTED) {
 				render_forget(r);
 				break;
 			}

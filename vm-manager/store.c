@@ -1,15 +1,25 @@
+/*
+ * The qube store in SQLite (see store.h): a qube's row has one column per
+ * stored property of the table in props.c, bound and read through it;
+ * its tags are rows of their own table.
+ */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "domxml.h"
+#include "props.h"
 #include "store.h"
 
 struct vmd_store {
 	sqlite3	*db;
+	/* made from the property table (props.c) when the store opens */
+	char	 insert_sql[1024];
+	char	 update_sql[1024];
+	char	 select_sql[1024];
 };
 
 /*
@@ -41,31 +51,11 @@ static const char *const migrations[] = {
 	");",
 };
 
-static const char *const class_names[] = {
-	[VMD_CLASS_TEMPLATE] = "template",
-	[VMD_CLASS_APP] = "app",
-	[VMD_CLASS_DISPOSABLE] = "disposable",
-	[VMD_CLASS_STANDALONE] = "standalone",
-};
-
 static const char *const qstate_names[] = {
 	[VMD_Q_CREATING] = "creating",
 	[VMD_Q_READY] = "ready",
 	[VMD_Q_REMOVING] = "removing",
 };
-
-int
-vmd_class_parse(const char *s, enum vmd_class *c)
-{
-	unsigned i;
-
-	for (i = 0; i < 4; i++)
-		if (strcmp(s, class_names[i]) == 0) {
-			*c = (enum vmd_class)i;
-			return 0;
-		}
-	return -1;
-}
 
 const char *
 vmd_qstate_name(enum vmd_qstate s)
@@ -145,6 +135,57 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* Appends to buf; -1 when it does not fit. */
+static int
+append(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, bufsz - len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= bufsz - len ? -1 : 0;
+}
+
+/*
+ * The statements that write and read a qube, one column per stored row of
+ * the property table, in table order: parameter ?N and result column N-1
+ * are the N-th stored property; the name comes first, so it is ?1.
+ */
+static int
+make_sql(struct vmd_store *s)
+{
+	const struct vmd_prop *p;
+	char *ins = s->insert_sql, *upd = s->update_sql, *sel = s->select_sql;
+	size_t i, sz = sizeof(s->insert_sql);
+	int n = 0, rc = 0;
+
+	rc |= append(ins, sz, "INSERT INTO qubes (");
+	rc |= append(upd, sz, "UPDATE qubes SET ");
+	rc |= append(sel, sz, "SELECT ");
+	for (i = 0; i < vmd_nprops; i++) {
+		p = &vmd_props[i];
+		if (p->column == NULL)
+			continue;
+		n++;
+		rc |= append(ins, sz, "%s, ", p->column);
+		rc |= append(sel, sz, "%s, ", p->column);
+		if (!(p->flags & VMD_PF_KEY))
+			rc |= append(upd, sz, "%s%s = ?%d",
+			    upd[strlen(upd) - 1] == ' ' ? "" : ", ", p->column,
+			    n);
+	}
+	rc |= append(ins, sz, "state) VALUES (");
+	for (i = 1; i <= (size_t)n; i++)
+		rc |= append(ins, sz, "?%zu, ", i);
+	rc |= append(ins, sz, "'creating')");
+	rc |= append(upd, sz, " WHERE name = ?1");
+	rc |= append(sel, sz, "state FROM qubes ");
+	return rc ? -1 : 0;
+}
+
 struct vmd_store *
 vmd_store_open(const char *path, char *err, size_t errlen)
 {
@@ -158,6 +199,11 @@ vmd_store_open(const char *path, char *err, size_t errlen)
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	if (make_sql(s) == -1) {
+		snprintf(err, errlen, "the property table makes too long a "
+		    "statement");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
@@ -191,21 +237,38 @@ vmd_store_schema(struct vmd_store *s)
 static void
 bind_props(sqlite3_stmt *st, const struct vmd_qube *q)
 {
-	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, q->uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, class_names[q->klass], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, q->label.name, -1, SQLITE_STATIC);
-	if (q->template_name[0])
-		sqlite3_bind_text(st, 5, q->template_name, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 5);
-	sqlite3_bind_int64(st, 6, q->memory_mib);
-	sqlite3_bind_int64(st, 7, q->vcpus);
-	sqlite3_bind_text(st, 8, q->kernel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, q->initrd, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, q->kernel_opts, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 11, q->autostart ? 1 : 0);
-	sqlite3_bind_text(st, 12, q->default_dispvm, -1, SQLITE_STATIC);
+	const struct vmd_prop *p;
+	const char *field;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < vmd_nprops; i++) {
+		p = &vmd_props[i];
+		if (p->column == NULL)
+			continue;
+		field = (const char *)q + p->off;
+		n++;
+		switch (p->type) {
+		case VMD_PT_CLASS:
+			field = vmd_class_name(q->klass);
+			break;
+		case VMD_PT_LABEL:
+			field = ((const struct tsr_label *)field)->name;
+			break;
+		case VMD_PT_UINT:
+			sqlite3_bind_int64(st, n, *(const uint32_t *)field);
+			continue;
+		case VMD_PT_BOOL:
+			sqlite3_bind_int(st, n, *(const int *)field ? 1 : 0);
+			continue;
+		default:
+			break;
+		}
+		if ((p->flags & VMD_PF_NULL) && field[0] == '\0')
+			sqlite3_bind_null(st, n);
+		else
+			sqlite3_bind_text(st, n, field, -1, SQLITE_STATIC);
+	}
 }
 
 static int
@@ -262,10 +325,8 @@ vmd_store_insert(struct vmd_store *s, const struct vmd_qube *q, char *err,
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO qubes (name, uuid, class, "
-	    "label, template, memory_mib, vcpus, kernel, initrd, kernel_opts, "
-	    "autostart, default_dispvm, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, 'creating')", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, s->insert_sql, -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	bind_props(st, q);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -294,10 +355,8 @@ vmd_store_update(struct vmd_store *s, const struct vmd_qube *q, char *err,
 
 	if (exec_sql(s->db, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
-	if (sqlite3_prepare_v2(s->db, "UPDATE qubes SET uuid = ?2, class = ?3, "
-	    "label = ?4, template = ?5, memory_mib = ?6, vcpus = ?7, "
-	    "kernel = ?8, initrd = ?9, kernel_opts = ?10, autostart = ?11, "
-	    "default_dispvm = ?12 WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, s->update_sql, -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	bind_props(st, q);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -373,27 +432,43 @@ static int
 row_to_qube(struct vmd_store *s, sqlite3_stmt *st, struct vmd_qube *q,
     enum vmd_qstate *qs)
 {
+	const struct vmd_prop *p;
 	sqlite3_stmt *tst;
-	char buf[64];
+	char buf[64], *field;
+	size_t i;
+	int col = 0;
 
 	memset(q, 0, sizeof(*q));
-	copy_col(q->name, sizeof(q->name), st, 0);
-	copy_col(q->uuid, sizeof(q->uuid), st, 1);
-	copy_col(buf, sizeof(buf), st, 2);
-	if (vmd_class_parse(buf, &q->klass) == -1)
-		return -1;
-	copy_col(buf, sizeof(buf), st, 3);
-	if (tsr_label_parse(buf, &q->label) == -1)
-		return -1;
-	copy_col(q->template_name, sizeof(q->template_name), st, 4);
-	q->memory_mib = (uint32_t)sqlite3_column_int64(st, 5);
-	q->vcpus = (uint32_t)sqlite3_column_int64(st, 6);
-	copy_col(q->kernel, sizeof(q->kernel), st, 7);
-	copy_col(q->initrd, sizeof(q->initrd), st, 8);
-	copy_col(q->kernel_opts, sizeof(q->kernel_opts), st, 9);
-	q->autostart = sqlite3_column_int(st, 10);
-	copy_col(q->default_dispvm, sizeof(q->default_dispvm), st, 11);
-	copy_col(buf, sizeof(buf), st, 12);
+	for (i = 0; i < vmd_nprops; i++) {
+		p = &vmd_props[i];
+		if (p->column == NULL)
+			continue;
+		field = (char *)q + p->off;
+		switch (p->type) {
+		case VMD_PT_CLASS:
+			copy_col(buf, sizeof(buf), st, col);
+			if (vmd_class_parse(buf, &q->klass) == -1)
+				return -1;
+			break;
+		case VMD_PT_LABEL:
+			copy_col(buf, sizeof(buf), st, col);
+			if (tsr_label_parse(buf, (struct tsr_label *)field) == -1)
+				return -1;
+			break;
+		case VMD_PT_UINT:
+			*(uint32_t *)field = (uint32_t)sqlite3_column_int64(st,
+			    col);
+			break;
+		case VMD_PT_BOOL:
+			*(int *)field = sqlite3_column_int(st, col);
+			break;
+		default:
+			copy_col(field, p->size, st, col);
+			break;
+		}
+		col++;
+	}
+	copy_col(buf, sizeof(buf), st, col);
 	if (qstate_parse(buf, qs) == -1)
 		return -1;
 
@@ -409,20 +484,17 @@ row_to_qube(struct vmd_store *s, sqlite3_stmt *st, struct vmd_qube *q,
 	return 0;
 }
 
-#define SELECT_QUBE "SELECT name, uuid, class, label, template, memory_mib, " \
-	"vcpus, kernel, initrd, kernel_opts, autostart, default_dispvm, state " \
-	"FROM qubes "
-
 int
 vmd_store_get(struct vmd_store *s, const char *name, struct vmd_qube *q,
     enum vmd_qstate *qs)
 {
+	char sql[sizeof(s->select_sql) + 32];
 	sqlite3_stmt *st;
 	enum vmd_qstate dummy;
 	int rc, found = -1;
 
-	if (sqlite3_prepare_v2(s->db, SELECT_QUBE "WHERE name = ?", -1, &st,
-	    NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql), "%sWHERE name = ?", s->select_sql);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -438,6 +510,7 @@ int
 vmd_store_foreach(struct vmd_store *s,
     int (*fn)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg)
 {
+	char sql[sizeof(s->select_sql) + 32];
 	sqlite3_stmt *st;
 	struct vmd_qube *q;
 	enum vmd_qstate qs;
@@ -445,8 +518,9 @@ vmd_store_foreach(struct vmd_store *s,
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(s->db, SELECT_QUBE "ORDER BY name", -1, &st,
-	    NULL) != SQLITE_OK) {
+
+	snprintf(sql, sizeof(sql), "%sORDER BY name", s->select_sql);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(q);
 		return -1;
 	}
@@ -463,6 +537,45 @@ vmd_store_foreach(struct vmd_store *s,
 	sqlite3_finalize(st);
 	free(q);
 	return ret;
+}
+
+struct names {
+	int		(*want)(const struct vmd_qube *, enum vmd_qstate,
+			    void *);
+	void		*arg;
+	vmd_name	*v;
+	size_t		 n, cap;
+};
+
+static int
+names_one(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
+{
+	struct names *l = arg;
+	void *nv;
+
+	if (!l->want(q, st, l->arg))
+		return 0;
+	if (l->n == l->cap) {
+		if ((nv = realloc(l->v, (l->cap ? l->cap * 2 : 16) *
+		    sizeof(*l->v))) == NULL)
+			return 1;
+		l->v = nv;
+		l->cap = l->cap ? l->cap * 2 : 16;
+	}
+	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", q->name);
+	return 0;
+}
+
+vmd_name *
+vmd_store_names(struct vmd_store *s,
+    int (*want)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg,
+    size_t *n)
+{
+	struct names l = { .want = want, .arg = arg };
+
+	vmd_store_foreach(s, names_one, &l);
+	*n = l.n;
+	return l.v;
 }
 
 int

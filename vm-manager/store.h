@@ -44,13 +44,23 @@ int vmd_store_get(struct vmd_store *, const char *name, struct vmd_qube *q,
 int vmd_store_foreach(struct vmd_store *,
     int (*fn)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg);
 
+/*
+ * The names of the qubes want(q, state, arg) picks, in name order, for
+ * work that changes the store and so cannot run inside a walk: an array
+ * of *n names that the caller frees.  A failure (no memory, the store)
+ * ends the list early.
+ */
+typedef char vmd_name[TSR_QUBE_NAME_MAX + 1];
+vmd_name *vmd_store_names(struct vmd_store *,
+    int (*want)(const struct vmd_qube *, enum vmd_qstate, void *), void *arg,
+    size_t *n);
+
 /* Number of qubes whose template is name. */
 int vmd_store_template_users(struct vmd_store *, const char *name);
 
 /* The lowest free dispNNNN name (disp1 .. disp9999). */
 int vmd_store_next_disp_name(struct vmd_store *, char *name, size_t namesz);
 
-int vmd_class_parse(const char *, enum vmd_class *);
 const char *vmd_qstate_name(enum vmd_qstate);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "label.h"
+#include "props.h"
 
 #define DEFAULT_SOCKET	"/var/lib/tessera/control.sock"
 
@@ -181,14 +182,18 @@ qubes_class(const char *c)
 	return c;
 }
 
-/* "key=value" as Qubes' --property: numbers and booleans typed. */
+/*
+ * "key=value" as Qubes' --property: true and false are booleans, and the
+ * property table says which properties are numbers and which lists.
+ */
 static json_t *
 typed(const char *key, const char *v)
 {
+	const struct vmd_prop *p = vmd_prop_find(key);
 	char *end;
 	long long n;
 
-	if (strcmp(key, "tags") == 0) {
+	if (p && p->type == VMD_PT_TAGS) {
 		json_t *a = json_array();
 		char *dup = strdup(v), *t, *save = NULL;
 		for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",",
@@ -201,8 +206,7 @@ typed(const char *key, const char *v)
 		return json_true();
 	if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0)
 		return json_false();
-	if (strcmp(key, "memory") == 0 || strcmp(key, "vcpus") == 0 ||
-	    strcmp(key, "maxmem") == 0) {
+	if (p && p->type == VMD_PT_UINT) {
 		errno = 0;
 		n = strtoll(v, &end, 10);
 		if (errno == 0 && *end == '\0' && end != v)
@@ -475,16 +479,37 @@ print_value(json_t *v)
 	}
 }
 
+/* The properties, from the table: which can be set, and when. */
+static void
+prefs_help(void)
+{
+	const struct vmd_prop *p;
+	size_t i;
+
+	printf("usage: tessera prefs NAME [PROPERTY [VALUE]]\n\n"
+	    "Properties.  set: tessera prefs NAME PROPERTY VALUE sets it;\n"
+	    "halted: only while the qube is halted; restart: a running qube\n"
+	    "sees it at its next start; create: given to tessera create.\n\n");
+	for (i = 0; i < vmd_nprops; i++) {
+		p = &vmd_props[i];
+		printf("  %-15s %-8s %-13s %s\n", p->name,
+		    vmd_prop_type_name(p->type), vmd_prop_access(p), p->help);
+	}
+}
+
 static int
 cmd_prefs(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
 	json_t *q, *v;
 	const char *k;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: tessera prefs NAME [PROPERTY [VALUE]]\n");
+			prefs_help();
 			return 0;
 		}
 		return 2;

@@ -19,9 +19,6 @@
 #include "log.h"
 #include "vmd.h"
 
-void vmd_dispose(struct vmd *, const char *name);	/* api.c */
-int kvm_works(void);					/* kvm.c */
-
 static void
 usage(FILE *f)
 {
@@ -79,23 +76,23 @@ qube_event(struct vmd *vmd, const char *name, const char *event,
 	control_event(vmd, event, &q, data);
 }
 
-void
-vmd_on_started(struct vmd *vmd, const char *name)
+static void
+on_started(struct vmd *vmd, const char *name)
 {
 	log_info("%s: running", name);
 	qube_event(vmd, name, "domain-start", NULL);
 	render_start(vmd, name);
 }
 
-void
-vmd_on_paused(struct vmd *vmd, const char *name, int paused)
+static void
+on_paused(struct vmd *vmd, const char *name, int paused)
 {
 	qube_event(vmd, name, paused ? "domain-paused" : "domain-unpaused",
 	    NULL);
 }
 
-void
-vmd_on_stopped(struct vmd *vmd, const char *name, const char *reason)
+static void
+on_stopped(struct vmd *vmd, const char *name, const char *reason)
 {
 	log_info("%s: stopped (%s)", name, reason);
 	render_stop(vmd, name);
@@ -103,9 +100,17 @@ vmd_on_stopped(struct vmd *vmd, const char *name, const char *reason)
 		qube_event(vmd, name, "domain-shutdown", NULL);
 	qube_event(vmd, name, "domain-stopped", json_pack("{s:s}", "reason",
 	    reason));
-	api_waiters_notify(vmd, name);
-	vmd_dispose(vmd, name);
+	life_waiters_notify(vmd, name);
+	life_dispose(vmd, name);
 }
+
+/* hv.c's domain events, and the qubes it finds running. */
+static const struct hv_handlers hv_handlers = {
+	.started = on_started,
+	.paused = on_paused,
+	.stopped = on_stopped,
+	.adopt = life_adopt,
+};
 
 /*
  * Crash injection for the crash-consistency tests: with TESSERA_VMD_CRASH
@@ -122,8 +127,8 @@ vmd_crash_point(const char *name)
 	}
 }
 
-int
-vmd_reload_policy(struct vmd *vmd)
+static int
+reload_policy(struct vmd *vmd)
 {
 	struct vmd_policy *p;
 	char err[512];
@@ -151,7 +156,7 @@ on_signal(int watch, int fd, int events, void *arg)
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			vmd_reload_policy(vmd);
+			reload_policy(vmd);
 			break;
 		case SIGCHLD:
 			render_reap(vmd);
@@ -420,9 +425,9 @@ main(int argc, char *argv[])
 	virEventAddHandle(sfd, VIR_EVENT_HANDLE_READABLE, on_signal, &vmd,
 	    NULL);
 
-	if (hv_open(&vmd) == 0) {
+	if (hv_open(&vmd, &hv_handlers) == 0) {
 		hv_reconcile(&vmd);
-		api_autostart(&vmd);
+		life_autostart(&vmd);
 	}
 	if (control_listen_unix(&vmd) == -1)
 		fatalx("cannot listen on %s", vmd.sock_path);

@@ -3,14 +3,25 @@
  * the Admin API.  One process, one event loop (libvirt's default loop, so
  * hypervisor events and our sockets are served by the same thread):
  *
- *   vmd.c      start-up, options, signals, the loop
- *   control.c  Admin API connections: unix socket and mutual TLS
- *   api.c      the methods, each behind the policy
- *   hv.c       libvirt: connection, events, domains, reconnection
- *   volume.c   qcow2 volumes and template files
- *   store.c    SQLite
- *   policy.c   the policy files
- *   domxml.c   domain XML / xl configs
+ *   vmd.c        start-up, options, signals, the loop; hypervisor
+ *                events to subscribers
+ *   control.c    Admin API connections: unix socket and mutual TLS
+ *   api.c        the method table: arguments, the target, the policy
+ *   lifecycle.c  the methods that make, change, run and remove qubes
+ *   display.c    the display methods and RDP tickets
+ *   hv.c         libvirt: connection, events, domains, reconnection
+ *   volume.c     qcow2 volumes and template files
+ *   render.c     a render-server per running qube
+ *   store.c      SQLite
+ *   props.c      the qube property table
+ *   policy.c     the policy files
+ *   domxml.c     domain XML / xl configs
+ *   kvm.c        does KVM work here
+ *
+ * Calls run one way: vmd.c sets up the others; control.c hands requests
+ * to api.c, which runs the methods; the methods use hv.c, volume.c,
+ * render.c and the store.  hv.c reports domain events through the
+ * handlers vmd.c gives it (struct hv_handlers), never by calling up.
  */
 #ifndef VMD_H
 #define VMD_H
@@ -23,27 +34,21 @@
 #include <openssl/ssl.h>
 
 #include "api.h"
+#include "facts.h"
 #include "policy.h"
 #include "qube.h"
 #include "store.h"
 #include "tls.h"
 
-enum vmd_power {
-	VMD_HALTED,
-	VMD_STARTING,
-	VMD_RUNNING,
-	VMD_PAUSED,
-	VMD_SHUTTING_DOWN,
-};
-
 struct vmd_conn;
+struct hv_handlers;
 
 /* A request whose reply waits for an event (shutdown --wait). */
 struct vmd_waiter {
 	TAILQ_ENTRY(vmd_waiter)	 entry;
 	struct vmd_conn		*conn;
 	int64_t			 id;
-	char			 qube[VMD_NAME_MAX + 1];
+	char			 qube[TSR_QUBE_NAME_MAX + 1];
 	int			 timer;		/* libvirt timeout id */
 };
 TAILQ_HEAD(vmd_waiters, vmd_waiter);
@@ -52,10 +57,9 @@ TAILQ_HEAD(vmd_waiters, vmd_waiter);
  * certificates): good for one qube, while the connection it came from
  * stays open. */
 struct vmd_ticket {
-	char			 qube[VMD_NAME_MAX + 1];
-	unsigned char		 secret[32];
+	char			 qube[TSR_QUBE_NAME_MAX + 1];
+	unsigned char		 secret[TSR_TICKET_BYTES];
 };
-#define VMD_TICKET_USER		"tessera-ticket"
 #define VMD_TICKET_MAX		256	/* per connection */
 
 struct vmd_conn {
@@ -81,7 +85,7 @@ struct vmd_conn {
 	int			 draining;	/* closing: reading to EOF */
 	int			 dead;
 	/* a render-server we started: it may only ask about its qube */
-	char			 render_qube[VMD_NAME_MAX + 1];
+	char			 render_qube[TSR_QUBE_NAME_MAX + 1];
 	struct vmd_ticket	*tickets;	/* display.endpoint's, for RDP */
 	size_t			 ntickets;
 };
@@ -99,6 +103,7 @@ struct vmd {
 	char			 uri[128];
 	enum vmd_hv		 hv;
 	virConnectPtr		 virt;
+	const struct hv_handlers *hv_on;	/* set by vmd.c */
 	int			 lifecycle_cb;
 	int			 reconnect_timer;
 
@@ -138,19 +143,72 @@ void control_resume(struct vmd_conn *);		/* after a deferred reply */
 void control_event(struct vmd *, const char *event, const struct vmd_qube *q,
     json_t *data);
 
+/*
+ * One Admin API call: the connection it came on, the request and, for
+ * methods about a qube, the target and its power state.
+ */
+struct vmd_call {
+	struct vmd_conn		*conn;
+	struct vmd		*vmd;
+	struct tsr_api_req	*req;
+	struct vmd_qube		 q;	/* the target, when there is one */
+	enum tsr_power		 power;
+};
+
 /* api.c */
 void api_dispatch(struct vmd_conn *, struct tsr_api_req *);
-json_t *api_qube_json(struct vmd *, const struct vmd_qube *,
-    enum vmd_power);
-void api_waiters_notify(struct vmd *, const char *qube);
-void api_adopt(struct vmd *, const struct vmd_qube *);
-void api_autostart(struct vmd *);
-void api_waiter_cancel(struct vmd_conn *);
 int api_target_of(struct vmd *, const struct vmd_qube *,
     struct vmd_target *);
+/* Replies to a call; sends the error reply. */
+void api_ok(struct vmd_call *, json_t *result);
+__attribute__((format(printf, 3, 4)))
+void api_err(struct vmd_call *, const char *code, const char *fmt, ...);
+/* The qube object of q, with its power state now. */
+void api_send_qube(struct vmd_call *, const struct vmd_qube *q);
+/* May this connection's caller call method on q (NULL: @host)? */
+int api_allowed(struct vmd_conn *, const char *method,
+    const struct vmd_qube *q);
+/* Qube lookup for vmd_prop_set: arg is the struct vmd. */
+int api_lookup(void *arg, const char *name, struct vmd_qube *out);
+
+/* lifecycle.c: the methods (called from api.c's table) */
+void m_vm_create(struct vmd_call *);
+void m_vm_clone(struct vmd_call *);
+void m_vm_remove(struct vmd_call *);
+void m_vm_set(struct vmd_call *);
+void m_vm_start(struct vmd_call *);
+void m_vm_shutdown(struct vmd_call *);
+void m_vm_kill(struct vmd_call *);
+void m_vm_pause(struct vmd_call *);
+void m_vm_unpause(struct vmd_call *);
+void m_dispvm_create(struct vmd_call *);
+void m_template_import(struct vmd_call *);
+/* lifecycle.c: for the daemon */
+void life_autostart(struct vmd *);
+/* A qube found running after a restart of the daemon. */
+void life_adopt(struct vmd *, const struct vmd_qube *);
+/* A qube stopped: a disposable goes away. */
+void life_dispose(struct vmd *, const char *name);
+/* A qube stopped: vm.shutdown --wait callers get their reply. */
+void life_waiters_notify(struct vmd *, const char *qube);
+/* A connection closes: its waiting calls go. */
+void life_waiter_cancel(struct vmd_conn *);
+
+/* display.c: the methods */
+void m_display_endpoint(struct vmd_call *);
+void m_display_authorize(struct vmd_call *);
 
 /* hv.c */
-int hv_open(struct vmd *);
+/* What hv.c tells the rest of the daemon about domains, all by name. */
+struct hv_handlers {
+	void	(*started)(struct vmd *, const char *name);
+	void	(*paused)(struct vmd *, const char *name, int paused);
+	void	(*stopped)(struct vmd *, const char *name,
+		    const char *reason);		/* shutdown, killed, crashed */
+	/* hv_reconcile found q running: take it back */
+	void	(*adopt)(struct vmd *, const struct vmd_qube *q);
+};
+int hv_open(struct vmd *, const struct hv_handlers *);
 void hv_close(struct vmd *);
 int hv_connected(struct vmd *);
 int hv_define(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
@@ -160,11 +218,11 @@ int hv_shutdown(struct vmd *, const char *name, char *err, size_t errlen);
 int hv_kill(struct vmd *, const char *name, char *err, size_t errlen);
 int hv_pause(struct vmd *, const char *name, int pause, char *err,
     size_t errlen);
-enum vmd_power hv_power(struct vmd *, const char *name);
+enum tsr_power hv_power(struct vmd *, const char *name);
 /* Power state of every domain, for listing: a name -> power lookup. */
 struct hv_states;
 struct hv_states *hv_states_get(struct vmd *);
-enum vmd_power hv_states_find(struct hv_states *, const char *name);
+enum tsr_power hv_states_find(struct hv_states *, const char *name);
 void hv_states_free(struct hv_states *);
 /* On start and after a reconnection: re-adopt, clean up. */
 void hv_reconcile(struct vmd *);
@@ -196,12 +254,9 @@ void render_stop_all(struct vmd *);
 json_t *render_endpoint(struct vmd *, const char *qube);
 
 /* vmd.c */
-void vmd_on_stopped(struct vmd *, const char *name, const char *reason);
-void vmd_on_started(struct vmd *, const char *name);
-void vmd_on_paused(struct vmd *, const char *name, int paused);
-int vmd_reload_policy(struct vmd *);
 void vmd_crash_point(const char *name);
-const char *vmd_power_name(enum vmd_power);
-int vmd_valid_name(const char *);
+
+/* kvm.c */
+int kvm_works(void);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * Domain XML and xl config, in libvirt's xml2argv style: each case is
- * tests/vmd/domxml/NAME.in, a key=value description of a qube record, and
- * its golden outputs NAME.FLAVOUR.xml (qemu, kvm, xen-pvh, xen-hvm),
- * NAME.FLAVOUR.xl (Xen flavours) and, when some flavour must fail,
- * NAME.err ("FLAVOUR: message" a line).
+ * tests/vm-manager/domxml/NAME.in, a key=value description of a qube
+ * record, and its golden outputs NAME.FLAVOUR.xml (qemu, kvm, xen-pvh,
+ * xen-hvm), NAME.FLAVOUR.xl (Xen flavours) and, when some flavour must
+ * fail, NAME.err ("FLAVOUR: message" a line).
  *
  *   TSR_REGENERATE=1 build/tests/test-vmd-domxml   rewrites the goldens
  *
@@ -365,7 +365,7 @@ check_listed(void)
 		n++;
 	}
 	closedir(d);
-	ok(unlisted == 0 && n > 0, "every file in tests/vmd/domxml has "
+	ok(unlisted == 0 && n > 0, "every file in tests/vm-manager/domxml has "
 	    "its DO_TEST line (%zu files)", n);
 }
 
@@ -507,7 +507,7 @@ main(void)
 	const char *regen = getenv("TSR_REGENERATE");
 	size_t i;
 
-	snprintf(datadir, sizeof(datadir), "%s/tests/vmd/domxml",
+	snprintf(datadir, sizeof(datadir), "%s/tests/vm-manager/domxml",
 	    root ? root : ".");
 	regenerate = regen != NULL && regen[0] != '\0' && strcmp(regen, "0");
 	for (i = 0; i < NCASES; i++)

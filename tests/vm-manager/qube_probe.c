@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rfb/rfbclient.h>
 
+#include "clock.h"
 #include "pattern.h"
 #include "qemu_vnc.h"
 
@@ -33,15 +33,6 @@ static int handshake;	/* in rfbInitClient */
 /* Raw pixels, and size changes as NewFBSize (see qemu_vnc.h). */
 static const int32_t encodings[] = { rfbEncodingRaw,
     (int32_t)rfbEncodingNewFBSize };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t
 px(rfbClient *cl, int x, int y)
@@ -76,7 +67,7 @@ check_frame(rfbClient *cl)
 	    PAT_PANEL_END, &counter) == 0 && (seen == 0 ||
 	    counter != last_counter)) {
 		if (seen == 0)
-			first_ms = now_ms() - t0;
+			first_ms = (long long)tsr_mono_ms() - t0;
 		seen++;
 		last_counter = counter;
 	}
@@ -179,8 +170,8 @@ main(int argc, char **argv)
 	}
 	rfbClientLog = quiet;
 	rfbClientErr = quiet;
-	t0 = now_ms();
-	while (now_ms() - t0 < timeout) {
+	t0 = (long long)tsr_mono_ms();
+	while ((long long)tsr_mono_ms() - t0 < timeout) {
 		if (cl == NULL) {
 			if (access(sock, F_OK) == -1 ||
 			    (cl = try_connect(sock)) == NULL) {

@@ -39,6 +39,86 @@ count_cb(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
 	return 0;
 }
 
+/*
+ * A store as the first schema's code wrote it (schema 1, columns written
+ * out by hand, not by the property table), with every property set: the
+ * current code must read it all back, and write it in the same columns.
+ */
+static void
+old_store(const char *dir)
+{
+	static const char *const sql =
+	    "PRAGMA user_version = 1;"
+	    "CREATE TABLE qubes (name TEXT PRIMARY KEY,"
+	    "  uuid TEXT NOT NULL UNIQUE, class TEXT NOT NULL"
+	    "  CHECK (class IN ('template','app','disposable','standalone')),"
+	    "  label TEXT NOT NULL,"
+	    "  template TEXT REFERENCES qubes(name) ON DELETE RESTRICT,"
+	    "  memory_mib INTEGER NOT NULL CHECK (memory_mib > 0),"
+	    "  vcpus INTEGER NOT NULL CHECK (vcpus > 0),"
+	    "  kernel TEXT NOT NULL DEFAULT '', initrd TEXT NOT NULL DEFAULT '',"
+	    "  kernel_opts TEXT NOT NULL DEFAULT '',"
+	    "  autostart INTEGER NOT NULL DEFAULT 0,"
+	    "  default_dispvm TEXT NOT NULL DEFAULT '',"
+	    "  state TEXT NOT NULL DEFAULT 'creating'"
+	    "  CHECK (state IN ('creating','ready','removing')));"
+	    "CREATE TABLE tags (qube TEXT NOT NULL REFERENCES qubes(name)"
+	    "  ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (qube, tag));"
+	    "INSERT INTO qubes VALUES ('debian',"
+	    "  '00000000-0000-4000-8000-000000000001', 'template', 'black',"
+	    "  NULL, 512, 2, '/k', '/i', 'console=hvc0', 0, '', 'ready');"
+	    "INSERT INTO qubes VALUES ('work',"
+	    "  '00000000-0000-4000-8000-000000000002', 'app', '#123456',"
+	    "  'debian', 300, 3, '', '', 'quiet', 1, 'debian', 'ready');"
+	    "INSERT INTO tags VALUES ('work', 'lab'), ('work', 'b');";
+	char path[512], err[256], *msg = NULL;
+	struct vmd_store *s;
+	struct vmd_qube q;
+	enum vmd_qstate st;
+	sqlite3 *db;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/old-store.db", dir);
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		diag("making the old store: %s", msg ? msg : "?");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	s = vmd_store_open(path, err, sizeof(err));
+	if (!ok(s != NULL, "a schema 1 store opens (%s)", s ? "ok" : err))
+		return;
+	ok(vmd_store_get(s, "work", &q, &st) == 1 && st == VMD_Q_READY,
+	    "its qube is there");
+	ok(strcmp(q.uuid, "00000000-0000-4000-8000-000000000002") == 0 &&
+	    q.klass == VMD_CLASS_APP && q.label.rgb == 0x123456 &&
+	    strcmp(q.template_name, "debian") == 0 && q.memory_mib == 300 &&
+	    q.vcpus == 3 && q.kernel[0] == '\0' && q.initrd[0] == '\0' &&
+	    strcmp(q.kernel_opts, "quiet") == 0 && q.autostart == 1 &&
+	    strcmp(q.default_dispvm, "debian") == 0 && q.ntags == 2 &&
+	    strcmp(q.tags[0], "b") == 0 && strcmp(q.tags[1], "lab") == 0,
+	    "with every property");
+	ok(vmd_store_get(s, "debian", &q, &st) == 1 &&
+	    q.klass == VMD_CLASS_TEMPLATE && q.template_name[0] == '\0' &&
+	    strcmp(q.kernel, "/k") == 0 && strcmp(q.initrd, "/i") == 0 &&
+	    strcmp(q.kernel_opts, "console=hvc0") == 0 && q.memory_mib == 512,
+	    "and so is its template");
+	q.vcpus = 4;
+	ok(vmd_store_update(s, &q, err, sizeof(err)) == 0, "an update");
+	vmd_store_close(s);
+	if (sqlite3_open(path, &db) == SQLITE_OK) {
+		sqlite3_stmt *stm;
+		if (sqlite3_prepare_v2(db, "SELECT vcpus FROM qubes WHERE "
+		    "name = 'debian' AND template IS NULL", -1, &stm, NULL) ==
+		    SQLITE_OK && sqlite3_step(stm) == SQLITE_ROW)
+			n = sqlite3_column_int(stm, 0);
+		sqlite3_finalize(stm);
+		sqlite3_close(db);
+	}
+	is_int(n, 4, "goes to the old columns (no template is NULL)");
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -128,5 +208,6 @@ main(void)
 		ok(s == NULL, "a corrupt store is refused (%s)", err);
 		vmd_store_close(s);
 	}
+	old_store(tmp ? tmp : "/tmp");
 	return done_testing();
 }

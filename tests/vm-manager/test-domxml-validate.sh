@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The golden domain XML files (tests/vmd/domxml/*.xml, which test-vmd-domxml
-# keeps equal to what vmd_domxml() writes) against libvirt itself:
+# The golden domain XML files (tests/vm-manager/domxml/*.xml, which
+# test-vmd-domxml keeps equal to what vmd_domxml() writes) against libvirt itself:
 #  - every one passes libvirt's RNG schema (virt-xml-validate);
 #  - QEMU-flavour ones become a QEMU command line (virsh domxml-to-native),
 #    with VNC on the unix socket only and no network card.
@@ -12,7 +12,7 @@
 # TSR_VMD_NATIVE_ALL=1 converts every *.qemu.xml.
 source "$TSR_ROOT/tests/lib/tap.sh"
 
-dir=$TSR_ROOT/tests/vmd/domxml
+dir=$TSR_ROOT/tests/vm-manager/domxml
 tmp=${TSR_TMP:-$(mktemp -d)}
 
 # --- schema ---------------------------------------------------------------
