@@ -21,7 +21,7 @@
 
 #include <SDL.h>
 
-#include "dec.h"
+#include "child.h"
 #include "draw.h"
 #include "host.h"
 #include "label.h"
@@ -386,7 +386,7 @@ resize_requests(uint64_t now)
 		if (in.w <= 0 || in.h <= 0 ||
 		    (in.w == q->fb_w && in.h == q->fb_h))
 			continue;
-		tv_dec_send(q, TV_RESIZE, in.w, in.h, 0);
+		tv_child_send(q, TV_RESIZE, in.w, in.h, 0);
 		q->req_at = now;
 		log_debug("%s: asking for %dx%d", q->info.name, in.w, in.h);
 	}
@@ -459,7 +459,7 @@ release_keys(struct tv_qube *q)
 	if (q == NULL)
 		return;
 	for (i = 0; i < q->nkeys_down; i++)
-		tv_dec_send(q, TV_KEY, 0, (int)q->keys_down[i], 0);
+		tv_child_send(q, TV_KEY, 0, (int)q->keys_down[i], 0);
 	q->nkeys_down = 0;
 }
 
@@ -479,7 +479,7 @@ static void
 forget(struct tv_qube *q)
 {
 	if (q->pid > 0 || q->ctl != -1)
-		tv_dec_stop(q);
+		tv_child_stop(q);
 	if (v.focus == q)
 		v.focus = NULL;
 	if (v.pointer_q == q)
@@ -545,7 +545,7 @@ host_events(void)
 			q->info = e->info;
 			set_title(q);
 			if (!shown(q) && (q->pid > 0 || q->ctl != -1)) {
-				tv_dec_stop(q);
+				tv_child_stop(q);
 				q->ep_port = 0;
 			}
 			v.dirty = 1;
@@ -560,7 +560,7 @@ host_events(void)
 			if (strcmp(q->ep_host, e->ep_host) != 0 ||
 			    q->ep_port != e->ep_port) {
 				if (q->pid > 0)
-					tv_dec_stop(q);
+					tv_child_stop(q);
 				snprintf(q->ep_host, sizeof(q->ep_host), "%s",
 				    e->ep_host);
 				q->ep_port = e->ep_port;
@@ -613,7 +613,7 @@ decoders(uint64_t now)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
 		for (i = 0; i < TV_MAX_QUBES; i++)
 			if (v.q[i].pid == pid) {
-				tv_dec_exited(&v.q[i], st, now);
+				tv_child_exited(&v.q[i], st, now);
 				v.dirty = 1;
 			}
 	for (i = 0; i < TV_MAX_QUBES; i++) {
@@ -621,7 +621,7 @@ decoders(uint64_t now)
 		if (!q->used)
 			continue;
 		if (q->ctl != -1) {
-			int r = tv_dec_read(q, now);
+			int r = tv_child_read(q, now);
 
 			if (r == 1 && q->req_dec == q->started_at &&
 			    q->connected && q->req_ready > now)
@@ -634,19 +634,19 @@ decoders(uint64_t now)
 		if (q->connected && now - q->pong_at > HUNG_MS) {
 			log_warnx("%s: decoder %d does not answer; stopping it",
 			    q->info.name, (int)q->pid);
-			tv_dec_stop(q);
+			tv_child_stop(q);
 			v.dirty = 1;
 		}
 		if (q->pid <= 0 && shown(q) && q->ep_port > 0 &&
 		    now >= q->restart_at &&
-		    tv_dec_start(q, &v.creds, now) == 0)
+		    tv_child_start(q, &v.creds, now) == 0)
 			v.dirty = 1;
 	}
 	if (now - v.last_ping >= PING_MS) {
 		v.last_ping = now;
 		for (i = 0; i < TV_MAX_QUBES; i++)
 			if (v.q[i].used && v.q[i].connected)
-				tv_dec_send(&v.q[i], TV_PING, ++v.q[i].ping_seq,
+				tv_child_send(&v.q[i], TV_PING, ++v.q[i].ping_seq,
 				    0, 0);
 	}
 }
@@ -1024,7 +1024,7 @@ ack_decoders(void)
 	for (i = 0; i < TV_MAX_QUBES; i++)
 		if (v.q[i].ack_due) {
 			v.q[i].ack_due = 0;
-			tv_dec_send(&v.q[i], TV_ACK, 0, 0, 0);
+			tv_child_send(&v.q[i], TV_ACK, 0, 0, 0);
 		}
 }
 
@@ -1050,7 +1050,7 @@ pointer_to(struct tv_qube *q, int x, int y, int buttons)
 	/* a qube the pointer left gets its buttons released */
 	if (v.pointer_q != NULL && v.pointer_q != q) {
 		if (v.pointer_q->last_buttons != 0)
-			tv_dec_send(v.pointer_q, TV_POINTER,
+			tv_child_send(v.pointer_q, TV_POINTER,
 			    v.pointer_q->last_px, v.pointer_q->last_py, 0);
 		v.pointer_q->last_buttons = 0;
 		v.pointer_q = NULL;
@@ -1060,12 +1060,12 @@ pointer_to(struct tv_qube *q, int x, int y, int buttons)
 	c = tv_content(tv_inside(&v.m, q->win), q->fb_w, q->fb_h);
 	if (tv_to_qube(c, q->fb_w, q->fb_h, x, y, &qx, &qy) == -1) {
 		if (v.pointer_q == q && q->last_buttons != 0)
-			tv_dec_send(q, TV_POINTER, q->last_px, q->last_py, 0);
+			tv_child_send(q, TV_POINTER, q->last_px, q->last_py, 0);
 		q->last_buttons = 0;
 		v.pointer_q = NULL;
 		return;
 	}
-	tv_dec_send(q, TV_POINTER, qx, qy, buttons);
+	tv_child_send(q, TV_POINTER, qx, qy, buttons);
 	q->last_px = qx;
 	q->last_py = qy;
 	q->last_buttons = buttons;
@@ -1303,14 +1303,14 @@ key(const SDL_KeyboardEvent *k)
 		    q->nkeys_down < (int)(sizeof(q->keys_down) /
 		    sizeof(q->keys_down[0])))
 			q->keys_down[q->nkeys_down++] = ks;
-		tv_dec_send(q, TV_KEY, 1, (int)ks, 0);
+		tv_child_send(q, TV_KEY, 1, (int)ks, 0);
 	} else {
 		for (i = 0; i < q->nkeys_down; i++)
 			if (q->keys_down[i] == ks) {
 				q->keys_down[i] = q->keys_down[--q->nkeys_down];
 				break;
 			}
-		tv_dec_send(q, TV_KEY, 0, (int)ks, 0);
+		tv_child_send(q, TV_KEY, 0, (int)ks, 0);
 	}
 }
 
@@ -1684,7 +1684,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	for (i = 0; i < TV_MAX_QUBES; i++)
 		if (v.q[i].pid > 0 || v.q[i].ctl != -1) {
-			tv_dec_stop(&v.q[i]);
+			tv_child_stop(&v.q[i]);
 			if (v.q[i].pid > 0)
 				waitpid(v.q[i].pid, NULL, 0);
 		}

@@ -33,7 +33,7 @@ SPOOF_TITLE="[tv-red] red"
 SPOOF=(--spoof "tv-spoof=red:$SPOOF_TITLE")
 # under ASan: libvncclient's and GnuTLS's own leaks in the decoders, and
 # libdbus's in the viewer (see the file)
-VIEW_LSAN="suppressions=$TSR_ROOT/tests/viewer/lsan.supp:print_suppressions=0"
+VIEW_LSAN="suppressions=$TSR_ROOT/tests/thin-client/lsan.supp:print_suppressions=0"
 chmod 711 "$TMP"
 
 T() { "$BIN/tessera" --state "$S" "$@"; }

@@ -39,7 +39,7 @@ VIRSH="virsh -q -c qemu:///system"
 RUSER=tessera-render
 Q=tvr-work
 DOMAINS="tvr-tmpl $Q"
-VIEW_LSAN="suppressions=$TSR_ROOT/tests/viewer/lsan.supp:print_suppressions=0"
+VIEW_LSAN="suppressions=$TSR_ROOT/tests/thin-client/lsan.supp:print_suppressions=0"
 chmod 711 "$TMP"
 
 T() { "$BIN/tessera" --state "$S" "$@"; }

@@ -10,10 +10,10 @@
  * sockets, no exec, no new processes, files read-only), and runs the
  * protocol's handshake on that socket:
  *
- *   - VNC (decoder_vnc.c, libvncclient): VeNCrypt only, subtype X509None
+ *   - VNC (vnc.c, libvncclient): VeNCrypt only, subtype X509None
  *     only (our client certificate; the server's must chain to --ca and
  *     name --host);
- *   - RDP (--rdp, decoder_rdp.c, FreeRDP): TLS only; the server's
+ *   - RDP (--rdp, rdp.c, FreeRDP): TLS only; the server's
  *     certificate must chain to --ca and name --host; we log on with the
  *     ticket tessera-vmd gave the compositor (two lines on stdin: user,
  *     password), since RDP has no client certificates.
