@@ -25,8 +25,8 @@ BINS += $(B)/bin/tessera-view-decoder
 MANS += docs/tessera-view-decoder.8
 
 # --- tessera-view: the compositor ---
-TV_VIEW_SRCS := thin-client/main.c \
-                thin-client/host.c thin-client/child.c \
+TV_VIEW_SRCS := thin-client/main.c thin-client/wm.c thin-client/paint.c \
+                thin-client/seat.c thin-client/host.c thin-client/child.c \
                 thin-client/draw.c thin-client/layout.c
 TV_VIEW_OBJS := $(TV_VIEW_SRCS:%.c=$(B)/obj/%.o) $(TV_PROTO_OBJS)
 thin_client_CFLAGS := $(shell pkg-config --cflags sdl2)
