@@ -26,6 +26,7 @@
 
 #include "child.h"
 #include "clock.h"
+#include "facts.h"
 #include "host.h"
 #include "log.h"
 #include "proto.h"
@@ -243,8 +244,9 @@ host_events(void)
 				q->used = 1;
 				q->host = e->host;
 				q->z = ++srv.ztop;
+				srv.layout_dirty = 1;
 			}
-			if (strcmp(q->info.state, e->info.state) != 0 ||
+			if (q->info.state != e->info.state ||
 			    q->info.rgb != e->info.rgb)
 				srv.layout_dirty = 1;
 			q->info = e->info;
@@ -546,8 +548,8 @@ main(int argc, char **argv)
 		case 3: srv.creds.key = optarg; break;
 		case 4: srv.kiosk = 1; break;
 		case 5:
-			if (sscanf(optarg, "%dx%d", &w, &h) != 2 || w < 320 ||
-			    h < 200 || w > 16384 || h > 16384) {
+			if (sscanf(optarg, "%dx%d", &w, &h) != 2 ||
+			    !tsr_screen_size_ok(w, h)) {
 				log_warnx("bad geometry: %s", optarg);
 				return 2;
 			}

@@ -141,7 +141,7 @@ damage_to_screen(struct tv_qube *q)
 static const char *
 status_text(const struct tv_qube *q)
 {
-	if (strcmp(q->info.state, "paused") == 0)
+	if (q->info.state == TSR_POWER_PAUSED)
 		return "paused";
 	if (q->ep_port <= 0)
 		return "no display access";
@@ -202,10 +202,10 @@ draw_window(struct tv_qube *q)
 static const char *
 button_for(const struct tv_qube *q)
 {
-	if (strcmp(q->info.state, "halted") == 0)
+	if (q->info.state == TSR_POWER_HALTED)
 		return "start";
-	if (strcmp(q->info.state, "running") == 0 ||
-	    strcmp(q->info.state, "paused") == 0)
+	if (q->info.state == TSR_POWER_RUNNING ||
+	    q->info.state == TSR_POWER_PAUSED)
 		return "stop";
 	return NULL;
 }
@@ -229,7 +229,8 @@ panel_layout(struct tv_panel_item *it, int compact, int *hidden)
 		h = &srv.hosts[q->host];
 		snprintf(it[k].text, sizeof(it[k].text), "%s%s%s%s%s%s",
 		    h->name, h->name[0] ? "/" : "", q->info.name,
-		    compact ? "" : " (", compact ? "" : q->info.state,
+		    compact ? "" : " (",
+		    compact ? "" : tsr_power_name(q->info.state),
 		    compact ? "" : ")");
 		w = 16 * s + tv_text_width(it[k].text, s);
 		it[k].q = q;
@@ -351,9 +352,9 @@ write_state(void)
 		    "shown %d win %d %d %d %d inside %d %d %d %d "
 		    "content %d %d %d %d fb %d %d decoder %d connected %d "
 		    "z %d\n", q->info.name, q->host, q->info.label,
-		    q->info.rgb, q->info.state, tv_visible(q), q->win.x,
-		    q->win.y, q->win.w, q->win.h, in.x, in.y, in.w, in.h, c.x,
-		    c.y, c.w, c.h, q->fb_w, q->fb_h, (int)q->pid,
+		    q->info.rgb, tsr_power_name(q->info.state), tv_visible(q),
+		    q->win.x, q->win.y, q->win.w, q->win.h, in.x, in.y, in.w,
+		    in.h, c.x, c.y, c.w, c.h, q->fb_w, q->fb_h, (int)q->pid,
 		    q->connected && q->fb != NULL, q->z);
 	}
 	fclose(f);

@@ -35,7 +35,7 @@ struct tv_drag {
 /* One entry of the panel, as laid out for drawing and for clicks. */
 struct tv_panel_item {
 	struct tv_qube	*q;
-	char		 text[2 * TV_NAME_MAX + 24];
+	char		 text[TV_HOST_NAME_MAX + TSR_QUBE_NAME_MAX + 24];
 	struct tv_rect	 entry, button;
 	int		 has_button;
 	const char	*button_text;

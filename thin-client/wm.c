@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "clock.h"
+#include "facts.h"
 #include "log.h"
 #include "proto.h"
 #include "server.h"
@@ -36,8 +37,8 @@ tv_workspace(void)
 int
 tv_shown(const struct tv_qube *q)
 {
-	return q->used && (strcmp(q->info.state, "running") == 0 ||
-	    strcmp(q->info.state, "paused") == 0);
+	return q->used && (q->info.state == TSR_POWER_RUNNING ||
+	    q->info.state == TSR_POWER_PAUSED);
 }
 
 int
@@ -143,7 +144,8 @@ tv_resize_requests(uint64_t now)
 		if (!tv_visible(q))
 			continue;
 		in = tv_inside(&srv.m, q->win);
-		if (in.w <= 0 || in.h <= 0 ||
+		/* a size no qube takes is never asked for (facts.h) */
+		if (!tsr_screen_size_ok(in.w, in.h) ||
 		    (in.w == q->fb_w && in.h == q->fb_h))
 			continue;
 		tv_child_send(q, TV_RESIZE, in.w, in.h, 0);
