@@ -1,7 +1,9 @@
 /*
  * tessera-view's compositor: its one central state, struct tv_server, and
- * what its files offer each other.  The state is the main thread's; the
- * host threads (host.c) and the decoder watcher (main.c) never touch it.
+ * what its files offer each other.  The state is the main thread's: a
+ * host thread (host.c) only reads its host's address and credentials in
+ * it, set before the threads start, and the decoder watcher (main.c) keeps
+ * its own.
  *
  *   main.c   options and config, the main loop, the qube table (events
  *            from the hosts), decoder supervision
