@@ -1,7 +1,10 @@
 /*
- * tessera-view: the compositor's state.  Everything a window shows outside
- * the qube's own pixels (frame colour, name, label, state) comes from a
- * host's tessera-vmd, never from the qube or its decoder.
+ * tessera-view: a qube as the compositor knows it (struct tv_qube), and
+ * the SDL-free window maths of layout.c, which the unit tests and
+ * view-check use without the rest.  The compositor's whole state is in
+ * server.h.  Everything a window shows outside the qube's own pixels
+ * (frame colour, name, label, state) comes from a host's tessera-vmd,
+ * never from the qube or its decoder.
  */
 #ifndef TV_VIEW_H
 #define TV_VIEW_H
