@@ -1,8 +1,8 @@
 /*
  * One thread per host: connect, list, subscribe, follow; reconnect with
  * backoff when the host goes away.  Everything the host sends is checked
- * before it reaches the compositor: names and labels are bounded, labels
- * must parse, states are from the known set.
+ * before it reaches the compositor: qube names must be valid
+ * (tsr_qube_name_valid), labels must parse, states must be power states.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "facts.h"
 #include "host.h"
 #include "label.h"
 #include "log.h"
@@ -79,45 +80,26 @@ host_connect(const struct tv_host *h, char *err, size_t errlen)
 	return tsr_client_tls(hp, h->ca, h->cert, h->key, err, errlen);
 }
 
-static int
-valid_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= TV_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] <= 0x20 || s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* A qube object from the host, into info; -1 if it is malformed. */
 static int
 qube_info(json_t *o, struct tv_info *info)
 {
-	static const char *states[] = { "halted", "starting", "running",
-	    "paused", "shutting-down" };
 	const char *name, *label, *state;
 	struct tsr_label l;
-	size_t i;
+	enum tsr_power p;
 
 	name = json_string_value(json_object_get(o, "name"));
 	label = json_string_value(json_object_get(o, "label"));
 	state = json_string_value(json_object_get(o, "state"));
 	if (name == NULL || label == NULL || state == NULL ||
-	    !valid_name(name) || tsr_label_parse(label, &l) == -1)
-		return -1;
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (strcmp(state, states[i]) == 0)
-			break;
-	if (i == sizeof(states) / sizeof(states[0]))
+	    !tsr_qube_name_valid(name) || tsr_label_parse(label, &l) == -1 ||
+	    tsr_power_parse(state, &p) == -1)
 		return -1;
 	memset(info, 0, sizeof(*info));
 	snprintf(info->name, sizeof(info->name), "%s", name);
 	snprintf(info->label, sizeof(info->label), "%s", l.name);
 	info->rgb = l.rgb;
-	snprintf(info->state, sizeof(info->state), "%s", state);
+	info->state = p;
 	return 0;
 }
 
@@ -215,7 +197,7 @@ refresh(struct tsr_client *c, int idx, const char *qube, int want_endpoint,
 			snprintf(err, errlen, "malformed qube object");
 			return -1;
 		}
-		running = strcmp(e->info.state, "running") == 0;
+		running = e->info.state == TSR_POWER_RUNNING;
 		post(e);
 	}
 	tsr_api_msg_free(&m);
@@ -231,7 +213,7 @@ handle_event(struct tsr_client *c, int idx, const struct tsr_api_msg *m,
 	const char *ev = m->event, *subj = m->subject;
 	struct tv_ev *e;
 
-	if (ev == NULL || subj == NULL || !valid_name(subj))
+	if (ev == NULL || subj == NULL || !tsr_qube_name_valid(subj))
 		return 0;	/* connection-established and the like */
 	if (strcmp(ev, "qube-removed") == 0) {
 		e = ev_new(TV_EV_GONE, idx);
@@ -294,9 +276,11 @@ session(struct tsr_client *c, int idx, char *err, size_t errlen)
 	json_array_foreach(m.result, i, o) {
 		const char *n = json_string_value(json_object_get(o, "name"));
 		const char *s = json_string_value(json_object_get(o, "state"));
+		enum tsr_power power;
 
-		if (n != NULL && s != NULL && valid_name(n) &&
-		    strcmp(s, "running") == 0 &&
+		if (n != NULL && s != NULL && tsr_qube_name_valid(n) &&
+		    tsr_power_parse(s, &power) == 0 &&
+		    power == TSR_POWER_RUNNING &&
 		    endpoint(c, idx, n, err, errlen) == -1) {
 			tsr_api_msg_free(&m);
 			goto out;
@@ -388,7 +372,7 @@ struct cmd_arg {
 	struct tv_host	*h;
 	int		 idx;
 	char		 method[32];
-	char		 qube[TV_NAME_MAX];
+	char		 qube[TSR_QUBE_NAME_MAX + 1];
 };
 
 static void *

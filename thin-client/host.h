@@ -12,7 +12,8 @@
 
 struct tv_host {
 	char		 spec[256];	/* HOST[:PORT], or a unix socket path */
-	char		 name[64];	/* shown as name/qube; "" for one host */
+	/* in titles as name/qube; "" for one host */
+	char		 name[TV_HOST_NAME_MAX];
 	const char	*ca, *cert, *key;
 	int		 rdp;		/* displays over RDP, with tickets */
 	int		 up;		/* main thread: connected now */

@@ -245,12 +245,14 @@ void
 tv_title(char *buf, size_t bufsz, const char *host, const char *name,
     const char *label)
 {
+	char hn[TV_HOST_NAME_MAX + TSR_QUBE_NAME_MAX + 1];
 	size_t i;
 
-	if (host != NULL && *host != '\0')
-		snprintf(buf, bufsz, "[%s/%s] %s", host, name, label);
-	else
-		snprintf(buf, bufsz, "[%s] %s", name, label);
+	if (host != NULL && *host != '\0') {
+		snprintf(hn, sizeof(hn), "%s/%s", host, name);
+		name = hn;
+	}
+	tsr_frame_title(buf, bufsz, name, label);
 	for (i = 0; buf[i] != '\0'; i++)
 		if (buf[i] < 0x20 || buf[i] > 0x7e)
 			buf[i] = '?';

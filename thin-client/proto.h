@@ -22,7 +22,9 @@
  * Compositor to decoder:
  *   TV_KEY      a = 1 down / 0 up, b = X keysym
  *   TV_POINTER  a, b = x, y in the qube's pixels, c = button mask (RFB)
- *   TV_RESIZE   a, b = the size the viewer's window would like
+ *   TV_RESIZE   a, b = the size the viewer's window would like, within
+ *               the screen sizes a qube may be asked for
+ *               (tsr_screen_size_ok(), facts.h)
  *   TV_PING     a = a sequence number, which TV_PONG repeats in its a
  *   TV_ACK      the compositor has shown what the decoder's last TV_FB or
  *               TV_DAMAGE said: until then the decoder leaves the server's

@@ -1,7 +1,10 @@
 /*
- * tessera-view: the compositor's state.  Everything a window shows outside
- * the qube's own pixels (frame colour, name, label, state) comes from a
- * host's tessera-vmd, never from the qube or its decoder.
+ * tessera-view: a qube as the compositor knows it (struct tv_qube), and
+ * the SDL-free window maths of layout.c, which the unit tests and
+ * view-check use without the rest.  The compositor's whole state is in
+ * server.h.  Everything a window shows outside the qube's own pixels
+ * (frame colour, name, label, state) comes from a host's tessera-vmd,
+ * never from the qube or its decoder.
  */
 #ifndef TV_VIEW_H
 #define TV_VIEW_H
@@ -9,9 +12,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "facts.h"
+
 #define TV_MAX_HOSTS	16
 #define TV_MAX_QUBES	64
-#define TV_NAME_MAX	64
+/* A host's name in titles (host.h: tv_host.name), with its NUL. */
+#define TV_HOST_NAME_MAX	64
+/* A title, "[host/name] label", with its NUL. */
+#define TV_TITLE_MAX	(TV_HOST_NAME_MAX + TSR_QUBE_NAME_MAX + 16)
 
 struct tv_rect {
 	int	x, y, w, h;
@@ -19,17 +27,17 @@ struct tv_rect {
 
 /* What a host said about one qube. */
 struct tv_info {
-	char		name[TV_NAME_MAX];
+	char		name[TSR_QUBE_NAME_MAX + 1];	/* a valid qube name */
 	char		label[8];	/* "blue" or "#rrggbb" */
 	uint32_t	rgb;		/* 0x00rrggbb */
-	char		state[16];	/* halted, running, ... */
+	enum tsr_power	state;
 };
 
 struct tv_qube {
 	int		 used;
 	int		 host;		/* index into the host table */
 	struct tv_info	 info;
-	char		 title[2 * TV_NAME_MAX + 16];	/* "[host/name] label" */
+	char		 title[TV_TITLE_MAX];	/* "[host/name] label" */
 
 	/* where its render-server is (from display.endpoint) */
 	char		 ep_host[256];
@@ -63,7 +71,7 @@ struct tv_qube {
 	int		 maximized;
 	struct tv_rect	 restore;	/* before maximising */
 
-	/* asking the qube to take its window's inside size (main.c) */
+	/* asking the qube to take its window's inside size (wm.c) */
 	uint64_t	 req_due;	/* ms: ask then (0: nothing to ask) */
 	uint64_t	 req_at;	/* ms: last asked */
 	uint64_t	 req_dec;	/* started_at of the decoder last asked */
@@ -120,7 +128,10 @@ struct tv_rect tv_button(const struct tv_metrics *, struct tv_rect win,
 struct tv_rect tv_constrain(const struct tv_metrics *, struct tv_rect win,
     struct tv_rect ws);
 
-/* The title: "[name] label" or "[host/name] label", printable ASCII. */
+/*
+ * The title: tsr_frame_title() of the qube's name, or of "host/name" when
+ * host is not empty; printable ASCII (anything else becomes '?').
+ */
 void tv_title(char *buf, size_t bufsz, const char *host, const char *name,
     const char *label);
 

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dec.h"
+#include "child.h"
 #include "log.h"
 #include "proto.h"
 
@@ -30,7 +30,7 @@ unmap(struct tv_qube *q)
 }
 
 int
-tv_dec_start(struct tv_qube *q, const struct tv_creds *cr, uint64_t now)
+tv_child_start(struct tv_qube *q, const struct tv_creds *cr, uint64_t now)
 {
 	char port[16], ticket[sizeof(q->ep_user) + sizeof(q->ep_pass) + 2];
 	int sv[2], tp[2] = { -1, -1 }, n;
@@ -107,11 +107,11 @@ broke(struct tv_qube *q, const char *why)
 {
 	log_warnx("%s: decoder %d: %s; stopping it", q->info.name,
 	    (int)q->pid, why);
-	tv_dec_stop(q);
+	tv_child_stop(q);
 }
 
 int
-tv_dec_read(struct tv_qube *q, uint64_t now)
+tv_child_read(struct tv_qube *q, uint64_t now)
 {
 	struct tv_msg m;
 	char buf[sizeof(m) + 1], err[128];
@@ -198,7 +198,7 @@ tv_dec_read(struct tv_qube *q, uint64_t now)
 }
 
 void
-tv_dec_stop(struct tv_qube *q)
+tv_child_stop(struct tv_qube *q)
 {
 	if (q->pid > 0)
 		kill(q->pid, SIGKILL);
@@ -213,7 +213,7 @@ tv_dec_stop(struct tv_qube *q)
 }
 
 void
-tv_dec_send(struct tv_qube *q, uint32_t type, int a, int b, int c)
+tv_child_send(struct tv_qube *q, uint32_t type, int a, int b, int c)
 {
 	if (q->ctl == -1 || !q->connected)
 		return;
@@ -224,7 +224,7 @@ tv_dec_send(struct tv_qube *q, uint32_t type, int a, int b, int c)
 }
 
 void
-tv_dec_exited(struct tv_qube *q, int status, uint64_t now)
+tv_child_exited(struct tv_qube *q, int status, uint64_t now)
 {
 	uint64_t delay;
 
@@ -235,7 +235,7 @@ tv_dec_exited(struct tv_qube *q, int status, uint64_t now)
 		log_info("%s: decoder %d exited with %d", q->info.name,
 		    (int)q->pid, WEXITSTATUS(status));
 	q->pid = 0;
-	tv_dec_stop(q);
+	tv_child_stop(q);
 	/* a decoder that ran a while starts again at once */
 	if (now - q->started_at > 10000)
 		q->failures = 0;

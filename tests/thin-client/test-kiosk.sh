@@ -19,6 +19,7 @@
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
 source "$TSR_ROOT/tests/lib/viewstate.sh"
+source "$TSR_ROOT/tests/thin-client/lib.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -89,22 +90,7 @@ shot() {
 }
 # check_shot WAIT STATE OUT VIEW-CHECK-ARGS...: until view-check passes
 check_shot() {
-	local wait=$1 state=$2 out=$3 end
-	shift 3
-	end=$((SECONDS + wait))
-	while :; do
-		if shot "$state" "$out"; then
-			"$CHECK" --shot "$out.ppm" --state "$out.state" "$@" >"$out.out" 2>&1 &&
-			    return 0
-		else
-			echo "no screenshot" >"$out.out"
-		fi
-		[ "$SECONDS" -ge "$end" ] && break
-		sleep 0.5
-	done
-	cp "$out.ppm" "$LOGS/test-kiosk-$(basename "$out").ppm" 2>/dev/null
-	cp "$out.state" "$LOGS/test-kiosk-$(basename "$out").state" 2>/dev/null
-	return 1
+	check_until "$1" "$3" shot "$2" -- "${@:4}"
 }
 # keys KEY...: one chord (QEMU qcodes) pressed and released
 keys() {
@@ -132,17 +118,7 @@ click() {
 
 # ======================= the host =======================
 # the render-servers' 8 ports, and the Admin API's after them
-base=$(free_ports 9)
-PORT=$((base + 8))
-[ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
-ok "libvirt is up" libvirt_up || done_testing
-libvirt_forget "$S" $DOMAINS
-for d in $DOMAINS; do
-	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
-	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
-done
-pass "free ports ($PORT, $base-$((base + 7))) and free domain names"
-id "$RUSER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$RUSER"
+host_ports 9
 
 # the guest reaches the host's loopback as 10.0.2.2: the host's
 # certificate names both
@@ -167,15 +143,7 @@ POL
 
 # render-servers listen on 127.0.0.1 (where QEMU's user network delivers
 # the guest's connections to 10.0.2.2); viewers are told 10.0.2.2
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
-"$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
-    --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
-    --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \
-    --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/host.crt" \
-    --render-key "$CA/issued/host.key" --render-user "$RUSER" \
-    --render-host 10.0.2.2 --render-port-base "$base" >"$TMP/vmd.log" 2>&1 &
-VMD_PID=$!
+host_vmd 10.0.2.2
 WAIT_FOR_SECONDS=20 ok "tessera-vmd starts (Admin API on 127.0.0.1:$PORT, render-servers told as 10.0.2.2)" \
     wait_for T label ls || bail "tessera-vmd runs" "$(tail -n 5 "$TMP/vmd.log")"
 

@@ -1,7 +1,8 @@
 /*
- * Inside tessera-view-decoder: what decoder.c (the process, its control
- * line, its framebuffer and its sandbox) offers the two protocol sides,
- * decoder_vnc.c (libvncclient) and decoder_rdp.c (FreeRDP).
+ * Inside tessera-view-decoder: what decoder/main.c (the process, its
+ * control line, its framebuffer and its sandbox) offers the two protocol
+ * sides, decoder/vnc.c (libvncclient) and decoder/rdp.c (FreeRDP).  The
+ * compositor's side of the same processes is child.c.
  */
 #ifndef TV_DECODER_H
 #define TV_DECODER_H

@@ -58,9 +58,11 @@
 #define OVERVIEW_MSG	"OVERVIEW: input to qubes is off (Ctrl+Alt+Home)"
 #define MAX_ARGS	16
 #define FILL_TOL	16	/* per channel, for --fills */
+/* A name as read from the state file (%63s): room beyond a valid one. */
+#define VQ_NAME_MAX	64
 
 struct vq {
-	char		name[TV_NAME_MAX];
+	char		name[VQ_NAME_MAX];
 	char		label[16];
 	uint32_t	rgb;
 	char		state[16];
@@ -70,7 +72,7 @@ struct vq {
 
 static struct {
 	int		sw, sh, overview;
-	char		focus[TV_NAME_MAX];
+	char		focus[VQ_NAME_MAX];
 	struct tv_metrics m;
 	struct vq	q[TV_MAX_QUBES];
 	int		nq;
@@ -242,7 +244,7 @@ static void
 check_frames(void)
 {
 	int i, x, y, n, ink, inks, desk_bad = 0, frames = 0;
-	char title[2 * TV_NAME_MAX + 16];
+	char title[TV_TITLE_MAX];
 
 	for (i = 0; i < st.nq; i++) {
 		const struct vq *q = &st.q[i];
@@ -299,7 +301,7 @@ check_frames(void)
 }
 
 struct spoof {
-	char		name[TV_NAME_MAX];
+	char		name[VQ_NAME_MAX];
 	struct pat_opts	o;
 };
 static struct spoof spoofs[MAX_ARGS];
@@ -517,7 +519,7 @@ static void
 check_overview(void)
 {
 	int i, x, y, n = 0, s = st.m.scale, ts = 2 * s;
-	char title[2 * TV_NAME_MAX + 16];
+	char title[TV_TITLE_MAX];
 
 	if (!st.overview) {
 		complain(&n, "the state file says the overview is off");
@@ -600,7 +602,7 @@ check_panel(void)
 	int s = st.m.scale, p = st.m.panel, i, x, y, n = 0, ex = 8 * s, x0;
 	int tw, w, bw, mx = -1, mw = 0;
 	struct tv_rect e[TV_MAX_QUBES], b[TV_MAX_QUBES];
-	char text[TV_MAX_QUBES][TV_NAME_MAX + 24];
+	char text[TV_MAX_QUBES][VQ_NAME_MAX + 24];
 	const char *btn[TV_MAX_QUBES];
 	uint32_t want, got;
 

@@ -10,10 +10,10 @@
  * sockets, no exec, no new processes, files read-only), and runs the
  * protocol's handshake on that socket:
  *
- *   - VNC (decoder_vnc.c, libvncclient): VeNCrypt only, subtype X509None
+ *   - VNC (vnc.c, libvncclient): VeNCrypt only, subtype X509None
  *     only (our client certificate; the server's must chain to --ca and
  *     name --host);
- *   - RDP (--rdp, decoder_rdp.c, FreeRDP): TLS only; the server's
+ *   - RDP (--rdp, rdp.c, FreeRDP): TLS only; the server's
  *     certificate must chain to --ca and name --host; we log on with the
  *     ticket tessera-vmd gave the compositor (two lines on stdin: user,
  *     password), since RDP has no client certificates.
@@ -54,12 +54,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <seccomp.h>
 
+#include "clock.h"
 #include "decoder.h"
+#include "facts.h"
 #include "log.h"
 #include "proto.h"
 
@@ -99,13 +100,11 @@ static struct {
 	long long ack_deadline;
 } d = { .fb_fd = -1 };
 
-static long long mono_ms(void);
-
 static void
 await_ack(void)
 {
 	d.await_ack = 1;
-	d.ack_deadline = mono_ms() + TV_ACK_WAIT_MS;
+	d.ack_deadline = (long long)tsr_mono_ms() + TV_ACK_WAIT_MS;
 }
 
 /* "tessera-view-decoder[QUBE]", for log_init() and the alarm's message */
@@ -248,15 +247,6 @@ tv_damage_flush(void)
 }
 
 /* ---- connecting ---- */
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A connected TCP socket (blocking), or -1. */
 static int
 tcp_connect(const char *host, const char *port)
@@ -264,11 +254,12 @@ tcp_connect(const char *host, const char *port)
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
-	long long deadline = mono_ms() + TV_CONNECT_TIMEOUT_MS, left;
+	long long deadline, left;
 	struct pollfd pfd;
 	socklen_t sl;
 	int fd = -1, rc, err = 0, one = 1;
 
+	deadline = (long long)tsr_mono_ms() + TV_CONNECT_TIMEOUT_MS;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		log_warnx("%s: %s", host, gai_strerror(rc));
 		return -1;
@@ -285,7 +276,7 @@ tcp_connect(const char *host, const char *port)
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			do {
-				left = deadline - mono_ms();
+				left = deadline - (long long)tsr_mono_ms();
 				rc = poll(&pfd, 1, left > 0 ? (int)left : 0);
 			} while (rc == -1 && errno == EINTR);
 			sl = sizeof(err);
@@ -299,7 +290,7 @@ tcp_connect(const char *host, const char *port)
 		}
 		close(fd);
 		fd = -1;
-		if (mono_ms() >= deadline)
+		if ((long long)tsr_mono_ms() >= deadline)
 			break;
 	}
 	freeaddrinfo(res);
@@ -556,9 +547,8 @@ ctl_input(void)
 				exit(EXIT_LOST);
 			break;
 		case TV_RESIZE:
-			if (m.a < 1 || m.a > TV_MAX_W || m.b < 1 ||
-			    m.b > TV_MAX_H || m.a > 0xffff || m.b > 0xffff ||
-			    m.c != 0 || m.d != 0)
+			if (!tsr_screen_size_ok(m.a, m.b) || m.c != 0 ||
+			    m.d != 0)
 				goto bad;
 			if (d.proto->resize(m.a, m.b) == -1)
 				exit(EXIT_LOST);
@@ -746,7 +736,8 @@ main(int argc, char **argv)
 	for (;;) {
 		/* while the compositor has not shown the last update, only
 		 * its line is read (a late TV_ACK only delays the stream) */
-		left = d.await_ack ? d.ack_deadline - mono_ms() : 0;
+		left = d.await_ack ?
+		    d.ack_deadline - (long long)tsr_mono_ms() : 0;
 		if (left <= 0)
 			d.await_ack = 0;
 		pending = d.await_ack ? 0 : d.proto->pending();

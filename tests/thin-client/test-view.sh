@@ -18,6 +18,7 @@
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
 source "$TSR_ROOT/tests/lib/viewstate.sh"
+source "$TSR_ROOT/tests/thin-client/lib.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -33,7 +34,7 @@ SPOOF_TITLE="[tv-red] red"
 SPOOF=(--spoof "tv-spoof=red:$SPOOF_TITLE")
 # under ASan: libvncclient's and GnuTLS's own leaks in the decoders, and
 # libdbus's in the viewer (see the file)
-VIEW_LSAN="suppressions=$TSR_ROOT/tests/viewer/lsan.supp:print_suppressions=0"
+VIEW_LSAN="suppressions=$TSR_ROOT/tests/thin-client/lsan.supp:print_suppressions=0"
 chmod 711 "$TMP"
 
 T() { "$BIN/tessera" --state "$S" "$@"; }
@@ -84,22 +85,7 @@ shot() {
 # passes (WAIT seconds); its last output is in OUT.out, the screenshot
 # goes to the logs if it never passes
 check_shot() {
-	local wait=$1 dpy=$2 state=$3 out=$4 end
-	shift 4
-	end=$((SECONDS + wait))
-	while :; do
-		if shot "$dpy" "$state" "$out"; then
-			"$CHECK" --shot "$out.ppm" --state "$out.state" "$@" >"$out.out" 2>&1 &&
-			    return 0
-		else
-			echo "no screenshot" >"$out.out"
-		fi
-		[ "$SECONDS" -ge "$end" ] && break
-		sleep 0.5
-	done
-	cp "$out.ppm" "$LOGS/test-view-$(basename "$out").ppm" 2>/dev/null
-	cp "$out.state" "$LOGS/test-view-$(basename "$out").state" 2>/dev/null
-	return 1
+	check_until "$1" "$4" shot "$2" "$3" -- "${@:5}"
 }
 
 # --- Xvfb displays of our own ---
@@ -124,17 +110,7 @@ start_view() {	# DISPLAY NAME CERT ARGS...: its pid is ${VPIDS[-1]}
 
 # ======================= the host =======================
 # the render-servers' 8 ports, and the Admin API's after them
-base=$(free_ports 9)
-PORT=$((base + 8))
-[ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
-ok "libvirt is up" libvirt_up || done_testing
-libvirt_forget "$S" $DOMAINS
-for d in $DOMAINS; do
-	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
-	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
-done
-pass "free ports ($PORT, $base-$((base + 7))) and free domain names"
-id "$RUSER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$RUSER"
+host_ports 9
 
 {
 	"$BIN/tessera-ca" init --dir "$CA" --name "view test CA" &&
@@ -164,15 +140,7 @@ vm.start	 role:viewer	  tv-spoof	allow
 vm.shutdown	 role:viewer	  tv-spoof	allow
 POL
 
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
-"$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
-    --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
-    --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \
-    --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/host.crt" \
-    --render-key "$CA/issued/host.key" --render-user "$RUSER" \
-    --render-host 127.0.0.1 --render-port-base "$base" >"$TMP/vmd.log" 2>&1 &
-VMD_PID=$!
+host_vmd 127.0.0.1
 WAIT_FOR_SECONDS=20 ok "tessera-vmd starts (Admin API over mutual TLS on $PORT)" \
     wait_for T label ls || bail "tessera-vmd runs" "$(tail -n 5 "$TMP/vmd.log")"
 

@@ -147,7 +147,7 @@ out:
 static void
 no_free(void *p)
 {
-	(void)p;	/* the mapping belongs to decoder.c */
+	(void)p;	/* the mapping belongs to main.c */
 }
 
 static BOOL

@@ -38,9 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pattern.h"
 #include "proto.h"
 
@@ -59,17 +59,8 @@ static struct {
 	int w, h;
 	int connected, damaged;
 	int pong;		/* the last TV_PONG's sequence number */
-	long long deadline;
+	uint64_t deadline;	/* ms, tsr_mono_ms() */
 } p = { .frames = 3, .timeout_s = 60, .sock = -1, .pid = -1 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 kill_decoder(void)
@@ -333,7 +324,7 @@ reap(char *what, size_t len)
 		r = waitpid(p.pid, &st, WNOHANG);
 		if (r == p.pid)
 			break;
-		if (mono_ms() > p.deadline) {
+		if (tsr_mono_ms() > p.deadline) {
 			snprintf(what, len, "still running after the timeout");
 			kill_decoder();
 			return -1;
@@ -394,11 +385,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	p.deadline = mono_ms() + p.timeout_s * 1000LL;
+	p.deadline = tsr_mono_ms() + (uint64_t)p.timeout_s * 1000;
 	p.pid = spawn(argv + optind);
 
 	/* frames whose counter advances */
-	while (seen < p.frames && mono_ms() < p.deadline) {
+	while (seen < p.frames && tsr_mono_ms() < p.deadline) {
 		if (pump(100) == 0) {
 			close(p.sock);
 			p.sock = -1;
@@ -432,7 +423,7 @@ main(int argc, char **argv)
 		/* a TV_PING comes back as a TV_PONG */
 		if (tv_msg_send(p.sock, TV_PING, 4242, 0, 0, 0, -1) == -1)
 			failed("sending TV_PING: %s", strerror(errno));
-		while (p.pong != 4242 && mono_ms() < p.deadline)
+		while (p.pong != 4242 && tsr_mono_ms() < p.deadline)
 			if (pump(100) == 0)
 				failed("the decoder closed the line");
 		if (p.pong != 4242)
@@ -453,7 +444,7 @@ main(int argc, char **argv)
 		}
 		/* a pointer event too, outside the buffer: clamped */
 		tv_msg_send(p.sock, TV_POINTER, 100000, -5, 0, 0, -1);
-		while (mono_ms() < p.deadline) {
+		while (tsr_mono_ms() < p.deadline) {
 			if (pump(100) == 0)
 				failed("the decoder closed the line");
 			if (!p.damaged)

@@ -9,14 +9,14 @@ RUN_QUBE=$TSR_ROOT/tests/images/run-qube
 RENDER=$TSR_BUILD/bin/tessera-render
 DECODER=$TSR_BUILD/bin/tessera-view-decoder
 PROBE=$TSR_BUILD/tests/decoder-probe
-FAKE=$TSR_ROOT/tests/view/fakerfb.py
+FAKE=$TSR_ROOT/tests/thin-client/fakerfb.py
 CA_BIN=$TSR_BUILD/bin/tessera-ca
 IMAGES=${TSR_IMAGES:-$TSR_ROOT/build/images}
 TMP=${TSR_TMP:-$(mktemp -d)}
 RUSER=tessera-render
 DLOG=$TMP/decoder.err
 # under ASan: libvncclient's own leaks in the decoder (see the file)
-export LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/view/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/thin-client/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 qpid='' rpid='' fpid='' bpid=''
 
 cleanup() {

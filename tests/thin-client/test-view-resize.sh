@@ -27,6 +27,7 @@
 source "$TSR_ROOT/tests/lib/tap.sh"
 source "$TSR_ROOT/tests/lib/libvirt.sh"
 source "$TSR_ROOT/tests/lib/viewstate.sh"
+source "$TSR_ROOT/tests/thin-client/lib.sh"
 
 BIN=$TSR_BUILD/bin
 CHECK=$TSR_BUILD/tests/view-check
@@ -39,7 +40,7 @@ VIRSH="virsh -q -c qemu:///system"
 RUSER=tessera-render
 Q=tvr-work
 DOMAINS="tvr-tmpl $Q"
-VIEW_LSAN="suppressions=$TSR_ROOT/tests/viewer/lsan.supp:print_suppressions=0"
+VIEW_LSAN="suppressions=$TSR_ROOT/tests/thin-client/lsan.supp:print_suppressions=0"
 chmod 711 "$TMP"
 
 T() { "$BIN/tessera" --state "$S" "$@"; }
@@ -96,22 +97,7 @@ shot() {	# OUT: a screenshot (OUT.ppm) and the state it shows (OUT.state)
 	return 1
 }
 check_shot() {	# WAIT OUT VIEW-CHECK-ARGS...: until view-check passes
-	local wait=$1 out=$2 end
-	shift 2
-	end=$((SECONDS + wait))
-	while :; do
-		if shot "$out"; then
-			"$CHECK" --shot "$out.ppm" --state "$out.state" "$@" >"$out.out" 2>&1 &&
-			    return 0
-		else
-			echo "no screenshot" >"$out.out"
-		fi
-		[ "$SECONDS" -ge "$end" ] && break
-		sleep 0.5
-	done
-	cp "$out.ppm" "$LOGS/test-view-resize-$(basename "$out").ppm" 2>/dev/null
-	cp "$out.state" "$LOGS/test-view-resize-$(basename "$out").state" 2>/dev/null
-	return 1
+	check_until "$1" "$2" shot -- "${@:3}"
 }
 # FOLLOWED OUT: the state, the console and a screenshot agree on the inside
 followed() {
@@ -131,17 +117,7 @@ followed() {
 
 # ======================= the host =======================
 # the render-servers' 2 ports, and the Admin API's after them
-base=$(free_ports 3)
-PORT=$((base + 2))
-[ -n "$base" ] && [ -n "$PORT" ] || bail "found free ports"
-ok "libvirt is up" libvirt_up || done_testing
-libvirt_forget "$S" $DOMAINS
-for d in $DOMAINS; do
-	$VIRSH dominfo "$d" >/dev/null 2>&1 &&
-	    bail "no libvirt domain named $d exists (one does, and it is not this suite's)"
-done
-pass "free ports ($PORT, $base-$((base + 1))) and free domain names"
-id "$RUSER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$RUSER"
+host_ports 3
 
 {
 	"$BIN/tessera-ca" init --dir "$CA" --name "view resize test CA" &&
@@ -165,16 +141,7 @@ display.connect	 role:viewer	  *		allow
 display.connect	 login:tp	  *		allow
 POL
 
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0 \
-LSAN_OPTIONS="suppressions=$TSR_ROOT/tests/render-server/lsan.supp:print_suppressions=0" \
-"$BIN/tessera-vmd" -d -v --state "$S" --domain-type qemu \
-    --listen "127.0.0.1:$PORT" --cert "$CA/issued/host.crt" \
-    --key "$CA/issued/host.key" --ca "$CA/ca.crt" --crl "$CA/crl.pem" \
-    --render-bin "$BIN/tessera-render" --render-cert "$CA/issued/host.crt" \
-    --render-key "$CA/issued/host.key" --render-passwd "$TMP/passwd" \
-    --render-user "$RUSER" \
-    --render-host 127.0.0.1 --render-port-base "$base" >"$TMP/vmd.log" 2>&1 &
-VMD_PID=$!
+host_vmd 127.0.0.1 --render-passwd "$TMP/passwd"
 WAIT_FOR_SECONDS=20 ok "tessera-vmd starts" wait_for T label ls ||
     bail "tessera-vmd runs" "$(tail -n 5 "$TMP/vmd.log")"
 
