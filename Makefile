@@ -23,7 +23,7 @@ ifeq ($(CC),cc)
 CC      := gcc
 endif
 AR      ?= ar
-WARN    := -Wall -Wextra -Werror
+WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Icommon -MMD -MP \
            -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
 LDFLAGS :=

@@ -12,6 +12,8 @@
 
 static uint8_t out[RS_FILTER_OUT_MAX * 4];
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

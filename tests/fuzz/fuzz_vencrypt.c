@@ -9,6 +9,8 @@
 
 #include "../../render-server/vencrypt.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

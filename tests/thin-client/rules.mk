@@ -19,7 +19,7 @@
 #   lsan.supp            LeakSanitizer suppressions for the suites
 VIEWBENCH_PKGS := libvncclient x11 xext
 tests_thin_client_CFLAGS := -Ithin-client -Itests/images -Itests/lib \
- $(shell pkg-config --cflags sdl2) \
+    $(shell pkg-config --cflags sdl2) \
     $(shell pkg-config --cflags $(VIEWBENCH_PKGS) 2>/dev/null)
 
 $(B)/tests/test-compositor: $(B)/obj/tests/thin-client/test_compositor.o \
