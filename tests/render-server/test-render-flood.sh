@@ -85,7 +85,7 @@ rdp_login() {	# the same with xfreerdp, logon only
 flood() {
 	local name=$1
 	shift
-	python3 "$FLOOD" "$1" "$2" "$3" "$HOLD" "${@:4}" >"$TMP/flood-$name.out" 2>&1 &
+	python3 "$FLOOD" "$1" "$2" "$3" "${HOLD}" "${@:4}" >"$TMP/flood-$name.out" 2>&1 &
 	fpids+=($!)
 	WAIT_FOR_SECONDS=10 wait_for grep -q holding "$TMP/flood-$name.out"
 }
@@ -141,9 +141,11 @@ srcs=()
 for i in $(seq 2 41); do
 	srcs+=("127.0.0.$i")
 done
+# the backlog waits for descriptors: a second round of deadlines
+HOLD=12
 c0=$(cpu_ticks "$rpid")
-flood vnc2 "$VPORT" vnc 160 "${srcs[@]}"
-flood rdp2 "$RPORT" rdp 80 "${srcs[@]}"
+flood vnc2 "$VPORT" vnc 60 "${srcs[@]}"
+flood rdp2 "$RPORT" rdp 30 "${srcs[@]}"
 wait "${fpids[@]}"
 fpids=()
 c1=$(cpu_ticks "$rpid")
