@@ -10,14 +10,14 @@
 # handshake deadline (5 s, RDP's watchdog 1 s later), and the render-server
 # must serve afterwards.
 source "$TSR_ROOT/tests/lib/tap.sh"
+source "$TSR_ROOT/tests/lib/flood.sh"
 
 RENDER=$TSR_BUILD/bin/tessera-render
 CA_BIN=$TSR_BUILD/bin/tessera-ca
 PROBE=$TSR_ROOT/tests/render-server/rfbprobe.py
-FLOOD=$TSR_ROOT/tests/lib/flood.py
-TMP=${TSR_TMP:-$(mktemp -d)}
+TMP=$TSR_TMP
 HOLD=9		# seconds a flood watches: past both deadlines
-rpid='' fpids=()
+rpid=''
 
 cleanup() {
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
@@ -81,22 +81,6 @@ rdp_login() {	# the same with xfreerdp, logon only
 	[ "$rc" -eq 0 ]
 }
 
-# flood NAME PORT MODE COUNT FROM...: in the background, "holding" awaited
-flood() {
-	local name=$1
-	shift
-	python3 "$FLOOD" "$1" "$2" "$3" "${HOLD}" "${@:4}" >"$TMP/flood-$name.out" 2>&1 &
-	fpids+=($!)
-	WAIT_FOR_SECONDS=10 wait_for grep -q holding "$TMP/flood-$name.out"
-}
-# flood_done NAME: the flood's last line, and whether none is left open
-flood_done() {
-	local last
-	last=$(tail -n 1 "$TMP/flood-$1.out")
-	echo "$last"
-	[[ $last == *" open 0 "* ]]
-}
-
 if ! start_render 1024; then
 	fail "tessera-render starts"
 	diag "$(cat "$TMP/render.err")"
@@ -115,8 +99,7 @@ out=$(vnc_login) && pass "VNC logon during the flood: $out" ||
 	fail "VNC logon during the flood: $out"
 out=$(rdp_login) && pass "RDP logon during the flood: $out" ||
 	fail "RDP logon during the flood: $out"
-wait "${fpids[@]}"
-fpids=()
+flood_wait
 out=$(flood_done vnc) && pass "VNC flood: all closed by the deadline: $out" ||
 	fail "VNC flood: all closed by the deadline: $out"
 out=$(flood_done rdp) && pass "RDP flood: all closed by the deadline: $out" ||
@@ -146,8 +129,7 @@ HOLD=12
 c0=$(cpu_ticks "$rpid")
 flood vnc2 "$VPORT" vnc 60 "${srcs[@]}"
 flood rdp2 "$RPORT" rdp 30 "${srcs[@]}"
-wait "${fpids[@]}"
-fpids=()
+flood_wait
 c1=$(cpu_ticks "$rpid")
 ok "out of descriptors: accept failed with EMFILE (logged)" \
 	grep -q 'Too many open files' "$TMP/render.err"

@@ -7,14 +7,14 @@
 # Every flood connection must be closed by the handshake deadline (5 s)
 # and the daemon must serve afterwards.
 source "$TSR_ROOT/tests/lib/tap.sh"
+source "$TSR_ROOT/tests/lib/flood.sh"
 
 BIN=$TSR_BUILD/bin
-FLOOD=$TSR_ROOT/tests/lib/flood.py
 S=$TSR_TMP/state
 CA=$TSR_TMP/ca
 LOG=$TSR_TMP/vmd.log
 HOLD=8		# seconds a flood watches: past the deadline
-VMD_PID='' fpids=()
+VMD_PID=''
 
 cleanup() {
 	[ -n "$VMD_PID" ] && kill "$VMD_PID" 2>/dev/null
@@ -50,21 +50,6 @@ cli_login() {	# prints how long it took; fails unless the CLI did
 	[ "$rc" -eq 0 ]
 }
 
-flood() {	# NAME COUNT FROM...: in the background, "holding" awaited
-	local name=$1
-	shift
-	python3 "$FLOOD" "$port" tls "$1" "${HOLD}" "${@:2}" \
-	    >"$TSR_TMP/flood-$name.out" 2>&1 &
-	fpids+=($!)
-	WAIT_FOR_SECONDS=10 wait_for grep -q holding "$TSR_TMP/flood-$name.out"
-}
-flood_done() {	# NAME: its last line; none left open?
-	local last
-	last=$(tail -n 1 "$TSR_TMP/flood-$1.out")
-	echo "$last"
-	[[ $last == *" open 0 "* ]]
-}
-
 if ! start_vmd 1024; then
 	fail "tessera-vmd starts with a TLS listener"
 	diag "$(tail -n 20 "$LOG")"
@@ -74,12 +59,11 @@ pass "tessera-vmd starts with a TLS listener"
 out=$(cli_login) && pass "the CLI over mTLS, no flood: $out" ||
 	fail "the CLI over mTLS, no flood: $out"
 
-flood one 300 127.0.0.2
+flood one "$port" tls 300 127.0.0.2
 diag "$(cat "$TSR_TMP/flood-one.out")"
 out=$(cli_login) && pass "the CLI over mTLS during the flood: $out" ||
 	fail "the CLI over mTLS during the flood: $out"
-wait "${fpids[@]}"
-fpids=()
+flood_wait
 out=$(flood_done one) && pass "all closed by the deadline: $out" ||
 	fail "all closed by the deadline: $out"
 ok "refusals are logged with their reason" \
@@ -102,9 +86,8 @@ done
 # the backlog waits for descriptors: a second round of deadlines
 HOLD=12
 c0=$(cpu_ticks "$VMD_PID")
-flood two 100 "${srcs[@]}"
-wait "${fpids[@]}"
-fpids=()
+flood two "$port" tls 100 "${srcs[@]}"
+flood_wait
 c1=$(cpu_ticks "$VMD_PID")
 ok "out of descriptors: accept failed with EMFILE (logged)" \
 	grep -q 'accept: Too many open files' "$LOG"
