@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-mkdir -p "$S"
+mkdir -p "$S/policy.d"
 "$BIN/tessera-ca" init --dir "$CA" --name "flood test CA" >/dev/null
 "$BIN/tessera-ca" issue server vmd --dir "$CA" --dns localhost --ip 127.0.0.1 >/dev/null
 "$BIN/tessera-ca" issue client lab1 --dir "$CA" --role admin >/dev/null
@@ -83,8 +83,8 @@ srcs=()
 for i in $(seq 2 41); do
 	srcs+=("127.0.0.$i")
 done
-# the backlog waits for descriptors: a second round of deadlines
-HOLD=12
+# the backlog waits for descriptors: rounds of deadlines, each from accept
+HOLD=18
 c0=$(cpu_ticks "$VMD_PID")
 flood two "$port" tls 100 "${srcs[@]}"
 flood_wait
