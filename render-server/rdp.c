@@ -9,7 +9,7 @@
  *     socket we bind ourselves, so port 0 works) and is the watchdog: a peer
  *     past its handshake deadline, or stuck in one write for too long, gets
  *     its socket shut down, which ends its thread; peers before Activate
- *     are admitted by common/admit.c (RDP_UNAUTH_PER_ADDR from one address,
+ *     are admitted by common/admit.c (lim.unauth_per_addr from one address,
  *     half the peer slots in all, so that viewers who logged on keep the
  *     other half), and the listener pauses when accept runs out of
  *     descriptors;
@@ -63,13 +63,12 @@
 #define GFX_CAPS_WAIT_MS 5000	/* a client that offers GFX and never says */
 #define SETTLE_MS	40	/* longest wait for the rest of a source update */
 #define SETTLE_POLL_MS	2	/* how often to look meanwhile */
-#define RDP_UNAUTH_PER_ADDR 2	/* peers before Activate from one address */
 #define RDP_ACCEPT_PAUSE_MS 250	/* after accept failed for descriptors */
 
 struct rdp_srv rdp_srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
-	.lim = { 5000, 15000, 8, 30 },
+	.lim = { 5000, 15000, 8, 30, 2 },
 };
 
 void
@@ -84,6 +83,8 @@ rdp_set_limits(const struct rdp_limits *l)
 		rdp_srv.lim.max_peers = l->max_peers;
 	if (l->max_fps > 0)
 		rdp_srv.lim.max_fps = l->max_fps;
+	if (l->unauth_per_addr > 0)
+		rdp_srv.lim.unauth_per_addr = l->unauth_per_addr;
 	pthread_mutex_unlock(&rdp_srv.lock);
 }
 
@@ -809,7 +810,7 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 		rdp_srv.listening_on = fb;
 	}
 	memset(&rdp_srv.st, 0, sizeof(rdp_srv.st));
-	tsr_admit_init(&rdp_srv.gate, RDP_UNAUTH_PER_ADDR,
+	tsr_admit_init(&rdp_srv.gate, rdp_srv.lim.unauth_per_addr,
 	    rdp_srv.lim.max_peers / 2, RDP_ACCEPT_PAUSE_MS);
 	rdp_srv.running = 1;
 	if (pthread_create(&rdp_srv.thread, NULL, listener_thread, rdp_srv.listener) != 0) {
