@@ -1,6 +1,6 @@
 LIBTSR_SRCS := common/log.c common/label.c common/api.c common/tls.c \
                common/facts.c common/clock.c common/hex.c \
-               common/client.c
+               common/client.c common/admit.c
 LIBTSR_OBJS := $(LIBTSR_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/common/font.o
 
 # The glyphs for trust frames and title bars (font.h): Debian's

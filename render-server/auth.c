@@ -25,10 +25,20 @@ static struct {
 	const char	*vmd_sock;
 	struct tsr_client *vmd;		/* with fd:N, the one connection */
 	pthread_mutex_t	 vmd_lock;	/* one question at a time on it */
-	/* one password check at a time: each costs 32 MiB and ~0.1 s */
+	/*
+	 * At most RS_KDF_MAX password checks at once, each 32 MiB and ~0.1 s
+	 * of a core: more would only share the cores.  Per address they are
+	 * bounded by the admission of connections (conn.c, rdp.c): a
+	 * connection checks one password, before it stops counting.
+	 */
 	pthread_mutex_t	 kdf_lock;
+	pthread_cond_t	 kdf_cond;
+	int		 kdf_running;
 } a = { .kdf_lock = PTHREAD_MUTEX_INITIALIZER,
+    .kdf_cond = PTHREAD_COND_INITIALIZER,
     .vmd_lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define RS_KDF_MAX	2
 
 int
 rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
@@ -143,11 +153,18 @@ rs_auth_password(const char *user, const char *pass)
 		if (strcmp(a.pw[i].user, user) == 0)
 			e = &a.pw[i];
 	pthread_mutex_lock(&a.kdf_lock);
+	while (a.kdf_running >= RS_KDF_MAX)
+		pthread_cond_wait(&a.kdf_cond, &a.kdf_lock);
+	a.kdf_running++;
+	pthread_mutex_unlock(&a.kdf_lock);
 	if (e == NULL) {
 		rs_pw_dummy(pass);
 		ok = 0;
 	} else
 		ok = rs_pw_verify(e, pass) == 0;
+	pthread_mutex_lock(&a.kdf_lock);
+	a.kdf_running--;
+	pthread_cond_signal(&a.kdf_cond);
 	pthread_mutex_unlock(&a.kdf_lock);
 	if (!ok) {
 		log_info("%s: wrong user or password", who);

@@ -6,7 +6,12 @@
  * bytes both ways, viewer-to-server through the message filter (filter.c).
  *
  * A viewer that stalls, sends garbage, or never finishes its handshake
- * (RS_HANDSHAKE_MS) loses its own connection and nothing else.
+ * (rs_conn_handshake_ms) loses its own connection and nothing else.
+ * Connections still in their handshake are admitted by common/admit.c:
+ * RS_UNAUTH_PER_ADDR from one address, RS_UNAUTH_MAX in all, so that a
+ * flood of half-open connections cannot take the slots (RS_MAX_CONNS) of
+ * viewers that have authenticated.  Each connection checks one password at
+ * most, so these also bound the scrypt checks an address can have running.
  */
 #include <sys/socket.h>
 
@@ -25,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "admit.h"
 #include "clock.h"
 #include "conn.h"
 #include "filter.h"
@@ -33,15 +39,28 @@
 #include "tls.h"
 #include "vencrypt.h"
 
-#define RS_HANDSHAKE_MS	10000	/* accept to SecurityResult */
 #define RS_STALL_MS	30000	/* a viewer that reads nothing this long */
 #define RS_MAX_CONNS	64
+#define RS_UNAUTH_MAX	(RS_MAX_CONNS / 2)
+#define RS_UNAUTH_PER_ADDR 4
 #define PUMP_BUF	65536
 
 struct rs_conn_ctx rs_conn_ctx;
 
+int rs_conn_handshake_ms = 5000;	/* accept to SecurityResult */
+
 static atomic_int nconns;
 static atomic_uint conn_ids;
+
+/* Connections before their SecurityResult (tsr_admit_init's values). */
+static struct {
+	pthread_mutex_t	 lock;
+	struct tsr_admit a;
+} gate = {
+	PTHREAD_MUTEX_INITIALIZER,
+	{ .per_addr = RS_UNAUTH_PER_ADDR, .total = RS_UNAUTH_MAX,
+	    .backoff_ms = 250 },
+};
 
 /* The live connections, so that shutdown can end them. */
 static struct {
@@ -62,8 +81,22 @@ struct conn {
 	struct rs_vc	 vc;
 	struct rs_filter filter;
 	rs_conn_attach_fn attach;	/* where the inner session goes */
+	struct tsr_admit_key key;	/* its address, as gate counts it */
+	int		 gated;		/* counted in gate */
 	char		 who[96];
 };
+
+/* The connection no longer counts as unauthenticated. */
+static void
+ungate(struct conn *c)
+{
+	if (!c->gated)
+		return;
+	pthread_mutex_lock(&gate.lock);
+	tsr_admit_leave(&gate.a, &c->key);
+	pthread_mutex_unlock(&gate.lock);
+	c->gated = 0;
+}
 
 static int
 wait_fd(int fd, short events, long long deadline)
@@ -489,8 +522,11 @@ conn_main(void *arg)
 	struct conn *c = arg;
 	int framed = 0;
 
-	if (handshake(c, &framed) == 0)
+	if (handshake(c, &framed) == 0) {
+		ungate(c);
 		pump(c);
+	}
+	ungate(c);
 	log_debug("%s: closed", c->who);
 	pthread_mutex_lock(&live.lock);
 	if ((*c->prevp = c->next) != NULL)
@@ -512,24 +548,40 @@ conn_main(void *arg)
 }
 
 void
-rs_conn_spawn(int fd, rs_conn_attach_fn attach)
+rs_conn_spawn(int fd, const struct sockaddr *sa, socklen_t salen,
+    rs_conn_attach_fn attach)
 {
 	pthread_attr_t attr;
 	pthread_t t;
+	struct tsr_admit_key key;
 	struct conn *c;
-	int one = 1;
+	char err[128];
+	int one = 1, r;
 
 	if (atomic_fetch_add(&nconns, 1) >= RS_MAX_CONNS) {
 		log_warnx("vnc: too many connections, refusing one");
 		goto fail;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if (tsr_admit_key(&key, sa, salen) == -1) {
+		log_warnx("vnc: a connection from neither IPv4 nor IPv6");
 		goto fail;
+	}
+	pthread_mutex_lock(&gate.lock);
+	r = tsr_admit_enter(&gate.a, &key, err, sizeof(err));
+	pthread_mutex_unlock(&gate.lock);
+	if (r == -1) {
+		log_info("vnc: refused a connection: %s", err);
+		goto fail;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail_gated;
+	c->key = key;
+	c->gated = 1;
 	c->id = atomic_fetch_add(&conn_ids, 1) + 1;
 	c->fd = fd;
 	c->sp = -1;
 	c->attach = attach;
-	c->deadline = (long long)tsr_mono_ms() + RS_HANDSHAKE_MS;
+	c->deadline = (long long)tsr_mono_ms() + rs_conn_handshake_ms;
 	snprintf(c->who, sizeof(c->who), "vnc#%u", c->id);
 	rs_filter_init(&c->filter, RS_FILTER_DEFAULT_QUALITY);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -542,7 +594,7 @@ rs_conn_spawn(int fd, rs_conn_attach_fn attach)
 		pthread_mutex_unlock(&live.lock);
 		pthread_attr_destroy(&attr);
 		free(c);
-		goto fail;
+		goto fail_gated;
 	}
 	/* the thread unlinks c under live.lock: it cannot before this */
 	if ((c->next = live.list) != NULL)
@@ -553,9 +605,26 @@ rs_conn_spawn(int fd, rs_conn_attach_fn attach)
 	pthread_mutex_unlock(&live.lock);
 	pthread_attr_destroy(&attr);
 	return;
+fail_gated:
+	pthread_mutex_lock(&gate.lock);
+	tsr_admit_leave(&gate.a, &key);
+	pthread_mutex_unlock(&gate.lock);
 fail:
 	atomic_fetch_sub(&nconns, 1);
 	close(fd);
+}
+
+int
+rs_conn_accept_failed(int err)
+{
+	uint64_t now = tsr_mono_ms();
+	int ms;
+
+	pthread_mutex_lock(&gate.lock);
+	tsr_admit_accept_failed(&gate.a, err, now);
+	ms = tsr_admit_paused(&gate.a, now);
+	pthread_mutex_unlock(&gate.lock);
+	return ms;
 }
 
 int

@@ -77,6 +77,28 @@ rdp_setup(int *port)
 	return 0;
 }
 
+/* --handshake-timeout: VNC's and RDP's, 100 ms to 10 minutes. */
+static int
+set_handshake(const char *arg)
+{
+	struct rdp_limits lim = { 0 };
+	char *end;
+	long ms;
+
+	errno = 0;
+	ms = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || ms < 100 ||
+	    ms > 600000) {
+		fprintf(stderr, "--handshake-timeout: want 100 to 600000 "
+		    "milliseconds, not %s\n", arg);
+		return -1;
+	}
+	rs_conn_handshake_ms = (int)ms;
+	lim.handshake_ms = (int)ms;
+	rdp_set_limits(&lim);
+	return 0;
+}
+
 static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -145,7 +167,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: tessera-render --qube NAME --label LABEL --display SOCK\n"
 "           [--vnc ADDR:PORT] [--rdp ADDR:PORT] --cert F --key F --ca F\n"
-"           [--crl F] [--passwd F] [--vmd SOCK] [--user U] [-dv]\n"
+"           [--crl F] [--passwd F] [--vmd SOCK] [--user U]\n"
+"           [--handshake-timeout MS] [-dv]\n"
 "       tessera-render passwd FILE USER    (password on stdin)\n"
 "\n"
 "  --qube NAME       the qube (shown in the frame and the desktop name)\n"
@@ -160,6 +183,8 @@ usage(FILE *f)
 "  --passwd F        hashed passwords of third-party viewers\n"
 "  --vmd SOCK        ask tessera-vmd whether each viewer may connect\n"
 "  --user U          run as U after setup\n"
+"  --handshake-timeout MS\n"
+"                    a viewer must have logged on within MS (5000)\n"
 "  -d                stay in the foreground, log to stderr\n"
 "  -v                more logging (twice: libvncserver's too)\n"
 "See tessera-render(1).\n");
@@ -203,7 +228,7 @@ cmd_passwd(int argc, char **argv)
 }
 
 enum { OPT_QUBE = 256, OPT_LABEL, OPT_DISPLAY, OPT_VNC, OPT_RDP, OPT_CERT,
-    OPT_KEY, OPT_CA, OPT_CRL, OPT_PASSWD, OPT_VMD, OPT_USER };
+    OPT_KEY, OPT_CA, OPT_CRL, OPT_PASSWD, OPT_VMD, OPT_USER, OPT_HANDSHAKE };
 
 static const struct option opts[] = {
 	{ "qube", required_argument, NULL, OPT_QUBE },
@@ -218,6 +243,7 @@ static const struct option opts[] = {
 	{ "passwd", required_argument, NULL, OPT_PASSWD },
 	{ "vmd", required_argument, NULL, OPT_VMD },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
 	{ "foreground", no_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -249,6 +275,10 @@ main(int argc, char **argv)
 		case OPT_PASSWD: o->passwd = optarg; break;
 		case OPT_VMD: o->vmd = optarg; break;
 		case OPT_USER: o->user = optarg; break;
+		case OPT_HANDSHAKE:
+			if (set_handshake(optarg) == -1)
+				return 2;
+			break;
 		case 'd': o->foreground = 1; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); return 0;

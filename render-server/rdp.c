@@ -8,7 +8,11 @@
  *   - the listener thread accepts connections (FreeRDP's listener on a
  *     socket we bind ourselves, so port 0 works) and is the watchdog: a peer
  *     past its handshake deadline, or stuck in one write for too long, gets
- *     its socket shut down, which ends its thread;
+ *     its socket shut down, which ends its thread; peers before Activate
+ *     are admitted by common/admit.c (lim.unauth_per_addr from one address,
+ *     half the peer slots in all, so that viewers who logged on keep the
+ *     other half), and the listener pauses when accept runs out of
+ *     descriptors;
  *   - one thread per peer runs FreeRDP's protocol, copies the damaged parts
  *     of the shared framebuffer into its own framed picture (its "canvas")
  *     and encodes them at its own pace, once the source update they came
@@ -59,11 +63,12 @@
 #define GFX_CAPS_WAIT_MS 5000	/* a client that offers GFX and never says */
 #define SETTLE_MS	40	/* longest wait for the rest of a source update */
 #define SETTLE_POLL_MS	2	/* how often to look meanwhile */
+#define RDP_ACCEPT_PAUSE_MS 250	/* after accept failed for descriptors */
 
 struct rdp_srv rdp_srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
-	.lim = { 10000, 15000, 8, 30 },
+	.lim = { 5000, 15000, 8, 30, 2 },
 };
 
 void
@@ -78,6 +83,8 @@ rdp_set_limits(const struct rdp_limits *l)
 		rdp_srv.lim.max_peers = l->max_peers;
 	if (l->max_fps > 0)
 		rdp_srv.lim.max_fps = l->max_fps;
+	if (l->unauth_per_addr > 0)
+		rdp_srv.lim.unauth_per_addr = l->unauth_per_addr;
 	pthread_mutex_unlock(&rdp_srv.lock);
 }
 
@@ -236,6 +243,16 @@ peer_post_connect(freerdp_peer *client)
 	return TRUE;
 }
 
+/* The peer no longer counts as one in its handshake (rdp_srv.lock). */
+static void
+ungate(struct peer *p)
+{
+	if (p->gated) {
+		tsr_admit_leave(&rdp_srv.gate, &p->key);
+		p->gated = 0;
+	}
+}
+
 static BOOL
 peer_activate(freerdp_peer *client)
 {
@@ -246,6 +263,7 @@ peer_activate(freerdp_peer *client)
 	p->active = 1;
 	pthread_mutex_lock(&rdp_srv.lock);
 	p->deadline = 0;
+	ungate(p);
 	pthread_mutex_unlock(&rdp_srv.lock);
 	rdp_pend_full(p);
 	SetEvent(p->wake);
@@ -461,6 +479,7 @@ peer_main(void *arg)
 			break;
 		}
 	}
+	ungate(p);
 	pthread_mutex_unlock(&rdp_srv.lock);
 	log_info("rdp: %s: disconnected", p->host);
 	client->Disconnect(client);
@@ -482,22 +501,41 @@ on_accepted(freerdp_listener *l, freerdp_peer *client)
 	struct peer *p;
 	pthread_attr_t attr;
 	pthread_t t;
-	int full;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct tsr_admit_key key;
+	char why[128];
+	int full, refused = 0;
 
 	(void)l;
+	if (getpeername(client->sockfd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    tsr_admit_key(&key, (struct sockaddr *)&ss, sslen) == -1) {
+		log_warnx("rdp: %s: no IPv4 or IPv6 peer address, refused",
+		    client->hostname);
+		return FALSE;
+	}
 	pthread_mutex_lock(&rdp_srv.lock);
 	full = rdp_srv.npeers >= rdp_srv.lim.max_peers || !rdp_srv.running;
+	if (!full)
+		refused = tsr_admit_enter(&rdp_srv.gate, &key, why,
+		    sizeof(why)) == -1;
 	pthread_mutex_unlock(&rdp_srv.lock);
 	if (full) {
 		log_warnx("rdp: %s: too many viewers, refused", client->hostname);
+		return FALSE;
+	}
+	if (refused) {
+		log_info("rdp: %s: refused: %s", client->hostname, why);
 		return FALSE;
 	}
 	client->ContextSize = sizeof(struct peer);
 	client->ContextNew = peer_ctx_new;
 	client->ContextFree = peer_ctx_free;
 	if (!freerdp_peer_context_new(client))
-		return FALSE;
+		goto fail_gated;
 	p = (struct peer *)client->context;
+	p->key = key;
+	p->gated = 1;
 	p->fd = client->sockfd;
 	snprintf(p->host, sizeof(p->host), "%s", client->hostname);
 
@@ -562,6 +600,10 @@ on_accepted(freerdp_listener *l, freerdp_peer *client)
 	return TRUE;
 fail:
 	freerdp_peer_context_free(client);
+fail_gated:
+	pthread_mutex_lock(&rdp_srv.lock);
+	tsr_admit_leave(&rdp_srv.gate, &key);
+	pthread_mutex_unlock(&rdp_srv.lock);
 	return FALSE;
 }
 
@@ -595,8 +637,21 @@ listener_thread(void *arg)
 	freerdp_listener *l = arg;
 	HANDLE h[MAXIMUM_WAIT_OBJECTS];
 	DWORD n;
+	int e, pause_ms;
 
 	for (;;) {
+		pthread_mutex_lock(&rdp_srv.lock);
+		pause_ms = tsr_admit_paused(&rdp_srv.gate, tsr_mono_ms());
+		pthread_mutex_unlock(&rdp_srv.lock);
+		if (pause_ms > 0) {
+			/* out of descriptors: leave the listener alone, the
+			 * connection stays in its backlog */
+			if (WaitForSingleObject(rdp_srv.stop,
+			    (DWORD)pause_ms) != WAIT_TIMEOUT)
+				break;
+			watchdog();
+			continue;
+		}
 		n = l->GetEventHandles(l, h, MAXIMUM_WAIT_OBJECTS - 1);
 		if (n == 0)
 			break;
@@ -605,8 +660,15 @@ listener_thread(void *arg)
 			break;
 		if (WaitForSingleObject(rdp_srv.stop, 0) == WAIT_OBJECT_0)
 			break;
-		if (!l->CheckFileDescriptor(l))
-			log_warnx("rdp: accept failed");
+		errno = 0;
+		if (!l->CheckFileDescriptor(l)) {
+			e = errno;
+			log_warnx("rdp: accept failed: %s", strerror(e));
+			pthread_mutex_lock(&rdp_srv.lock);
+			tsr_admit_accept_failed(&rdp_srv.gate, e,
+			    tsr_mono_ms());
+			pthread_mutex_unlock(&rdp_srv.lock);
+		}
 		watchdog();
 	}
 	return NULL;
@@ -748,6 +810,8 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 		rdp_srv.listening_on = fb;
 	}
 	memset(&rdp_srv.st, 0, sizeof(rdp_srv.st));
+	tsr_admit_init(&rdp_srv.gate, rdp_srv.lim.unauth_per_addr,
+	    rdp_srv.lim.max_peers / 2, RDP_ACCEPT_PAUSE_MS);
 	rdp_srv.running = 1;
 	if (pthread_create(&rdp_srv.thread, NULL, listener_thread, rdp_srv.listener) != 0) {
 		rdp_srv.running = 0;

@@ -69,10 +69,12 @@ void rdp_stop(void);
 
 /* Limits (before rdp_start; 0 keeps the default). */
 struct rdp_limits {
-	int	handshake_ms;	/* connect to first frame (default 10000) */
+	int	handshake_ms;	/* connect to first frame (default 5000) */
 	int	stall_ms;	/* one write may block this long (default 15000) */
 	int	max_peers;	/* viewers at once (default 8) */
 	int	max_fps;	/* updates per second per viewer (default 30) */
+	int	unauth_per_addr; /* before Activate, from one address (2); half
+				 * of max_peers from all addresses */
 };
 void rdp_set_limits(const struct rdp_limits *);
 

@@ -28,6 +28,7 @@
 #include <freerdp/server/disp.h>
 #include <freerdp/server/rdpgfx.h>
 
+#include "admit.h"
 #include "rdp.h"
 #include "rdp_disp_check.h"
 #include "rs.h"
@@ -68,6 +69,8 @@ struct peer {
 	int		 killed;		/* the watchdog shut it down */
 	long long	 deadline;		/* handshake, ms; 0 once active */
 	long long	 send_since;		/* ms a write began, 0 = none */
+	struct tsr_admit_key key;		/* its address, for rdp_srv.gate */
+	int		 gated;			/* counted in rdp_srv.gate */
 
 	/* Peer thread only (and FreeRDP callbacks, which run in it). */
 	struct rdp_layout lay;
@@ -124,6 +127,7 @@ struct rdp_srv {
 	struct peer	*peers;
 	int		 npeers;	/* threads alive */
 	struct rdp_limits lim;
+	struct tsr_admit gate;		/* peers before Activate */
 	struct rdp_stats st;
 	struct rs_fb	*listening_on;	/* rs_fb_listen() has no undo */
 };

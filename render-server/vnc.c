@@ -451,8 +451,10 @@ vnc_attach(int fd, int framed)
 static void *
 acceptor_main(void *arg)
 {
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	struct pollfd pfd;
-	int fd, n;
+	int fd, n, pause_ms;
 
 	(void)arg;
 	pfd.fd = v.listen_fd;
@@ -467,15 +469,19 @@ acceptor_main(void *arg)
 			usleep(100000);
 			continue;
 		}
-		if ((fd = accept4(v.listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		sslen = sizeof(ss);
+		if ((fd = accept4(v.listen_fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_CLOEXEC)) == -1) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("vnc: accept");
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000);
+			/* out of descriptors: the connection stays in the
+			 * backlog and poll() would say so again at once */
+			if ((pause_ms = rs_conn_accept_failed(errno)) > 0)
+				usleep((useconds_t)pause_ms * 1000);
 			continue;
 		}
-		rs_conn_spawn(fd, vnc_attach);
+		rs_conn_spawn(fd, (struct sockaddr *)&ss, sslen, vnc_attach);
 	}
 	return NULL;
 }

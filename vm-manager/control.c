@@ -3,6 +3,13 @@
  * SO_PEERCRED; the TLS port by their client certificate.  Every socket is
  * non-blocking and served by the one event loop, so a slow, stalled or
  * hostile peer only ever costs its own connection.
+ *
+ * TLS peers are admitted by common/admit.c until their handshake is done:
+ * VMD_UNAUTH_PER_ADDR from one address, VMD_UNAUTH_MAX in all, each with
+ * its deadline (--handshake-timeout), so half-open connections cannot
+ * take the descriptors that callers with certificates need.  When accept
+ * runs out of descriptors both listeners rest for VMD_ACCEPT_PAUSE_MS
+ * instead of waking the loop again at once.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,11 +28,15 @@
 
 #include <openssl/err.h>
 
+#include "clock.h"
 #include "domxml.h"
 #include "log.h"
 #include "vmd.h"
 
-#define HANDSHAKE_TIMEOUT_MS	10000
+#define HANDSHAKE_TIMEOUT_MS	5000
+#define VMD_UNAUTH_PER_ADDR	8
+#define VMD_UNAUTH_MAX		64
+#define VMD_ACCEPT_PAUSE_MS	250
 #define OUT_MAX			(32u << 20)	/* a subscriber that stops reading */
 
 static void conn_io(int watch, int fd, int events, void *arg);
@@ -49,6 +60,16 @@ conn_free(void *arg)
 	free(conn);
 }
 
+/* The TLS connection no longer counts as one in its handshake. */
+static void
+ungate(struct vmd_conn *conn)
+{
+	if (conn->gated) {
+		tsr_admit_leave(&conn->vmd->admit, &conn->key);
+		conn->gated = 0;
+	}
+}
+
 void
 control_close(struct vmd_conn *conn)
 {
@@ -57,6 +78,7 @@ control_close(struct vmd_conn *conn)
 	if (conn->dead)
 		return;
 	conn->dead = 1;
+	ungate(conn);
 	log_debug("%s: closed", conn->who);
 	TAILQ_REMOVE(&vmd->conns, conn, entry);
 	life_waiter_cancel(conn);
@@ -361,6 +383,7 @@ conn_handshake(struct vmd_conn *conn)
 			return -1;
 		}
 		conn->handshaking = 0;
+		ungate(conn);
 		virEventRemoveTimeout(conn->timer);
 		conn->timer = -1;
 		set_cert_caller(conn, &peer);
@@ -483,6 +506,41 @@ set_unix_caller(struct vmd_conn *conn, const struct ucred *cr)
 }
 
 static void
+accept_resume(int timer, void *arg)
+{
+	struct vmd *vmd = arg;
+
+	virEventRemoveTimeout(timer);
+	vmd->accept_paused = 0;
+	if (vmd->unix_fd != -1)
+		virEventUpdateHandle(vmd->unix_watch,
+		    VIR_EVENT_HANDLE_READABLE);
+	if (vmd->tls_fd != -1)
+		virEventUpdateHandle(vmd->tls_watch, VIR_EVENT_HANDLE_READABLE);
+}
+
+/* accept() failed with err: out of descriptors, both listeners rest (the
+ * connection stays in the backlog, and the loop would wake at once). */
+static void
+accept_failed(struct vmd *vmd, int err)
+{
+	if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+		return;
+	log_warnx("accept: %s", strerror(err));
+	if (vmd->accept_paused ||
+	    !tsr_admit_accept_failed(&vmd->admit, err, tsr_mono_ms()))
+		return;
+	if (virEventAddTimeout(VMD_ACCEPT_PAUSE_MS, accept_resume, vmd,
+	    NULL) < 0)
+		return;
+	vmd->accept_paused = 1;
+	if (vmd->unix_fd != -1)
+		virEventUpdateHandle(vmd->unix_watch, 0);
+	if (vmd->tls_fd != -1)
+		virEventUpdateHandle(vmd->tls_watch, 0);
+}
+
+static void
 accept_unix(int watch, int fd, int events, void *arg)
 {
 	struct vmd *vmd = arg;
@@ -494,8 +552,7 @@ accept_unix(int watch, int fd, int events, void *arg)
 	(void)watch;
 	(void)events;
 	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
+		accept_failed(vmd, errno);
 		return;
 	}
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1) {
@@ -558,6 +615,8 @@ control_listen_unix(struct vmd *vmd)
 		close(fd);
 		return -1;
 	}
+	tsr_admit_init(&vmd->admit, VMD_UNAUTH_PER_ADDR, VMD_UNAUTH_MAX,
+	    VMD_ACCEPT_PAUSE_MS);
 	vmd->unix_fd = fd;
 	vmd->unix_watch = virEventAddHandle(fd, VIR_EVENT_HANDLE_READABLE,
 	    accept_unix, vmd, NULL);
@@ -571,22 +630,36 @@ accept_tls(int watch, int fd, int events, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	struct vmd_conn *conn;
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct tsr_admit_key key;
+	char host[NI_MAXHOST], serv[NI_MAXSERV], err[128];
 	int s;
 
 	(void)watch;
 	(void)events;
 	if ((s = accept4(fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
+		accept_failed(vmd, errno);
 		return;
 	}
-	if ((conn = conn_new(vmd, s)) == NULL)
-		return;
 	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host),
 	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		strcpy(host, "?"), strcpy(serv, "?");
+	err[0] = '\0';
+	if (tsr_admit_key(&key, (struct sockaddr *)&ss, sslen) == -1)
+		snprintf(err, sizeof(err), "neither IPv4 nor IPv6");
+	else
+		tsr_admit_enter(&vmd->admit, &key, err, sizeof(err));
+	if (err[0] != '\0') {
+		log_info("tls:%s:%s: refused: %s", host, serv, err);
+		close(s);
+		return;
+	}
+	if ((conn = conn_new(vmd, s)) == NULL) {
+		tsr_admit_leave(&vmd->admit, &key);
+		return;
+	}
+	conn->key = key;
+	conn->gated = 1;
 	snprintf(conn->who, sizeof(conn->who), "tls:%s:%s", host, serv);
 	/* no identity until the handshake is done: deny everything */
 	conn->caller.kind = VMD_CALLER_CERT;
@@ -596,8 +669,9 @@ accept_tls(int watch, int fd, int events, void *arg)
 		return;
 	}
 	conn->handshaking = 1;
-	conn->timer = virEventAddTimeout(HANDSHAKE_TIMEOUT_MS,
-	    handshake_timeout, conn, NULL);
+	conn->timer = virEventAddTimeout(vmd->handshake_ms > 0 ?
+	    vmd->handshake_ms : HANDSHAKE_TIMEOUT_MS, handshake_timeout, conn,
+	    NULL);
 }
 
 int

@@ -43,6 +43,8 @@ usage(FILE *f)
 "      --cert, --key    this host's certificate and key (tessera-ca)\n"
 "      --ca FILE        the CA that client certificates must chain to\n"
 "      --crl FILE       refuse certificates revoked in this CRL\n"
+"      --handshake-timeout MS  a TLS client must finish its handshake\n"
+"                       within MS (5000)\n"
 "      --display-user U owner of the qubes' display sockets\n"
 "      --render-bin F   start this tessera-render for every running qube\n"
 "      --render-addr A  where render-servers listen (default 127.0.0.1)\n"
@@ -262,6 +264,7 @@ main(int argc, char *argv[])
 		{ "render-crl", required_argument, NULL, 27 },
 		{ "render-passwd", required_argument, NULL, 28 },
 		{ "render-user", required_argument, NULL, 29 },
+		{ "handshake-timeout", required_argument, NULL, 30 },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct vmd vmd;
@@ -313,6 +316,14 @@ main(int argc, char *argv[])
 		case 27: vmd.render.crl = optarg; break;
 		case 28: vmd.render.passwd = optarg; break;
 		case 29: vmd.render.user = optarg; break;
+		case 30:
+			vmd.handshake_ms = atoi(optarg);
+			if (vmd.handshake_ms < 100 ||
+			    vmd.handshake_ms > 600000) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		default: usage(stderr); return 2;
 		}
 	}

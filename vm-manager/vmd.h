@@ -33,6 +33,7 @@
 #include <libvirt/libvirt.h>
 #include <openssl/ssl.h>
 
+#include "admit.h"
 #include "api.h"
 #include "facts.h"
 #include "policy.h"
@@ -69,6 +70,8 @@ struct vmd_conn {
 	int			 watch;		/* libvirt handle id */
 	SSL			*ssl;		/* NULL on the unix socket */
 	int			 handshaking;
+	struct tsr_admit_key	 key;		/* TLS: its address */
+	int			 gated;		/* counted in vmd->admit */
 	int			 timer;		/* handshake / idle timeout */
 	struct vmd_caller	 caller;	/* points into the cred_* below */
 	char			 cred_user[64];
@@ -110,6 +113,9 @@ struct vmd {
 	int			 unix_fd, unix_watch;
 	int			 tls_fd, tls_watch;
 	SSL_CTX			*tls_ctx;
+	int			 handshake_ms;	/* 0: HANDSHAKE_TIMEOUT_MS */
+	struct tsr_admit	 admit;		/* TLS peers in their handshake */
+	int			 accept_paused;	/* out of descriptors */
 
 	uid_t			 display_uid;	/* owner of display sockets */
 	gid_t			 display_gid;

@@ -1,5 +1,5 @@
 # tests/common: unit tests of common/ (libtsr), and its fuzz targets.
-UNIT_TESTS := test-log test-label test-api test-facts
+UNIT_TESTS := test-log test-label test-api test-facts test-admit
 
 $(B)/tests/test-%: $(B)/obj/tests/common/test_%.o $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBTSR_LIBS)

@@ -7,6 +7,7 @@
  *       [--listen ADDR] [--port N] [--name NAME] [--label COLOUR]
  *       [--port-file F] [--input-log F] [--stats F] [--seconds N]
  *       [--handshake-ms N] [--stall-ms N] [--max-peers N] [--max-fps N]
+ *       [--unauth-per-addr N]
  *
  * It provides what the rest of tessera-render provides to the RDP output: a
  * shared framebuffer (struct rs_fb, fb.c's listeners) and rs_input_*.
@@ -387,7 +388,7 @@ usage(void)
 	    "(--synthetic WxH [--fps N] | --vnc SOCK) [--listen ADDR] [--port N] "
 	    "[--name NAME] [--label COLOUR] [--port-file F] [--input-log F] [--stats F] "
 	    "[--seconds N] [--handshake-ms N] [--stall-ms N] [--max-peers N] "
-	    "[--max-fps N]\n");
+	    "[--max-fps N] [--unauth-per-addr N]\n");
 	exit(2);
 }
 
@@ -401,11 +402,12 @@ main(int argc, char **argv)
 		{ "name", 1, 0, 'n' }, { "label", 1, 0, 'L' }, { "port-file", 1, 0, 'F' },
 		{ "input-log", 1, 0, 'I' }, { "stats", 1, 0, 'S' }, { "seconds", 1, 0, 'T' },
 		{ "handshake-ms", 1, 0, 'H' }, { "stall-ms", 1, 0, 'W' },
-		{ "max-peers", 1, 0, 'M' }, { "max-fps", 1, 0, 'R' }, { 0, 0, 0, 0 },
+		{ "max-peers", 1, 0, 'M' }, { "max-fps", 1, 0, 'R' },
+		{ "unauth-per-addr", 1, 0, 'A' }, { 0, 0, 0, 0 },
 	};
 	const char *cert = NULL, *key = NULL, *vnc_path = NULL, *listen_addr = "127.0.0.1";
 	const char *port_file = NULL, *stats_file = NULL, *label = "blue", *name = "work";
-	struct rdp_limits lim = { 0, 0, 0, 0 };
+	struct rdp_limits lim = { 0 };
 	struct rdp_stats st;
 	struct rs_qube q;
 	pthread_t t;
@@ -444,6 +446,7 @@ main(int argc, char **argv)
 		case 'W': lim.stall_ms = atoi(optarg); break;
 		case 'M': lim.max_peers = atoi(optarg); break;
 		case 'R': lim.max_fps = atoi(optarg); break;
+		case 'A': lim.unauth_per_addr = atoi(optarg); break;
 		default: usage();
 		}
 	}

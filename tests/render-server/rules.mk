@@ -40,7 +40,8 @@ TEST_PROGS += $(B)/tests/render-viewer $(B)/tests/test-render-unit \
               $(B)/tests/rdp-harness $(B)/tests/rdp-check $(B)/tests/test-rdp-keys
 SUITES     += $(B)/tests/test-render-unit tests/render-server/test-render.sh \
               tests/render-server/test-render-resize.sh \
-              $(B)/tests/test-rdp-keys tests/render-server/test-rdp.sh
+              $(B)/tests/test-rdp-keys tests/render-server/test-rdp.sh \
+              tests/render-server/test-render-flood.sh
 
 # Fuzz targets: the VeNCrypt handshake, the viewer message filter, the
 # password file parser, RDP's Display Control monitor layouts.

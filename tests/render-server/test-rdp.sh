@@ -291,7 +291,8 @@ stop_harness synthetic
 ensure_displays
 QNAME=banking
 start_harness multi --synthetic ${QW}x$QH --fps 10 --label green --name banking \
-	--handshake-ms 3000 --stall-ms 4000 || done_testing
+	--handshake-ms 3000 --stall-ms 4000 --max-peers 10 --unauth-per-addr 5 ||
+	done_testing
 xfree "$D1" "$TMP/xf-m1.log" /p:$PASS_ /bpp:32
 c1=$xf_pid
 xfree "$D2" "$TMP/xf-m2.log" /p:$PASS_ /bpp:32 /gfx:avc420
