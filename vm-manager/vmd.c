@@ -386,11 +386,13 @@ main(int argc, char *argv[])
 		vmd.display_gid = pw->pw_gid;
 	}
 
-	/* QEMU runs as libvirt's user and creates the display sockets. */
-	pw = getpwnam("libvirt-qemu");
+	/*
+	 * display/ is root's: each qube's device model gets a directory of
+	 * its own in it (volume.c).
+	 */
 	if (make_dir(vmd.state_dir, 0711, (uid_t)-1) == -1 ||
 	    make_dir(vmd.qubes_dir, 0711, (uid_t)-1) == -1 ||
-	    make_dir(vmd.display_dir, 0711, pw ? pw->pw_uid : (uid_t)-1) == -1)
+	    make_dir(vmd.display_dir, 0711, 0) == -1)
 		fatalx("cannot prepare %s", vmd.state_dir);
 	snprintf(path, sizeof(path), "%s/store.db", state);
 	if ((vmd.store = vmd_store_open(path, err, sizeof(err))) == NULL)
@@ -403,6 +405,11 @@ main(int argc, char *argv[])
 	} else {
 		default_uri(&vmd);
 	}
+	/* QEMU runs as libvirt's user; libxl's device models run as root */
+	vmd.qemu_uid = 0;
+	if (vmd.hv != VMD_HV_XEN_PVH && vmd.hv != VMD_HV_XEN_HVM &&
+	    (pw = getpwnam("libvirt-qemu")) != NULL)
+		vmd.qemu_uid = pw->pw_uid;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -113,6 +113,7 @@ struct vmd {
 
 	uid_t			 display_uid;	/* owner of display sockets */
 	gid_t			 display_gid;
+	uid_t			 qemu_uid;	/* device models', maker of them */
 
 	struct {			/* render-servers; bin NULL: none */
 		const char	*bin;
@@ -234,6 +235,18 @@ int vol_create(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
 int vol_prepare_start(struct vmd *, struct vmd_qube *, char *err,
     size_t errlen);
 int vol_remove(struct vmd *, const char *name);
+/*
+ * Before a start: the qube's display directory, for its device model's
+ * uid, without an old socket.
+ */
+int vol_display_prepare(struct vmd *, const struct vmd_qube *, char *err,
+    size_t errlen);
+/*
+ * After a start: the socket the device model made goes to the
+ * render-server's user, mode 0600; anything that is not a socket of the
+ * device model's uid (a planted symlink) is refused, logged, left alone.
+ */
+int vol_display_own(struct vmd *, const struct vmd_qube *);
 /* Copies with progress(arg, done, total) now and then, if progress is set. */
 typedef void (*vol_progress_fn)(void *arg, const char *what, uint64_t done,
     uint64_t total);

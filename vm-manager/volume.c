@@ -24,6 +24,7 @@
 #include "vmd.h"
 
 #define ROOT_SIZE	"1G"
+#define VOL_DISPLAY_SOCK "vnc.sock"	/* in display/NAME/ */
 #define PRIVATE_SIZE	"2G"
 
 extern char **environ;
@@ -52,7 +53,8 @@ vol_paths(struct vmd *vmd, struct vmd_qube *q)
 	if (vol_qube_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
 	    join(q->root_volume, sizeof(q->root_volume), dir, "root.qcow2") ||
 	    (size_t)snprintf(q->display_socket, sizeof(q->display_socket),
-	    "%s/%s.vnc", vmd->display_dir, q->name) >= sizeof(q->display_socket))
+	    "%s/%s/%s", vmd->display_dir, q->name, VOL_DISPLAY_SOCK) >=
+	    sizeof(q->display_socket))
 		return -1;
 	if (join(q->console_log, sizeof(q->console_log), dir, "console.log"))
 		return -1;
@@ -237,6 +239,8 @@ vol_import_disk(struct vmd *vmd, const char *src, struct vmd_qube *q,
 	return 0;
 }
 
+static int display_remove(struct vmd *, const char *);
+
 int
 vol_remove(struct vmd *vmd, const char *name)
 {
@@ -263,7 +267,122 @@ vol_remove(struct vmd *vmd, const char *name)
 		log_warn("%s", dir);
 		rc = -1;
 	}
+	if (display_remove(vmd, name) == -1)
+		rc = -1;
 	return rc;
+}
+
+/*
+ * Each qube's display socket is display/NAME/vnc.sock.  display/ is
+ * root's, so a device model cannot put anything there; display/NAME is
+ * the device model's own (it makes the socket), with the render-server's
+ * group, mode 0710.  The directory is opened without following a symlink
+ * all the same.
+ */
+static int
+display_dir(struct vmd *vmd, const char *name, char *out, size_t outsz)
+{
+	if ((size_t)snprintf(out, outsz, "%s/%s", vmd->display_dir, name) >=
+	    outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+#define DIR_FLAGS	(O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/* The qube's display directory and its socket, if any, go. */
+static int
+display_remove(struct vmd *vmd, const char *name)
+{
+	char dir[VMD_PATH_MAX];
+	int dfd;
+
+	if (display_dir(vmd, name, dir, sizeof(dir)) == -1)
+		return -1;
+	if ((dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(dfd, VOL_DISPLAY_SOCK, 0) == -1 && errno != ENOENT)
+		log_warn("%s/%s", dir, VOL_DISPLAY_SOCK);
+	close(dfd);
+	if (rmdir(dir) == -1 && errno != ENOENT) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vol_display_prepare(struct vmd *vmd, const struct vmd_qube *q, char *err,
+    size_t errlen)
+{
+	char dir[VMD_PATH_MAX];
+	int dfd = -1;
+
+	if (display_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
+	    (mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    (dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1 ||
+	    fchown(dfd, vmd->qemu_uid, vmd->display_gid) == -1 ||
+	    fchmod(dfd, 0710) == -1 ||
+	    (unlinkat(dfd, VOL_DISPLAY_SOCK, 0) == -1 && errno != ENOENT)) {
+		snprintf(err, errlen, "display directory of %s: %s", q->name,
+		    strerror(errno));
+		if (dfd != -1)
+			close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+int
+vol_display_own(struct vmd *vmd, const struct vmd_qube *q)
+{
+	char dir[VMD_PATH_MAX], proc[64];
+	struct stat st;
+	int dfd, fd = -1, i;
+
+	if (display_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
+	    (dfd = open(dir, O_PATH | DIR_FLAGS)) == -1) {
+		log_warn("%s: display directory", q->name);
+		return -1;
+	}
+	/* QEMU makes the socket soon after it starts */
+	for (i = 0; i < 50; i++) {
+		fd = openat(dfd, VOL_DISPLAY_SOCK,
+		    O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT)
+			break;
+		usleep(10000);
+	}
+	close(dfd);
+	if (fd == -1) {
+		log_warn("%s: display socket %s", q->name, q->display_socket);
+		return -1;
+	}
+	/*
+	 * The same inode from here on: nothing can swap it underneath.  A
+	 * qube re-adopted after a restart has its socket owned already.
+	 */
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_uid != vmd->qemu_uid && st.st_uid != vmd->display_uid)) {
+		log_warnx("%s: %s is not a socket of uid %u: refused, left "
+		    "alone", q->name, q->display_socket,
+		    (unsigned)vmd->qemu_uid);
+		close(fd);
+		return -1;
+	}
+	/* an O_PATH descriptor takes no fchmod; its /proc name does */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fchownat(fd, "", vmd->display_uid, vmd->display_gid,
+	    AT_EMPTY_PATH) == -1 || chmod(proc, 0600) == -1) {
+		log_warn("%s: display socket %s", q->name, q->display_socket);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 int
