@@ -523,6 +523,17 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		    "    </video>\n"
 		    "    <memballoon model='none'/>\n"
 		    "  </devices>\n");
+		/*
+		 * The qube's own device-model uid; libvirt gives it the
+		 * qube's volumes, kernel and initrd for the run and gives
+		 * them back after.
+		 */
+		if (q->dm_uid != 0)
+			sb_printf(&b, "  <seclabel type='static' model='dac' "
+			    "relabel='yes'>\n"
+			    "    <label>+%u:+%u</label>\n"
+			    "  </seclabel>\n", (unsigned)q->dm_uid,
+			    (unsigned)q->dm_uid);
 		break;
 	case VMD_HV_XEN_PVH:
 		/* The PV console goes through xenconsoled; console_log does

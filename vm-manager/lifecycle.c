@@ -386,12 +386,12 @@ static int
 start_qube(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 {
 	if (resolve_boot(vmd, q, err, errlen) == -1 ||
-	    vol_prepare_start(vmd, q, err, errlen) == -1 ||
-	    vol_display_prepare(vmd, q, err, errlen) == -1)
+	    vol_prepare_start(vmd, q, err, errlen) == -1)
 		return -1;
 	control_event(vmd, "domain-pre-start", q, NULL);
 	vmd_crash_point("start-prepared");
 	if (hv_define(vmd, q, err, errlen) == -1 ||
+	    vol_display_prepare(vmd, q, err, errlen) == -1 ||
 	    hv_start(vmd, q->name, err, errlen) == -1)
 		return -1;
 	vmd_crash_point("start-started");
@@ -740,9 +740,14 @@ void
 life_adopt(struct vmd *vmd, const struct vmd_qube *q)
 {
 	struct vmd_qube a = *q;
+	char err[256];
 
-	if (vol_paths(vmd, &a) == 0)
-		(void)vol_display_own(vmd, &a);
+	if (vol_paths(vmd, &a) == 0) {
+		if (vol_dm_uid(vmd, &a, err, sizeof(err)) == -1)
+			log_warnx("%s: %s", q->name, err);
+		else
+			(void)vol_display_own(vmd, &a);
+	}
 	log_info("%s: running, re-adopted", q->name);
 	render_start(vmd, q->name);
 }

@@ -61,6 +61,12 @@ struct vmd_ticket {
 	unsigned char		 secret[TSR_TICKET_BYTES];
 };
 #define VMD_TICKET_MAX		256	/* per connection */
+/*
+ * Device-model uids: above Debian's and systemd's reserved ranges (to
+ * 65535), below useradd's subordinate ids (100000).
+ */
+#define VMD_DM_UID_BASE		66000
+#define VMD_DM_UIDS		1000
 
 struct vmd_conn {
 	TAILQ_ENTRY(vmd_conn)	 entry;
@@ -113,7 +119,8 @@ struct vmd {
 
 	uid_t			 display_uid;	/* owner of display sockets */
 	gid_t			 display_gid;
-	uid_t			 qemu_uid;	/* device models', maker of them */
+	uid_t			 qemu_uid;	/* libvirt's QEMU user */
+	unsigned long		 dm_uid_base;	/* 0: device models as qemu_uid */
 
 	struct {			/* render-servers; bin NULL: none */
 		const char	*bin;
@@ -235,6 +242,12 @@ int vol_create(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
 int vol_prepare_start(struct vmd *, struct vmd_qube *, char *err,
     size_t errlen);
 int vol_remove(struct vmd *, const char *name);
+/*
+ * q's device model's uid (and gid) into q->dm_uid: dm_uid_base plus the
+ * qube's stored index; 0 (libvirt's own user) without a base or on Xen,
+ * whose libvirt driver runs device models as root.
+ */
+int vol_dm_uid(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
 /*
  * Before a start: the qube's display directory, for its device model's
  * uid, without an old socket.

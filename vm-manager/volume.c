@@ -71,7 +71,8 @@ static int
 qemu_img(char *err, size_t errlen, const char *const argv[])
 {
 	posix_spawn_file_actions_t fa;
-	int pfd[2], status;
+	int pfd[2], status, rc;
+	mode_t old;
 	pid_t pid;
 	ssize_t n;
 	size_t got = 0;
@@ -85,8 +86,15 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
-	    environ) != 0) {
+	/*
+	 * Volumes are root's, mode 0600, between runs; libvirt hands them
+	 * to the qube's device-model uid for a run (domxml.c).
+	 */
+	old = umask(066);
+	rc = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
+	    environ);
+	umask(old);
+	if (rc != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -242,6 +250,32 @@ vol_import_disk(struct vmd *vmd, const char *src, struct vmd_qube *q,
 static int display_remove(struct vmd *, const char *);
 
 int
+vol_dm_uid(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
+{
+	int i;
+
+	q->dm_uid = 0;
+	if (vmd->dm_uid_base == 0 || vmd->hv == VMD_HV_XEN_PVH ||
+	    vmd->hv == VMD_HV_XEN_HVM)
+		return 0;
+	if ((i = vmd_store_dm_index(vmd->store, q->name)) < 0 ||
+	    i >= VMD_DM_UIDS) {
+		snprintf(err, errlen, "%s has no device-model uid (index %d "
+		    "of %d)", q->name, i, VMD_DM_UIDS);
+		return -1;
+	}
+	q->dm_uid = (uint32_t)(vmd->dm_uid_base + (unsigned)i);
+	return 0;
+}
+
+/* The uid the qube's device model runs as. */
+static uid_t
+dm_uid(const struct vmd *vmd, const struct vmd_qube *q)
+{
+	return q->dm_uid != 0 ? q->dm_uid : vmd->qemu_uid;
+}
+
+int
 vol_remove(struct vmd *vmd, const char *name)
 {
 	char dir[VMD_PATH_MAX], path[VMD_PATH_MAX + 300];
@@ -323,7 +357,7 @@ vol_display_prepare(struct vmd *vmd, const struct vmd_qube *q, char *err,
 	if (display_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
 	    (mkdir(dir, 0700) == -1 && errno != EEXIST) ||
 	    (dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1 ||
-	    fchown(dfd, vmd->qemu_uid, vmd->display_gid) == -1 ||
+	    fchown(dfd, dm_uid(vmd, q), vmd->display_gid) == -1 ||
 	    fchmod(dfd, 0710) == -1 ||
 	    (unlinkat(dfd, VOL_DISPLAY_SOCK, 0) == -1 && errno != ENOENT)) {
 		snprintf(err, errlen, "display directory of %s: %s", q->name,
@@ -366,10 +400,10 @@ vol_display_own(struct vmd *vmd, const struct vmd_qube *q)
 	 * qube re-adopted after a restart has its socket owned already.
 	 */
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    (st.st_uid != vmd->qemu_uid && st.st_uid != vmd->display_uid)) {
+	    (st.st_uid != dm_uid(vmd, q) && st.st_uid != vmd->display_uid)) {
 		log_warnx("%s: %s is not a socket of uid %u: refused, left "
 		    "alone", q->name, q->display_socket,
-		    (unsigned)vmd->qemu_uid);
+		    (unsigned)dm_uid(vmd, q));
 		close(fd);
 		return -1;
 	}
@@ -392,7 +426,7 @@ vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
 	return vol_import_file_progress(vmd, src, dst, NULL, NULL, err, errlen);
 }
 
-/* Copies src to dst (a new file, 0644) and fsyncs it. */
+/* Copies src to dst (a new file, 0600: see qemu_img) and fsyncs it. */
 int
 vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen)
@@ -420,7 +454,7 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 	step = (uint64_t)sb.st_size / 20;	/* every 5 % */
 	next = step;
 	unlink(tmp);
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) ==
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
 	    -1) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;

@@ -150,10 +150,26 @@ EV_PID=$!
 ok "events: subscribed" wait_for grep -q connection-established "$TSR_TMP/events"
 ok "start work and banking" T start work banking
 is "$(state_of work) $(state_of banking)" "running running" "both running"
+# each device model runs as a uid of its own, not libvirt-qemu's
+dm_uid() { awk '/^Uid:/ { print $2 }' "/proc/$(cat "/run/libvirt/qemu/$1.pid")/status"; }
+as_uid() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+connect() { python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1"; }
+uw=$(dm_uid work); ub=$(dm_uid banking)
+ok "work's and banking's QEMUs run as two uids ($uw, $ub)" \
+    test -n "$uw" -a -n "$ub" -a "$uw" != "$ub"
+ok "neither is root nor libvirt-qemu" test "$uw" != 0 -a "$ub" != 0 -a \
+    "$uw" != "$(id -u libvirt-qemu)" -a "$ub" != "$(id -u libvirt-qemu)"
+ok "work's uid reads work's private volume" \
+    as_uid "$uw" head -c1 "$S/qubes/work/private.qcow2"
+nok "but not banking's" as_uid "$uw" head -c1 "$S/qubes/banking/private.qcow2"
+nok "nor banking's root" as_uid "$uw" head -c1 "$S/qubes/banking/root.qcow2"
+nok "nor connects to banking's display socket" \
+    as_uid "$uw" connect "$S/display/banking/vnc.sock"
 for q in work banking; do
 	sock=$S/display/$q/vnc.sock
 	is "$(stat -c %a "$sock" 2>/dev/null)" 600 "$q's display socket is mode 0600"
-	is "$(stat -c '%U %a' "$S/display/$q")" "libvirt-qemu 710" \
+	is "$(stat -c '%u %a' "$S/display/$q")" "$(dm_uid $q) 710" \
 	    "$q's display directory is its device model's, mode 0710"
 	out=$("$PROBE" "$sock" --timeout-ms 60000)
 	ok "$q's display shows the test pattern ($out)" test "${out%% *}" = ok
