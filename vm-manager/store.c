@@ -597,14 +597,14 @@ vmd_store_names(struct vmd_store *s,
 	return l.v;
 }
 
-int
-vmd_store_template_users(struct vmd_store *s, const char *name)
+/* The integer sql (one ? for name) selects; -1 if none or on error. */
+static int
+select_int(struct vmd_store *s, const char *sql, const char *name)
 {
 	sqlite3_stmt *st;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM qubes WHERE "
-	    "template = ? OR default_dispvm = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -614,19 +614,17 @@ vmd_store_template_users(struct vmd_store *s, const char *name)
 }
 
 int
+vmd_store_template_users(struct vmd_store *s, const char *name)
+{
+	return select_int(s, "SELECT count(*) FROM qubes WHERE "
+	    "template = ? OR default_dispvm = ?1", name);
+}
+
+int
 vmd_store_dm_index(struct vmd_store *s, const char *name)
 {
-	sqlite3_stmt *st;
-	int n = -1;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT dm_index FROM qubes WHERE "
-	    "name = ? AND dm_index IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return select_int(s, "SELECT dm_index FROM qubes WHERE "
+	    "name = ? AND dm_index IS NOT NULL", name);
 }
 
 int
