@@ -326,20 +326,34 @@ display_dir(struct vmd *vmd, const char *name, char *out, size_t outsz)
 
 #define DIR_FLAGS	(O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
-/* The qube's display directory and its socket, if any, go. */
+/*
+ * The qube's display directory goes with all the device model put there
+ * (its uid may be given to another qube), one level deep.
+ */
 static int
 display_remove(struct vmd *vmd, const char *name)
 {
 	char dir[VMD_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 	int dfd;
 
 	if (display_dir(vmd, name, dir, sizeof(dir)) == -1)
 		return -1;
 	if ((dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (unlinkat(dfd, VOL_DISPLAY_SOCK, 0) == -1 && errno != ENOENT)
-		log_warn("%s/%s", dir, VOL_DISPLAY_SOCK);
-	close(dfd);
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == -1 && (errno != EISDIR ||
+		    unlinkat(dfd, de->d_name, AT_REMOVEDIR) == -1))
+			log_warn("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
 	if (rmdir(dir) == -1 && errno != ENOENT) {
 		log_warn("%s", dir);
 		return -1;
