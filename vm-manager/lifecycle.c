@@ -391,6 +391,7 @@ start_qube(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 	control_event(vmd, "domain-pre-start", q, NULL);
 	vmd_crash_point("start-prepared");
 	if (hv_define(vmd, q, err, errlen) == -1 ||
+	    vol_give(q, err, errlen) == -1 ||
 	    vol_display_prepare(vmd, q, err, errlen) == -1 ||
 	    hv_start(vmd, q->name, err, errlen) == -1)
 		return -1;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -275,6 +276,7 @@ main(int argc, char *argv[])
 	int ch, foreground = 0, check = 0, verbose = 0, sfd, state_given = 0;
 	char err[512], path[VMD_PATH_MAX], *end;
 	struct passwd *pw;
+	struct group *gr;
 	sigset_t mask;
 
 	vmd.dm_uid_base = VMD_DM_UID_BASE;
@@ -424,6 +426,8 @@ main(int argc, char *argv[])
 	if (vmd.hv != VMD_HV_XEN_PVH && vmd.hv != VMD_HV_XEN_HVM &&
 	    (pw = getpwnam("libvirt-qemu")) != NULL)
 		vmd.qemu_uid = pw->pw_uid;
+	if ((gr = getgrnam("kvm")) != NULL)
+		vmd.kvm_gid = gr->gr_gid;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

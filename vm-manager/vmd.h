@@ -121,6 +121,7 @@ struct vmd {
 	gid_t			 display_gid;
 	uid_t			 qemu_uid;	/* libvirt's QEMU user */
 	unsigned long		 dm_uid_base;	/* 0: device models as qemu_uid */
+	gid_t			 kvm_gid;	/* their gid under KVM */
 
 	struct {			/* render-servers; bin NULL: none */
 		const char	*bin;
@@ -252,6 +253,13 @@ int vol_dm_uid(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
  * Before a start: the qube's display directory, for its device model's
  * uid, without an old socket.
  */
+/*
+ * Before a start: q's root and private volumes and console log become its
+ * device model's (q->dm_uid), mode 0600 (a template's root 0644: its app
+ * qubes' device models read it as their backing file).
+ */
+int vol_give(const struct vmd_qube *, char *err,
+    size_t errlen);
 int vol_display_prepare(struct vmd *, const struct vmd_qube *, char *err,
     size_t errlen);
 /*

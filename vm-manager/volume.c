@@ -86,10 +86,7 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/*
-	 * Volumes are root's, mode 0600, between runs; libvirt hands them
-	 * to the qube's device-model uid for a run (domxml.c).
-	 */
+	/* volumes are 0600: vol_give hands them to their device model */
 	old = umask(066);
 	rc = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
 	    environ);
@@ -200,14 +197,24 @@ vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
 		vol_paths(vmd, tmpl);
 	}
 	unlink(q->root_volume);
-	if (img_create(q->root_volume, tmpl->root_volume, NULL, err,
+	/* a template's root is every device model's to read (a backing file) */
+	if (chmod(tmpl->root_volume, 0644) == -1 ||
+	    img_create(q->root_volume, tmpl->root_volume, NULL, err,
 	    errlen) == -1)
 		goto out;
 	if (q->klass == VMD_CLASS_DISPOSABLE) {
 		unlink(q->private_volume);
+		/*
+		 * The base's private volume is its own, and this disposable's
+		 * to read: the disposable's gid, mode 0640.
+		 */
 		if (base->klass == VMD_CLASS_APP)
-			rc = img_create(q->private_volume, base->private_volume,
-			    NULL, err, errlen);
+			rc = vol_dm_uid(vmd, q, err, errlen) == -1 ||
+			    (q->dm_uid != 0 && (chown(base->private_volume,
+			    (uid_t)-1, q->dm_gid) == -1 ||
+			    chmod(base->private_volume, 0640) == -1)) ||
+			    img_create(q->private_volume, base->private_volume,
+			    NULL, err, errlen) == -1 ? -1 : 0;
 		else
 			rc = img_create(q->private_volume, NULL, PRIVATE_SIZE,
 			    err, errlen);
@@ -218,6 +225,41 @@ out:
 	free(base);
 	free(tmpl);
 	return rc;
+}
+
+int
+vol_give(const struct vmd_qube *q, char *err, size_t errlen)
+{
+	const char *vols[] = { q->root_volume, q->private_volume };
+	size_t i;
+	int fd;
+
+	if (q->dm_uid == 0)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (vols[i][0] == '\0')
+			continue;
+		if (chown(vols[i], q->dm_uid, q->dm_gid) == -1 ||
+		    chmod(vols[i], i == 0 && q->klass == VMD_CLASS_TEMPLATE ?
+		    0644 : 0600) == -1) {
+			snprintf(err, errlen, "%s: %s", vols[i],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (q->console_log[0] == '\0')
+		return 0;
+	if ((fd = open(q->console_log, O_WRONLY | O_CREAT | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	    fchown(fd, q->dm_uid, q->dm_gid) == -1) {
+		snprintf(err, errlen, "%s: %s", q->console_log,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 /* A template's root from a disk image of any format qemu-img reads. */
@@ -254,7 +296,7 @@ vol_dm_uid(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 {
 	int i;
 
-	q->dm_uid = 0;
+	q->dm_uid = q->dm_gid = 0;
 	if (vmd->dm_uid_base == 0 || vmd->hv == VMD_HV_XEN_PVH ||
 	    vmd->hv == VMD_HV_XEN_HVM)
 		return 0;
@@ -265,6 +307,9 @@ vol_dm_uid(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 		return -1;
 	}
 	q->dm_uid = (uint32_t)(vmd->dm_uid_base + (unsigned)i);
+	/* under KVM QEMU opens /dev/kvm (root:kvm 0660) itself */
+	q->dm_gid = vmd->hv == VMD_HV_KVM && vmd->kvm_gid != 0 ?
+	    vmd->kvm_gid : q->dm_uid;
 	return 0;
 }
 
@@ -440,7 +485,7 @@ vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
 	return vol_import_file_progress(vmd, src, dst, NULL, NULL, err, errlen);
 }
 
-/* Copies src to dst (a new file, 0600: see qemu_img) and fsyncs it. */
+/* Copies src to dst (a new file, 0644) and fsyncs it. */
 int
 vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen)
@@ -468,7 +513,7 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 	step = (uint64_t)sb.st_size / 20;	/* every 5 % */
 	next = step;
 	unlink(tmp);
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) ==
 	    -1) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
