@@ -588,6 +588,11 @@ vol_clone(struct vmd *vmd, const struct vmd_qube *src, struct vmd_qube *dst,
 			continue;
 		if (vol_import_file(vmd, s, d, err, errlen) == -1)
 			return -1;
+		/* a private volume stays its qube's alone (vol_give) */
+		if (i == 1 && chmod(d, 0600) == -1) {
+			snprintf(err, errlen, "%s: %s", d, strerror(errno));
+			return -1;
+		}
 	}
 	/* boot files that belonged to the source now belong to the clone */
 	for (i = 2; i < 4; i++) {
