@@ -206,16 +206,22 @@ vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
 		unlink(q->private_volume);
 		/*
 		 * The base's private volume is its own, and this disposable's
-		 * to read: the disposable's gid, mode 0640.
+		 * to read: the disposable's gid, mode 0640.  Under KVM that
+		 * gid is every device model's (kvm).
 		 */
-		if (base->klass == VMD_CLASS_APP)
-			rc = vol_dm_uid(vmd, q, err, errlen) == -1 ||
-			    (q->dm_uid != 0 && (chown(base->private_volume,
+		if (base->klass == VMD_CLASS_APP) {
+			if (vol_dm_uid(vmd, q, err, errlen) == -1)
+				goto out;
+			if (q->dm_uid != 0 && (chown(base->private_volume,
 			    (uid_t)-1, q->dm_gid) == -1 ||
-			    chmod(base->private_volume, 0640) == -1)) ||
-			    img_create(q->private_volume, base->private_volume,
-			    NULL, err, errlen) == -1 ? -1 : 0;
-		else
+			    chmod(base->private_volume, 0640) == -1)) {
+				snprintf(err, errlen, "%s: %s",
+				    base->private_volume, strerror(errno));
+				goto out;
+			}
+			rc = img_create(q->private_volume, base->private_volume,
+			    NULL, err, errlen);
+		} else
 			rc = img_create(q->private_volume, NULL, PRIVATE_SIZE,
 			    err, errlen);
 		goto out;
