@@ -523,18 +523,6 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		    "    </video>\n"
 		    "    <memballoon model='none'/>\n"
 		    "  </devices>\n");
-		/*
-		 * The qube's own device-model uid.  libvirt relabels
-		 * nothing: it would refuse a second qube on a shared
-		 * backing file or kernel; the daemon gives the qube's
-		 * files to the uid (volume.c, vol_give).
-		 */
-		if (q->dm_uid != 0)
-			sb_printf(&b, "  <seclabel type='static' model='dac' "
-			    "relabel='no'>\n"
-			    "    <label>+%u:+%u</label>\n"
-			    "  </seclabel>\n", (unsigned)q->dm_uid,
-			    (unsigned)q->dm_gid);
 		break;
 	case VMD_HV_XEN_PVH:
 		/* The PV console goes through xenconsoled; console_log does

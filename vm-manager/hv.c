@@ -216,8 +216,7 @@ hv_define(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 		    vmd->uri);
 		return -1;
 	}
-	if (vol_dm_uid(vmd, q, err, errlen) == -1 ||
-	    vmd_domxml(q, vmd->hv, &xml, err, errlen) == -1)
+	if (vmd_domxml(q, vmd->hv, &xml, err, errlen) == -1)
 		return -1;
 	d = virDomainDefineXMLFlags(vmd->virt, xml,
 	    VIR_DOMAIN_DEFINE_VALIDATE);

@@ -382,21 +382,35 @@ m_vm_set(struct vmd_call *c)
 	api_send_qube(c, &c->q);
 }
 
+/* The display socket belongs to the render-server's user, mode 0600. */
+static void
+own_display(struct vmd *vmd, const struct vmd_qube *q)
+{
+	if (q->display_socket[0] == '\0')
+		return;
+	int i;
+
+	for (i = 0; i < 50 && access(q->display_socket, F_OK) == -1; i++)
+		usleep(10000);
+	if (chown(q->display_socket, vmd->display_uid, vmd->display_gid) == -1 ||
+	    chmod(q->display_socket, 0600) == -1)
+		log_warn("%s: display socket %s", q->name, q->display_socket);
+}
+
 static int
 start_qube(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 {
 	if (resolve_boot(vmd, q, err, errlen) == -1 ||
 	    vol_prepare_start(vmd, q, err, errlen) == -1)
 		return -1;
+	unlink(q->display_socket);
 	control_event(vmd, "domain-pre-start", q, NULL);
 	vmd_crash_point("start-prepared");
 	if (hv_define(vmd, q, err, errlen) == -1 ||
-	    vol_give(q, err, errlen) == -1 ||
-	    vol_display_prepare(vmd, q, err, errlen) == -1 ||
 	    hv_start(vmd, q->name, err, errlen) == -1)
 		return -1;
 	vmd_crash_point("start-started");
-	(void)vol_display_own(vmd, q);
+	own_display(vmd, q);
 	return 0;
 }
 
@@ -741,14 +755,9 @@ void
 life_adopt(struct vmd *vmd, const struct vmd_qube *q)
 {
 	struct vmd_qube a = *q;
-	char err[256];
 
-	if (vol_paths(vmd, &a) == 0) {
-		if (vol_dm_uid(vmd, &a, err, sizeof(err)) == -1)
-			log_warnx("%s: %s", q->name, err);
-		else
-			(void)vol_display_own(vmd, &a);
-	}
+	if (vol_paths(vmd, &a) == 0)
+		own_display(vmd, &a);
 	log_info("%s: running, re-adopted", q->name);
 	render_start(vmd, q->name);
 }

@@ -50,8 +50,6 @@ struct vmd_qube {
 	char			private_volume[VMD_PATH_MAX];	/* qcow2, "" if none */
 	char			display_socket[VMD_PATH_MAX];	/* VNC unix socket */
 	char			console_log[VMD_PATH_MAX];	/* serial log, "" = pty */
-	uint32_t		dm_uid;	/* device model's uid, 0 = libvirt's */
-	uint32_t		dm_gid;
 };
 
 #endif

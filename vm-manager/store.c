@@ -49,19 +49,7 @@ static const char *const migrations[] = {
 	"  tag TEXT NOT NULL,"
 	"  PRIMARY KEY (qube, tag)"
 	");",
-	/* existing qubes are numbered in the order they were made */
-	"ALTER TABLE qubes ADD COLUMN dm_index INTEGER;"
-	"UPDATE qubes SET dm_index = (SELECT count(*) FROM qubes b"
-	"  WHERE b.rowid < qubes.rowid);"
-	"CREATE UNIQUE INDEX qubes_dm_index ON qubes(dm_index);",
 };
-
-/* The lowest index no qube has: 0 or one past a taken one. */
-#define SET_DM_INDEX	"UPDATE qubes SET dm_index = (SELECT min(i) FROM" \
-	" (SELECT 0 AS i UNION ALL SELECT dm_index + 1 FROM qubes" \
-	"  WHERE dm_index IS NOT NULL)" \
-	" WHERE i NOT IN (SELECT dm_index FROM qubes" \
-	"  WHERE dm_index IS NOT NULL)) WHERE name = ?1"
 
 static const char *const qstate_names[] = {
 	[VMD_Q_CREATING] = "creating",
@@ -344,13 +332,6 @@ vmd_store_insert(struct vmd_store *s, const struct vmd_qube *q, char *err,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(s->db, SET_DM_INDEX, -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
 	st = NULL;
 	if (write_tags(s->db, q, err, errlen) == -1)
 		goto fail_quiet;
@@ -597,34 +578,20 @@ vmd_store_names(struct vmd_store *s,
 	return l.v;
 }
 
-/* The integer sql (one ? for name) selects; -1 if none or on error. */
-static int
-select_int(struct vmd_store *s, const char *sql, const char *name)
+int
+vmd_store_template_users(struct vmd_store *s, const char *name)
 {
 	sqlite3_stmt *st;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM qubes WHERE "
+	    "template = ? OR default_dispvm = ?1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
-}
-
-int
-vmd_store_template_users(struct vmd_store *s, const char *name)
-{
-	return select_int(s, "SELECT count(*) FROM qubes WHERE "
-	    "template = ? OR default_dispvm = ?1", name);
-}
-
-int
-vmd_store_dm_index(struct vmd_store *s, const char *name)
-{
-	return select_int(s, "SELECT dm_index FROM qubes WHERE "
-	    "name = ? AND dm_index IS NOT NULL", name);
 }
 
 int

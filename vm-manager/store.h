@@ -12,7 +12,7 @@
 
 #include "qube.h"
 
-#define VMD_STORE_SCHEMA	2
+#define VMD_STORE_SCHEMA	1
 
 struct vmd_store;
 
@@ -57,13 +57,6 @@ vmd_name *vmd_store_names(struct vmd_store *,
 
 /* Number of qubes whose template is name. */
 int vmd_store_template_users(struct vmd_store *, const char *name);
-
-/*
- * The qube's device-model index (its uid is a base plus it), 0 or more;
- * -1 if there is no such qube.  vmd_store_insert gives each new qube the
- * lowest index no stored qube has; it is freed when the row goes.
- */
-int vmd_store_dm_index(struct vmd_store *, const char *name);
 
 /* The lowest free dispNNNN name (disp1 .. disp9999). */
 int vmd_store_next_disp_name(struct vmd_store *, char *name, size_t namesz);

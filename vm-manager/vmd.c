@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@ usage(FILE *f)
 "usage: tessera-vmd [-dnv] [--state DIR] [--policy DIR] [--connect URI]\n"
 "                   [--listen ADDR:PORT --cert FILE --key FILE --ca FILE\n"
 "                    [--crl FILE]] [--display-user USER]\n"
-"                   [--dm-uid-base UID]\n"
 "\n"
 "The Tessera qube manager: the qube store, qube lifecycle through libvirt,\n"
 "policy, and the Admin API on STATE/control.sock (and over mutual TLS with\n"
@@ -56,8 +54,6 @@ usage(FILE *f)
 "      --render-ca F, --render-crl F    viewers' CA and CRL (--ca, --crl)\n"
 "      --render-passwd F  viewers' passwords (tessera-render passwd)\n"
 "      --render-user U  the unprivileged user they run as\n"
-"      --dm-uid-base N  qubes' device models run as N, N+1, ... (N+999);\n"
-"                       default 66000, 0: all as libvirt's user\n"
 "      --domain-type T  qemu (TCG, the default), kvm, or auto (kvm when a\n"
 "                       vCPU runs on /dev/kvm); ignored for Xen\n"
 "                       (default tessera-render if it exists, else root)\n"
@@ -258,7 +254,6 @@ main(int argc, char *argv[])
 		{ "crl", required_argument, NULL, 8 },
 		{ "display-user", required_argument, NULL, 9 },
 		{ "domain-type", required_argument, NULL, 10 },
-		{ "dm-uid-base", required_argument, NULL, 11 },
 		{ "render-bin", required_argument, NULL, 20 },
 		{ "render-addr", required_argument, NULL, 21 },
 		{ "render-host", required_argument, NULL, 22 },
@@ -277,12 +272,10 @@ main(int argc, char *argv[])
 	const char *listen_addr = NULL, *cert = NULL, *key = NULL, *ca = NULL;
 	const char *crl = NULL, *display_user = NULL;
 	int ch, foreground = 0, check = 0, verbose = 0, sfd, state_given = 0;
-	char err[512], path[VMD_PATH_MAX], *end;
+	char err[512], path[VMD_PATH_MAX];
 	struct passwd *pw;
-	struct group *gr;
 	sigset_t mask;
 
-	vmd.dm_uid_base = VMD_DM_UID_BASE;
 	while ((ch = getopt_long(argc, argv, "dnvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': foreground = 1; break;
@@ -305,15 +298,6 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			domain_type = optarg;
-			break;
-		case 11:
-			vmd.dm_uid_base = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || (vmd.dm_uid_base &&
-			    (vmd.dm_uid_base < 1000 ||
-			    vmd.dm_uid_base > UINT32_MAX - VMD_DM_UIDS))) {
-				usage(stderr);
-				return 2;
-			}
 			break;
 		case 20: vmd.render.bin = optarg; break;
 		case 21: vmd.render.addr = optarg; break;
@@ -413,13 +397,11 @@ main(int argc, char *argv[])
 		vmd.display_gid = pw->pw_gid;
 	}
 
-	/*
-	 * display/ is root's: each qube's device model gets a directory of
-	 * its own in it (volume.c).
-	 */
+	/* QEMU runs as libvirt's user and creates the display sockets. */
+	pw = getpwnam("libvirt-qemu");
 	if (make_dir(vmd.state_dir, 0711, (uid_t)-1) == -1 ||
 	    make_dir(vmd.qubes_dir, 0711, (uid_t)-1) == -1 ||
-	    make_dir(vmd.display_dir, 0711, 0) == -1)
+	    make_dir(vmd.display_dir, 0711, pw ? pw->pw_uid : (uid_t)-1) == -1)
 		fatalx("cannot prepare %s", vmd.state_dir);
 	snprintf(path, sizeof(path), "%s/store.db", state);
 	if ((vmd.store = vmd_store_open(path, err, sizeof(err))) == NULL)
@@ -432,13 +414,6 @@ main(int argc, char *argv[])
 	} else {
 		default_uri(&vmd);
 	}
-	/* QEMU runs as libvirt's user; libxl's device models run as root */
-	vmd.qemu_uid = 0;
-	if (vmd.hv != VMD_HV_XEN_PVH && vmd.hv != VMD_HV_XEN_HVM &&
-	    (pw = getpwnam("libvirt-qemu")) != NULL)
-		vmd.qemu_uid = pw->pw_uid;
-	if ((gr = getgrnam("kvm")) != NULL)
-		vmd.kvm_gid = gr->gr_gid;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

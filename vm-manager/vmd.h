@@ -62,12 +62,6 @@ struct vmd_ticket {
 	unsigned char		 secret[TSR_TICKET_BYTES];
 };
 #define VMD_TICKET_MAX		256	/* per connection */
-/*
- * Device-model uids: above Debian's and systemd's reserved ranges (to
- * 65535), below useradd's subordinate ids (100000).
- */
-#define VMD_DM_UID_BASE		66000
-#define VMD_DM_UIDS		1000
 
 struct vmd_conn {
 	TAILQ_ENTRY(vmd_conn)	 entry;
@@ -125,9 +119,6 @@ struct vmd {
 
 	uid_t			 display_uid;	/* owner of display sockets */
 	gid_t			 display_gid;
-	uid_t			 qemu_uid;	/* libvirt's QEMU user */
-	unsigned long		 dm_uid_base;	/* 0: device models as qemu_uid */
-	gid_t			 kvm_gid;	/* their gid under KVM */
 
 	struct {			/* render-servers; bin NULL: none */
 		const char	*bin;
@@ -249,31 +240,6 @@ int vol_create(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
 int vol_prepare_start(struct vmd *, struct vmd_qube *, char *err,
     size_t errlen);
 int vol_remove(struct vmd *, const char *name);
-/*
- * q's device model's uid (and gid) into q->dm_uid: dm_uid_base plus the
- * qube's stored index; 0 (libvirt's own user) without a base or on Xen,
- * whose libvirt driver runs device models as root.
- */
-int vol_dm_uid(struct vmd *, struct vmd_qube *, char *err, size_t errlen);
-/*
- * Before a start: the qube's display directory, for its device model's
- * uid, without an old socket.
- */
-/*
- * Before a start: q's root and private volumes and console log become its
- * device model's (q->dm_uid), mode 0600 (a template's root 0644: its app
- * qubes' device models read it as their backing file).
- */
-int vol_give(const struct vmd_qube *, char *err,
-    size_t errlen);
-int vol_display_prepare(struct vmd *, const struct vmd_qube *, char *err,
-    size_t errlen);
-/*
- * After a start: the socket the device model made goes to the
- * render-server's user, mode 0600; anything that is not a socket of the
- * device model's uid (a planted symlink) is refused, logged, left alone.
- */
-int vol_display_own(struct vmd *, const struct vmd_qube *);
 /* Copies with progress(arg, done, total) now and then, if progress is set. */
 typedef void (*vol_progress_fn)(void *arg, const char *what, uint64_t done,
     uint64_t total);

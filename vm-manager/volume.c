@@ -24,7 +24,6 @@
 #include "vmd.h"
 
 #define ROOT_SIZE	"1G"
-#define VOL_DISPLAY_SOCK "vnc.sock"	/* in display/NAME/ */
 #define PRIVATE_SIZE	"2G"
 
 extern char **environ;
@@ -53,8 +52,7 @@ vol_paths(struct vmd *vmd, struct vmd_qube *q)
 	if (vol_qube_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
 	    join(q->root_volume, sizeof(q->root_volume), dir, "root.qcow2") ||
 	    (size_t)snprintf(q->display_socket, sizeof(q->display_socket),
-	    "%s/%s/%s", vmd->display_dir, q->name, VOL_DISPLAY_SOCK) >=
-	    sizeof(q->display_socket))
+	    "%s/%s.vnc", vmd->display_dir, q->name) >= sizeof(q->display_socket))
 		return -1;
 	if (join(q->console_log, sizeof(q->console_log), dir, "console.log"))
 		return -1;
@@ -71,8 +69,7 @@ static int
 qemu_img(char *err, size_t errlen, const char *const argv[])
 {
 	posix_spawn_file_actions_t fa;
-	int pfd[2], status, rc;
-	mode_t old;
+	int pfd[2], status;
 	pid_t pid;
 	ssize_t n;
 	size_t got = 0;
@@ -86,12 +83,8 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/* volumes are 0600: vol_give hands them to their device model */
-	old = umask(066);
-	rc = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
-	    environ);
-	umask(old);
-	if (rc != 0) {
+	if (posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
+	    environ) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -197,31 +190,15 @@ vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
 		vol_paths(vmd, tmpl);
 	}
 	unlink(q->root_volume);
-	/* a template's root is every device model's to read (a backing file) */
-	if (chmod(tmpl->root_volume, 0644) == -1 ||
-	    img_create(q->root_volume, tmpl->root_volume, NULL, err,
+	if (img_create(q->root_volume, tmpl->root_volume, NULL, err,
 	    errlen) == -1)
 		goto out;
 	if (q->klass == VMD_CLASS_DISPOSABLE) {
 		unlink(q->private_volume);
-		/*
-		 * The base's private volume is its own, and this disposable's
-		 * to read: the disposable's gid, mode 0640.  Under KVM that
-		 * gid is every device model's (kvm).
-		 */
-		if (base->klass == VMD_CLASS_APP) {
-			if (vol_dm_uid(vmd, q, err, errlen) == -1)
-				goto out;
-			if (q->dm_uid != 0 && (chown(base->private_volume,
-			    (uid_t)-1, q->dm_gid) == -1 ||
-			    chmod(base->private_volume, 0640) == -1)) {
-				snprintf(err, errlen, "%s: %s",
-				    base->private_volume, strerror(errno));
-				goto out;
-			}
+		if (base->klass == VMD_CLASS_APP)
 			rc = img_create(q->private_volume, base->private_volume,
 			    NULL, err, errlen);
-		} else
+		else
 			rc = img_create(q->private_volume, NULL, PRIVATE_SIZE,
 			    err, errlen);
 		goto out;
@@ -231,41 +208,6 @@ out:
 	free(base);
 	free(tmpl);
 	return rc;
-}
-
-int
-vol_give(const struct vmd_qube *q, char *err, size_t errlen)
-{
-	const char *vols[] = { q->root_volume, q->private_volume };
-	size_t i;
-	int fd;
-
-	if (q->dm_uid == 0)
-		return 0;
-	for (i = 0; i < 2; i++) {
-		if (vols[i][0] == '\0')
-			continue;
-		if (chown(vols[i], q->dm_uid, q->dm_gid) == -1 ||
-		    chmod(vols[i], i == 0 && q->klass == VMD_CLASS_TEMPLATE ?
-		    0644 : 0600) == -1) {
-			snprintf(err, errlen, "%s: %s", vols[i],
-			    strerror(errno));
-			return -1;
-		}
-	}
-	if (q->console_log[0] == '\0')
-		return 0;
-	if ((fd = open(q->console_log, O_WRONLY | O_CREAT | O_APPEND |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
-	    fchown(fd, q->dm_uid, q->dm_gid) == -1) {
-		snprintf(err, errlen, "%s: %s", q->console_log,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 /* A template's root from a disk image of any format qemu-img reads. */
@@ -295,37 +237,6 @@ vol_import_disk(struct vmd *vmd, const char *src, struct vmd_qube *q,
 	return 0;
 }
 
-static int display_remove(struct vmd *, const char *);
-
-int
-vol_dm_uid(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
-{
-	int i;
-
-	q->dm_uid = q->dm_gid = 0;
-	if (vmd->dm_uid_base == 0 || vmd->hv == VMD_HV_XEN_PVH ||
-	    vmd->hv == VMD_HV_XEN_HVM)
-		return 0;
-	if ((i = vmd_store_dm_index(vmd->store, q->name)) < 0 ||
-	    i >= VMD_DM_UIDS) {
-		snprintf(err, errlen, "%s has no device-model uid (index %d "
-		    "of %d)", q->name, i, VMD_DM_UIDS);
-		return -1;
-	}
-	q->dm_uid = (uint32_t)(vmd->dm_uid_base + (unsigned)i);
-	/* under KVM QEMU opens /dev/kvm (root:kvm 0660) itself */
-	q->dm_gid = vmd->hv == VMD_HV_KVM && vmd->kvm_gid != 0 ?
-	    vmd->kvm_gid : q->dm_uid;
-	return 0;
-}
-
-/* The uid the qube's device model runs as. */
-static uid_t
-dm_uid(const struct vmd *vmd, const struct vmd_qube *q)
-{
-	return q->dm_uid != 0 ? q->dm_uid : vmd->qemu_uid;
-}
-
 int
 vol_remove(struct vmd *vmd, const char *name)
 {
@@ -352,136 +263,7 @@ vol_remove(struct vmd *vmd, const char *name)
 		log_warn("%s", dir);
 		rc = -1;
 	}
-	if (display_remove(vmd, name) == -1)
-		rc = -1;
 	return rc;
-}
-
-/*
- * Each qube's display socket is display/NAME/vnc.sock.  display/ is
- * root's, so a device model cannot put anything there; display/NAME is
- * the device model's own (it makes the socket), with the render-server's
- * group, mode 0710.  The directory is opened without following a symlink
- * all the same.
- */
-static int
-display_dir(struct vmd *vmd, const char *name, char *out, size_t outsz)
-{
-	if ((size_t)snprintf(out, outsz, "%s/%s", vmd->display_dir, name) >=
-	    outsz) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-#define DIR_FLAGS	(O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-/*
- * The qube's display directory goes with all the device model put there
- * (its uid may be given to another qube), one level deep.
- */
-static int
-display_remove(struct vmd *vmd, const char *name)
-{
-	char dir[VMD_PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int dfd;
-
-	if (display_dir(vmd, name, dir, sizeof(dir)) == -1)
-		return -1;
-	if ((dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dfd, de->d_name, 0) == -1 && (errno != EISDIR ||
-		    unlinkat(dfd, de->d_name, AT_REMOVEDIR) == -1))
-			log_warn("%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT) {
-		log_warn("%s", dir);
-		return -1;
-	}
-	return 0;
-}
-
-int
-vol_display_prepare(struct vmd *vmd, const struct vmd_qube *q, char *err,
-    size_t errlen)
-{
-	char dir[VMD_PATH_MAX];
-	int dfd = -1;
-
-	if (display_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
-	    (mkdir(dir, 0700) == -1 && errno != EEXIST) ||
-	    (dfd = open(dir, O_RDONLY | DIR_FLAGS)) == -1 ||
-	    fchown(dfd, dm_uid(vmd, q), vmd->display_gid) == -1 ||
-	    fchmod(dfd, 0710) == -1 ||
-	    (unlinkat(dfd, VOL_DISPLAY_SOCK, 0) == -1 && errno != ENOENT)) {
-		snprintf(err, errlen, "display directory of %s: %s", q->name,
-		    strerror(errno));
-		if (dfd != -1)
-			close(dfd);
-		return -1;
-	}
-	close(dfd);
-	return 0;
-}
-
-int
-vol_display_own(struct vmd *vmd, const struct vmd_qube *q)
-{
-	char dir[VMD_PATH_MAX], proc[64];
-	struct stat st;
-	int dfd, fd = -1, i;
-
-	if (display_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
-	    (dfd = open(dir, O_PATH | DIR_FLAGS)) == -1) {
-		log_warn("%s: display directory", q->name);
-		return -1;
-	}
-	/* QEMU makes the socket soon after it starts */
-	for (i = 0; i < 50; i++) {
-		fd = openat(dfd, VOL_DISPLAY_SOCK,
-		    O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT)
-			break;
-		usleep(10000);
-	}
-	close(dfd);
-	if (fd == -1) {
-		log_warn("%s: display socket %s", q->name, q->display_socket);
-		return -1;
-	}
-	/*
-	 * The same inode from here on: nothing can swap it underneath.  A
-	 * qube re-adopted after a restart has its socket owned already.
-	 */
-	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    (st.st_uid != dm_uid(vmd, q) && st.st_uid != vmd->display_uid)) {
-		log_warnx("%s: %s is not a socket of uid %u: refused, left "
-		    "alone", q->name, q->display_socket,
-		    (unsigned)dm_uid(vmd, q));
-		close(fd);
-		return -1;
-	}
-	/* an O_PATH descriptor takes no fchmod; its /proc name does */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (fchownat(fd, "", vmd->display_uid, vmd->display_gid,
-	    AT_EMPTY_PATH) == -1 || chmod(proc, 0600) == -1) {
-		log_warn("%s: display socket %s", q->name, q->display_socket);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 int
@@ -594,11 +376,6 @@ vol_clone(struct vmd *vmd, const struct vmd_qube *src, struct vmd_qube *dst,
 			continue;
 		if (vol_import_file(vmd, s, d, err, errlen) == -1)
 			return -1;
-		/* a private volume stays its qube's alone (vol_give) */
-		if (i == 1 && chmod(d, 0600) == -1) {
-			snprintf(err, errlen, "%s: %s", d, strerror(errno));
-			return -1;
-		}
 	}
 	/* boot files that belonged to the source now belong to the clone */
 	for (i = 2; i < 4; i++) {

@@ -67,7 +67,7 @@ WAIT_FOR_SECONDS=20 ok "and one for rbank" wait_for render_pid rbank
 # it drops to its user once set up (slower in the sanitizer build)
 runs_as() { [ "$(ps -o user= -p "$(render_pid "$1")" 2>/dev/null)" = "$RUSER" ]; }
 WAIT_FOR_SECONDS=20 ok "it runs as $RUSER" wait_for runs_as rwork
-is "$(stat -c %U "$S/display/rwork/vnc.sock")" "$RUSER" "the display socket belongs to $RUSER"
+is "$(stat -c %U "$S/display/rwork.vnc")" "$RUSER" "the display socket belongs to $RUSER"
 
 ep=$(T --json display rwork)
 port=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["vnc_port"])' <<<"$ep")

@@ -13,15 +13,8 @@ $(B)/tests/test-vmd-store: $(B)/obj/tests/vm-manager/test_store.o \
     $(B)/obj/vm-manager/store.o $(LIBVMD) $(LIBTSR) | $(B)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3) $(LIBTSR_LIBS)
 
-# vol_display_own on planted files (as root; volume.c needs the store).
-$(B)/tests/test-vmd-display: $(B)/obj/tests/vm-manager/test_display.o \
-    $(B)/obj/vm-manager/volume.o $(B)/obj/vm-manager/store.o $(LIBVMD) \
-    $(LIBTSR) | $(B)/tests
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3) $(LIBTSR_LIBS)
-
-TEST_PROGS += $(VMD_TESTS) $(B)/tests/test-vmd-store $(B)/tests/test-vmd-display
+TEST_PROGS += $(VMD_TESTS) $(B)/tests/test-vmd-store
 SUITES     += $(VMD_TESTS) $(B)/tests/test-vmd-store \
-              $(B)/tests/test-vmd-display \
               tests/vm-manager/test-domxml-validate.sh
 
 # A probe the vm-manager suite and benchmarks use to see a test qube's frames.

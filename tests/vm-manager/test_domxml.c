@@ -180,14 +180,6 @@ apply(struct vmd_qube *q, unsigned *mask, const char *key, const char *val)
 		q->memory_mib = (uint32_t)strtoul(val, NULL, 10);
 		return 0;
 	}
-	if (strcmp(key, "dm_uid") == 0) {
-		q->dm_uid = (uint32_t)strtoul(val, NULL, 10);
-		return 0;
-	}
-	if (strcmp(key, "dm_gid") == 0) {
-		q->dm_gid = (uint32_t)strtoul(val, NULL, 10);
-		return 0;
-	}
 	if (strcmp(key, "vcpus") == 0) {
 		q->vcpus = (uint32_t)strtoul(val, NULL, 10);
 		return 0;

@@ -103,9 +103,6 @@ old_store(const char *dir)
 	    strcmp(q.kernel, "/k") == 0 && strcmp(q.initrd, "/i") == 0 &&
 	    strcmp(q.kernel_opts, "console=hvc0") == 0 && q.memory_mib == 512,
 	    "and so is its template");
-	ok(vmd_store_dm_index(s, "debian") == 0 &&
-	    vmd_store_dm_index(s, "work") == 1,
-	    "its qubes get device-model indexes in the order they were made");
 	q.vcpus = 4;
 	ok(vmd_store_update(s, &q, err, sizeof(err)) == 0, "an update");
 	vmd_store_close(s);
@@ -186,23 +183,8 @@ main(void)
 
 	ok(vmd_store_foreach(s, count_cb, names) == 0 &&
 	    strcmp(names, "debian disp1 work ") == 0, "foreach in name order");
-	ok(vmd_store_dm_index(s, "debian") == 0 &&
-	    vmd_store_dm_index(s, "work") == 1 &&
-	    vmd_store_dm_index(s, "disp1") == 2,
-	    "device-model indexes 0, 1, 2 in the order of creation");
-	is_int(vmd_store_dm_index(s, "nosuch"), -1, "a missing qube has none");
-	ok(vmd_store_delete(s, "work") == 0, "delete work");
-	mkqube(&q, "disp2", VMD_CLASS_DISPOSABLE, "red", "debian");
-	vmd_store_insert(s, &q, err, sizeof(err));
-	mkqube(&q, "disp3", VMD_CLASS_DISPOSABLE, "red", "debian");
-	vmd_store_insert(s, &q, err, sizeof(err));
-	ok(vmd_store_dm_index(s, "disp2") == 1 &&
-	    vmd_store_dm_index(s, "disp3") == 3,
-	    "a freed index is the next one given, then one past the last");
-	ok(vmd_store_delete(s, "disp2") == 0 &&
-	    vmd_store_delete(s, "disp3") == 0 &&
-	    vmd_store_delete(s, "disp1") == 0 &&
-	    vmd_store_delete(s, "debian") == 0, "delete all");
+	ok(vmd_store_delete(s, "work") == 0 && vmd_store_delete(s, "disp1") == 0
+	    && vmd_store_delete(s, "debian") == 0, "delete all");
 	ok(vmd_store_delete(s, "work") == -1 && errno == ENOENT,
 	    "delete a missing qube");
 	vmd_store_close(s);
