@@ -109,12 +109,21 @@ load_target(struct vmd_call *c)
 	return 0;
 }
 
+/*
+ * The lookup vmd_prop_set uses for a property that names a qube (arg is
+ * the call): a qube the caller may not list is not found, so naming it
+ * in template or default_dispvm gets the same answer as a missing one.
+ */
 int
 api_lookup(void *arg, const char *name, struct vmd_qube *out)
 {
-	struct vmd *vmd = arg;
+	struct vmd_call *c = arg;
+	int rc;
 
-	return vmd_store_get(vmd->store, name, out, NULL);
+	rc = vmd_store_get(c->vmd->store, name, out, NULL);
+	if (rc == 1 && !api_allowed(c->conn, "vm.list", out))
+		return 0;
+	return rc;
 }
 
 void

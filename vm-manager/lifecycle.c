@@ -6,9 +6,11 @@
  * stopped disposables, answering vm.shutdown --wait.  api.c has checked
  * the call's arguments, target and policy before a method here runs.
  */
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,7 +213,7 @@ m_vm_create(struct vmd_call *c)
 		if (!(vmd_prop_find(key)->flags & VMD_PF_SET) ||
 		    strcmp(key, "template") == 0)
 			continue;
-		if (vmd_prop_set(q, key, v, api_lookup, c->vmd, err,
+		if (vmd_prop_set(q, key, v, api_lookup, c, err,
 		    sizeof(err)) == -1) {
 			api_err(c, "invalid", "%s", err);
 			return;
@@ -275,7 +277,7 @@ m_vm_clone(struct vmd_call *c)
 	dst = c->q;
 	snprintf(dst.name, sizeof(dst.name), "%s", s);
 	if (label && vmd_prop_set(&dst, "label", label, api_lookup,
-	    c->vmd, err, sizeof(err)) == -1) {
+	    c, err, sizeof(err)) == -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
 	}
@@ -362,7 +364,7 @@ m_vm_set(struct vmd_call *c)
 		api_err(c, "state", "%s is running", c->q.name);
 		return;
 	}
-	if (vmd_prop_set(&c->q, prop, v, api_lookup, c->vmd,
+	if (vmd_prop_set(&c->q, prop, v, api_lookup, c,
 	    err, sizeof(err)) == -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
@@ -584,9 +586,12 @@ m_dispvm_create(struct vmd_call *c)
 
 	if (base->klass == VMD_CLASS_DISPOSABLE ||
 	    base->klass == VMD_CLASS_STANDALONE) {
-		/* a qube's default disposable template, as in Qubes */
-		if (!base->default_dispvm[0] || vmd_store_get(c->vmd->store,
-		    base->default_dispvm, base, NULL) != 1) {
+		/*
+		 * a qube's default disposable template, as in Qubes; one the
+		 * caller may not list is as good as none
+		 */
+		if (!base->default_dispvm[0] || api_lookup(c,
+		    base->default_dispvm, base) != 1) {
 			api_err(c, "invalid", "%s has no default disposable "
 			    "template", c->req->target);
 			return;
@@ -630,12 +635,45 @@ static void
 import_progress(void *arg, const char *what, uint64_t done, uint64_t total)
 {
 	struct vmd_call *c = arg;
-	const char *base = strrchr(what, '/') ? strrchr(what, '/') + 1 : what;
 
 	control_send(c->conn, tsr_api_event("progress", NULL, json_pack(
-	    "{s:I, s:s, s:I, s:I}", "id", (json_int_t)c->req->id, "file", base,
+	    "{s:I, s:s, s:I, s:I}", "id", (json_int_t)c->req->id, "file", what,
 	    "done", (json_int_t)done, "total", (json_int_t)total)));
 	control_flush(c->conn);
+}
+
+/*
+ * Opens a file template.import names with the unix caller's own rights:
+ * the file system uid and gid are the caller's for the open, which also
+ * drops root's override of file permissions (tessera-vmd is
+ * single-threaded: nothing else runs meanwhile).  The caller's
+ * supplementary groups are not applied, so a file it reads only through
+ * one is refused.  what names the argument in err; the path is never
+ * repeated.  Returns the descriptor or -1.
+ */
+static int
+open_as_caller(const struct vmd_caller *who, const char *what,
+    const char *untrusted_path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = -1;
+
+	setfsgid(who->gid);
+	setfsuid(who->uid);
+	if ((uid_t)setfsuid((uid_t)-1) == who->uid &&
+	    (gid_t)setfsgid((gid_t)-1) == who->gid)
+		fd = open(untrusted_path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC);
+	setfsuid(geteuid());
+	setfsgid(getegid());
+	if (fd != -1 && (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		snprintf(err, errlen, "%s: not a regular file the caller may "
+		    "read", what);
+	return fd;
 }
 
 void
@@ -648,25 +686,23 @@ m_template_import(struct vmd_call *c)
 	const char *label = json_string_value(json_object_get(args, "label"));
 	const char *opts = json_string_value(json_object_get(args,
 	    "kernel_opts"));
-	const char *disk;
+	const char *disk = json_string_value(json_object_get(args, "disk"));
 	struct vmd_qube *q = &c->q;
 	char dir[VMD_PATH_MAX], err[512];
 	const char *code;
+	int kfd = -1, ifd = -1, dfd = -1;
 
 	memset(q, 0, sizeof(*q));
+	/*
+	 * Host files go into the store only as a local user decides, read
+	 * with that user's rights: never on a certificate holder's word.
+	 */
+	if (c->conn->caller.kind != VMD_CALLER_UNIX) {
+		api_err(c, "denied", "template.import: on the unix socket only");
+		return;
+	}
 	if (name == NULL || !tsr_qube_name_valid(name) || reserved_name(name)) {
 		api_err(c, "invalid", "invalid template name");
-		return;
-	}
-	if (kernel == NULL || vmd_path_ok(kernel, err, sizeof(err)) == -1 ||
-	    (initrd && vmd_path_ok(initrd, err, sizeof(err)) == -1)) {
-		api_err(c, "invalid", "%s", kernel ? err : "a kernel is needed");
-		return;
-	}
-	disk = json_string_value(json_object_get(args, "disk"));
-	if (json_object_get(args, "disk") && (disk == NULL ||
-	    vmd_path_ok(disk, err, sizeof(err)) == -1)) {
-		api_err(c, "invalid", "%s", disk ? err : "disk: a path");
 		return;
 	}
 	snprintf(q->name, sizeof(q->name), "%s", name);
@@ -676,7 +712,7 @@ m_template_import(struct vmd_call *c)
 		return;
 	}
 	if (opts && vmd_prop_set(q, "kernel_opts", json_object_get(args,
-	    "kernel_opts"), api_lookup, c->vmd, err, sizeof(err)) == -1) {
+	    "kernel_opts"), api_lookup, c, err, sizeof(err)) == -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
 	}
@@ -686,25 +722,42 @@ m_template_import(struct vmd_call *c)
 		api_err(c, "denied", "template.import: denied by policy");
 		return;
 	}
+	if (kernel == NULL || (json_object_get(args, "initrd") &&
+	    initrd == NULL) || (json_object_get(args, "disk") &&
+	    disk == NULL)) {
+		api_err(c, "invalid", "kernel, initrd and disk are paths "
+		    "(kernel is needed)");
+		return;
+	}
+	if ((kfd = open_as_caller(&c->conn->caller, "kernel", kernel, err,
+	    sizeof(err))) == -1 || (initrd && (ifd = open_as_caller(
+	    &c->conn->caller, "initrd", initrd, err, sizeof(err))) == -1) ||
+	    (disk && (dfd = open_as_caller(&c->conn->caller, "disk", disk,
+	    err, sizeof(err))) == -1)) {
+		api_err(c, "invalid", "%s", err);
+		goto out;
+	}
 	if (vol_qube_dir(c->vmd, name, dir, sizeof(dir)) == -1 ||
 	    (size_t)snprintf(q->kernel, sizeof(q->kernel), "%s/vmlinuz", dir) >=
 	    sizeof(q->kernel) || (initrd && (size_t)snprintf(q->initrd,
 	    sizeof(q->initrd), "%s/initrd", dir) >= sizeof(q->initrd))) {
 		api_err(c, "internal", "state directory path too long");
-		return;
+		goto out;
 	}
 	new_uuid(q);
 	if (vmd_store_insert(c->vmd->store, q, err, sizeof(err)) == -1) {
 		api_err(c, errno == EEXIST ? "exists" : "internal", "%s", err);
-		return;
+		goto out;
 	}
 	code = "internal";
 	if (vol_create(c->vmd, q, err, sizeof(err)) == -1 ||
-	    vol_import_file_progress(c->vmd, kernel, q->kernel, import_progress,
+	    vol_import_fd(c->vmd, kfd, "kernel", q->kernel, import_progress,
 	    c, err, sizeof(err)) == -1 || (initrd &&
-	    vol_import_file_progress(c->vmd, initrd, q->initrd, import_progress,
-	    c, err, sizeof(err)) == -1) ||
-	    (disk && vol_import_disk(c->vmd, disk, q, err, sizeof(err)) == -1))
+	    vol_import_fd(c->vmd, ifd, "initrd", q->initrd, import_progress,
+	    c, err, sizeof(err)) == -1))
+		goto undo;
+	code = "invalid";
+	if (disk && vol_import_disk(c->vmd, dfd, q, err, sizeof(err)) == -1)
 		goto undo;
 	code = "hypervisor";
 	if (hv_define(c->vmd, q, err, sizeof(err)) == -1)
@@ -713,11 +766,18 @@ m_template_import(struct vmd_call *c)
 	control_event(c->vmd, "qube-added", q, NULL);
 	log_info("%s: template imported by %s", q->name, c->conn->who);
 	api_send_qube(c, q);
-	return;
+	goto out;
 undo:
 	vol_remove(c->vmd, q->name);
 	vmd_store_delete(c->vmd->store, q->name);
 	api_err(c, code, "%s", err);
+out:
+	if (kfd != -1)
+		close(kfd);
+	if (ifd != -1)
+		close(ifd);
+	if (dfd != -1)
+		close(dfd);
 }
 
 /* At the daemon's start: qubes marked autostart that are not running. */

@@ -5,8 +5,6 @@
  * stored, a column in the store: a migration in store.c), and a line in
  * docs/admin-api.md's property list, which test-vmd-props checks.
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +55,10 @@ const struct vmd_prop vmd_props[] = {
 	    .help = "what dispvm.create on this qube makes disposables of" },
 	{ "kernel", VMD_PT_PATH, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
 	    F(kernel), "kernel",
-	    .help = "a kernel file; \"\": the template's, or boot the disk" },
+	    .help = "set as a template's name: its kernel; \"\": inherit" },
 	{ "initrd", VMD_PT_PATH, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
-	    F(initrd), "initrd", .help = "an initrd file, or \"\"" },
+	    F(initrd), "initrd",
+	    .help = "set as a template's name: its initrd; or \"\"" },
 	{ "kernel_opts", VMD_PT_TEXT, VMD_PF_CREATE | VMD_PF_SET |
 	    VMD_PF_RESTART, F(kernel_opts), "kernel_opts",
 	    .help = "the kernel's command line" },
@@ -143,20 +142,40 @@ valid_tag(const char *s)
 	return 1;
 }
 
-int
-vmd_path_ok(const char *path, char *err, size_t errlen)
+/*
+ * A boot file (kernel or initrd, p names which): set only as the name of
+ * a template the caller may see, whose stored file of the same kind the
+ * qube then boots, or "" (inherit the template's).  A host path is never
+ * taken from the API: template.import copies files into the store.  The
+ * answer for anything else is the same whether or not the value names
+ * something that exists, and does not repeat it.
+ */
+static int
+set_boot_file(struct vmd_qube *q, const struct vmd_prop *p, const char *s,
+    vmd_qube_lookup lookup, void *arg, char *err, size_t errlen)
 {
-	struct stat sb;
+	struct vmd_qube *t;
+	const char *file;
+	int rc;
 
-	if (path[0] != '/') {
-		snprintf(err, errlen, "%s: not an absolute path", path);
-		return -1;
+	if (s[0] == '\0') {
+		((char *)q)[p->off] = '\0';
+		return 0;
 	}
-	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -1;
-	}
-	return 0;
+	if (!tsr_qube_name_valid(s) || (t = malloc(sizeof(*t))) == NULL)
+		goto bad;
+	file = (const char *)t + p->off;
+	rc = lookup(arg, s, t) == 1 && t->klass == VMD_CLASS_TEMPLATE &&
+	    file[0] != '\0';
+	if (rc)
+		snprintf((char *)q + p->off, p->size, "%s", file);
+	free(t);
+	if (rc)
+		return 0;
+bad:
+	snprintf(err, errlen, "%s: the name of a template with one, or \"\"",
+	    p->name);
+	return -1;
 }
 
 /*
@@ -222,12 +241,9 @@ vmd_prop_set(struct vmd_qube *q, const char *key, json_t *v,
 		*(uint32_t *)field = (uint32_t)n;
 		break;
 	case VMD_PT_PATH:
-		if (s == NULL || strlen(s) >= p->size)
+		if (s == NULL)
 			goto bad;
-		if (s[0] && vmd_path_ok(s, err, errlen) == -1)
-			return -1;
-		snprintf(field, p->size, "%s", s);
-		break;
+		return set_boot_file(q, p, s, lookup, arg, err, errlen);
 	case VMD_PT_TEXT:
 		if (s == NULL || strlen(s) >= p->size)
 			goto bad;

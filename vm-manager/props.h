@@ -28,7 +28,7 @@
 
 enum vmd_prop_type {
 	VMD_PT_TEXT,	/* printable ASCII, shorter than the field */
-	VMD_PT_PATH,	/* "" or an absolute path to a regular file */
+	VMD_PT_PATH,	/* a store path, set by a template's name */
 	VMD_PT_QUBE,	/* a qube name, of a qube of a class in refs */
 	VMD_PT_CLASS,	/* enum vmd_class */
 	VMD_PT_LABEL,	/* struct tsr_label, by its name */
@@ -93,9 +93,6 @@ int vmd_prop_set(struct vmd_qube *q, const char *key, json_t *v,
 
 /* The Admin API's qube object: every property, in table order. */
 json_t *vmd_qube_json(const struct vmd_qube *q, enum tsr_power power);
-
-/* path is absolute and a regular file: 0, or -1 with the reason in err. */
-int vmd_path_ok(const char *path, char *err, size_t errlen);
 
 /* "template", "app", "disposable", "standalone"; NULL if unknown. */
 const char *vmd_class_name(enum vmd_class klass);

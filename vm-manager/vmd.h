@@ -174,7 +174,7 @@ void api_send_qube(struct vmd_call *, const struct vmd_qube *q);
 /* May this connection's caller call method on q (NULL: @host)? */
 int api_allowed(struct vmd_conn *, const char *method,
     const struct vmd_qube *q);
-/* Qube lookup for vmd_prop_set: arg is the struct vmd. */
+/* Qube lookup for vmd_prop_set: arg is the call; hidden qubes are not found. */
 int api_lookup(void *arg, const char *name, struct vmd_qube *out);
 
 /* lifecycle.c: the methods (called from api.c's table) */
@@ -245,9 +245,10 @@ typedef void (*vol_progress_fn)(void *arg, const char *what, uint64_t done,
     uint64_t total);
 int vol_import_file(struct vmd *, const char *src, const char *dst,
     char *err, size_t errlen);
-int vol_import_file_progress(struct vmd *, const char *src, const char *dst,
+/* The file open on in; what names it in messages and progress. */
+int vol_import_fd(struct vmd *, int in, const char *what, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen);
-int vol_import_disk(struct vmd *, const char *src, struct vmd_qube *,
+int vol_import_disk(struct vmd *, int in, struct vmd_qube *,
     char *err, size_t errlen);
 int vol_clone(struct vmd *, const struct vmd_qube *src,
     struct vmd_qube *dst, char *err, size_t errlen);

@@ -6,7 +6,8 @@
  *   private.qcow2  an app qube's persistent private volume (a disposable's
  *                  is an overlay, discarded with it)
  *   vmlinuz, initrd  a template's (or standalone's) own boot files
- * qemu-img does the qcow2 work; we never parse image contents.
+ * qemu-img does the qcow2 work; we read only what its info says of a disk
+ * being imported, never image contents.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,24 +65,31 @@ vol_paths(struct vmd *vmd, struct vmd_qube *q)
 	return 0;
 }
 
-/* Runs qemu-img with args; its stderr goes into err on failure. */
+/*
+ * Runs qemu-img with args; its stderr goes into err on failure.  With out
+ * set, its stdout (up to outsz - 1 bytes, NUL-terminated) goes there and
+ * its stderr is dropped.
+ */
 static int
-qemu_img(char *err, size_t errlen, const char *const argv[])
+qemu_img_out(char *out, size_t outsz, char *err, size_t errlen,
+    const char *const argv[])
 {
 	posix_spawn_file_actions_t fa;
 	int pfd[2], status;
 	pid_t pid;
 	ssize_t n;
 	size_t got = 0;
-	char buf[512];
+	char ebuf[512], *buf = out ? out : ebuf;
+	size_t bufsz = out ? outsz : sizeof(ebuf);
 
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], out ? 1 : 2);
+	posix_spawn_file_actions_addopen(&fa, out ? 2 : 1, "/dev/null",
+	    O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
 	    environ) != 0) {
@@ -93,7 +101,7 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
-	while ((n = read(pfd[0], buf + got, sizeof(buf) - 1 - got)) > 0 ||
+	while ((n = read(pfd[0], buf + got, bufsz - 1 - got)) > 0 ||
 	    (n == -1 && errno == EINTR))
 		if (n > 0)
 			got += (size_t)n;
@@ -103,10 +111,18 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	if (out)
+		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	snprintf(err, errlen, "qemu-img %s: %s", argv[1], buf[0] ? buf :
 	    "failed");
 	return -1;
+}
+
+static int
+qemu_img(char *err, size_t errlen, const char *const argv[])
+{
+	return qemu_img_out(NULL, 0, err, errlen, argv);
 }
 
 static int
@@ -211,30 +227,82 @@ out:
 }
 
 /* A template's root from a disk image of any format qemu-img reads. */
-int
-vol_import_disk(struct vmd *vmd, const char *src, struct vmd_qube *q,
-    char *err, size_t errlen)
+/*
+ * Whether an image qemu-img describes (info's JSON) may be converted: raw
+ * or qcow2 only (other formats, vmdk for one, may name host files), and a
+ * qcow2 without a backing file or an external data file.  On success the
+ * format is in fmt.
+ */
+static int
+disk_check(const char *info, char *fmt, size_t fmtsz, char *err,
+    size_t errlen)
 {
-	char tmp[VMD_PATH_MAX + 8];
-	const char *argv[] = { "qemu-img", "convert", "-q", "-O", "qcow2",
-	    src, tmp, NULL };
+	json_t *o, *data;
+	const char *f;
+	int rc = -1;
+
+	if ((o = json_loads(info, 0, NULL)) == NULL) {
+		snprintf(err, errlen, "disk: qemu-img info gave no JSON");
+		return -1;
+	}
+	f = json_string_value(json_object_get(o, "format"));
+	data = json_object_get(json_object_get(o, "format-specific"), "data");
+	if (f == NULL || (strcmp(f, "raw") != 0 && strcmp(f, "qcow2") != 0))
+		snprintf(err, errlen, "disk: not a raw or qcow2 image");
+	else if (json_object_get(o, "backing-filename") != NULL ||
+	    json_object_get(o, "full-backing-filename") != NULL ||
+	    json_object_get(data, "data-file") != NULL)
+		snprintf(err, errlen, "disk: an image with a backing file or "
+		    "a data file is refused");
+	else {
+		snprintf(fmt, fmtsz, "%s", f);
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * A template's root from a disk image the caller opened (in): the bytes
+ * are first copied into the store, where the caller cannot change them
+ * between the check and the conversion; qemu-img then looks only at that
+ * copy, with the format it reported and without taking locks.
+ */
+int
+vol_import_disk(struct vmd *vmd, int in, struct vmd_qube *q, char *err,
+    size_t errlen)
+{
+	char src[VMD_PATH_MAX + 8], tmp[VMD_PATH_MAX + 8], fmt[8];
+	char info[16384];
+	const char *info_argv[] = { "qemu-img", "info", "-U", "--output=json",
+	    src, NULL };
+	const char *argv[] = { "qemu-img", "convert", "-q", "-U", "-f", fmt,
+	    "-O", "qcow2", src, tmp, NULL };
+	int rc = -1;
 
 	if (vol_paths(vmd, q) == -1 || (size_t)snprintf(tmp, sizeof(tmp),
-	    "%s.part", q->root_volume) >= sizeof(tmp)) {
+	    "%s.part", q->root_volume) >= sizeof(tmp) ||
+	    (size_t)snprintf(src, sizeof(src), "%s.src", q->root_volume) >=
+	    sizeof(src)) {
 		snprintf(err, errlen, "path too long");
 		return -1;
 	}
 	unlink(tmp);
-	if (qemu_img(err, errlen, argv) == -1) {
-		unlink(tmp);
+	if (vol_import_fd(vmd, in, "disk", src, NULL, NULL, err, errlen) == -1)
 		return -1;
-	}
+	if (qemu_img_out(info, sizeof(info), err, errlen, info_argv) == -1 ||
+	    disk_check(info, fmt, sizeof(fmt), err, errlen) == -1 ||
+	    qemu_img(err, errlen, argv) == -1)
+		goto out;
 	if (rename(tmp, q->root_volume) == -1) {
 		snprintf(err, errlen, "%s: %s", q->root_volume, strerror(errno));
-		unlink(tmp);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	unlink(tmp);
+	unlink(src);
+	return rc;
 }
 
 int
@@ -270,17 +338,28 @@ int
 vol_import_file(struct vmd *vmd, const char *src, const char *dst, char *err,
     size_t errlen)
 {
-	return vol_import_file_progress(vmd, src, dst, NULL, NULL, err, errlen);
+	int in, rc;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", src, strerror(errno));
+		return -1;
+	}
+	rc = vol_import_fd(vmd, in, src, dst, NULL, NULL, err, errlen);
+	close(in);
+	return rc;
 }
 
-/* Copies src to dst (a new file, 0644) and fsyncs it. */
+/*
+ * Copies the regular file open on in (what names it in messages) to dst
+ * (a new file, 0644) and fsyncs it.
+ */
 int
-vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
+vol_import_fd(struct vmd *vmd, int in, const char *what, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen)
 {
 	uint64_t done = 0, step, next;
 	char buf[65536], tmp[VMD_PATH_MAX + 8];
-	int in = -1, out = -1, rc = -1;
+	int out = -1, rc = -1;
 	struct stat sb;
 	ssize_t n;
 
@@ -289,14 +368,9 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 		snprintf(err, errlen, "path too long");
 		return -1;
 	}
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(in, &sb) == -1) {
-		snprintf(err, errlen, "%s: %s", src, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", src);
-		goto out;
+	if (fstat(in, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", what);
+		return -1;
 	}
 	step = (uint64_t)sb.st_size / 20;	/* every 5 % */
 	next = step;
@@ -310,7 +384,7 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "%s: %s", src, strerror(errno));
+			snprintf(err, errlen, "%s: %s", what, strerror(errno));
 			goto out;
 		}
 		if (write(out, buf, (size_t)n) != n) {
@@ -319,7 +393,7 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 		}
 		done += (uint64_t)n;
 		if (progress && step > 0 && done >= next) {
-			progress(arg, src, done, (uint64_t)sb.st_size);
+			progress(arg, what, done, (uint64_t)sb.st_size);
 			next += step;
 		}
 	}
@@ -335,8 +409,6 @@ vol_import_file_progress(struct vmd *vmd, const char *src, const char *dst,
 	}
 	rc = 0;
 out:
-	if (in != -1)
-		close(in);
 	if (out != -1)
 		close(out);
 	if (rc == -1)

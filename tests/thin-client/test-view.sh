@@ -155,7 +155,6 @@ ok "import the test qube as template tv-tmpl (gray)" T template import tv-tmpl \
 	T create tv-green --label green --template tv-tmpl &&
 	T create tv-blue --label blue --template tv-tmpl &&
 	T create tv-spoof --label purple --template tv-tmpl \
-	    --kernel "$TSR_IMAGES/vmlinux" --initrd "$TSR_IMAGES/testqube.cpio.gz" \
 	    --kernel-opts "$OPTS tessera.spoof=red tessera.title=\"$SPOOF_TITLE\""
 } >"$TMP/create.log" 2>&1
 ok "create tv-red, tv-green, tv-blue, and tv-spoof (purple, drawing a red \"$SPOOF_TITLE\" frame)" \

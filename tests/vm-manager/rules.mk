@@ -24,7 +24,8 @@ $(B)/tests/qube-probe: $(B)/obj/tests/vm-manager/qube_probe.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libvncclient)
 TEST_PROGS += $(B)/tests/qube-probe
 SUITES     += tests/vm-manager/test-vmd.sh tests/render-server/test-render-vmd.sh \
-              tests/vm-manager/test-vmd-flood.sh
+              tests/vm-manager/test-vmd-flood.sh \
+              tests/vm-manager/test-vmd-policy-holes.sh
 
 FUZZERS += policy
 fuzz_policy_SRCS := tests/fuzz/fuzz_policy.c vm-manager/policy.c \

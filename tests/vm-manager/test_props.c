@@ -21,6 +21,7 @@ lookup(void *arg, const char *name, struct vmd_qube *out)
 		enum vmd_class	 klass;
 	} qubes[] = {
 		{ "debian", VMD_CLASS_TEMPLATE },
+		{ "bare", VMD_CLASS_TEMPLATE },		/* no boot files */
 		{ "work", VMD_CLASS_APP },
 		{ "vault", VMD_CLASS_STANDALONE },
 		{ "disp7", VMD_CLASS_DISPOSABLE },
@@ -33,6 +34,12 @@ lookup(void *arg, const char *name, struct vmd_qube *out)
 			memset(out, 0, sizeof(*out));
 			snprintf(out->name, sizeof(out->name), "%s", name);
 			out->klass = qubes[i].klass;
+			if (strcmp(name, "debian") == 0) {
+				snprintf(out->kernel, sizeof(out->kernel),
+				    "/s/debian/vmlinuz");
+				snprintf(out->initrd, sizeof(out->initrd),
+				    "/s/debian/initrd");
+			}
 			return 1;
 		}
 	return 0;
@@ -41,6 +48,10 @@ lookup(void *arg, const char *name, struct vmd_qube *out)
 /* A kernel_opts of 512 bytes: one too many. */
 #define X64	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 #define LONG512	"\"" X64 X64 X64 X64 X64 X64 X64 X64 "\""
+
+/* The one answer for a boot file that is not a template's. */
+#define KBAD	"kernel: the name of a template with one, or \"\""
+#define IBAD	"initrd: the name of a template with one, or \"\""
 
 /*
  * key, JSON value, the class of the qube it is set on, and the error
@@ -72,13 +83,18 @@ static const struct pcase {
 	{ "autostart", "false", VMD_CLASS_APP, "", NULL },
 	{ "autostart", "1", VMD_CLASS_APP, "autostart: invalid value", NULL },
 	{ "kernel", "\"\"", VMD_CLASS_APP, "", NULL },
-	{ "kernel", "\"/etc/passwd\"", VMD_CLASS_APP, "", NULL },
-	{ "kernel", "\"vmlinuz\"", VMD_CLASS_APP,
-	    "vmlinuz: not an absolute path", NULL },
-	{ "kernel", "\"/nonexistent/k\"", VMD_CLASS_APP,
-	    "/nonexistent/k: not a regular file", NULL },
-	{ "initrd", "\"/etc\"", VMD_CLASS_APP, "/etc: not a regular file",
-	    NULL },
+	{ "kernel", "\"debian\"", VMD_CLASS_APP, "",
+	    "\"/s/debian/vmlinuz\"" },
+	{ "initrd", "\"debian\"", VMD_CLASS_APP, "",
+	    "\"/s/debian/initrd\"" },
+	/* a host path is refused alike whether or not it exists */
+	{ "kernel", "\"/etc/passwd\"", VMD_CLASS_APP, KBAD, NULL },
+	{ "kernel", "\"/nonexistent/k\"", VMD_CLASS_APP, KBAD, NULL },
+	{ "kernel", "\"vmlinuz\"", VMD_CLASS_APP, KBAD, NULL },
+	{ "kernel", "\"work\"", VMD_CLASS_APP, KBAD, NULL },
+	{ "kernel", "\"bare\"", VMD_CLASS_APP, KBAD, NULL },
+	{ "initrd", "\"/etc\"", VMD_CLASS_APP, IBAD, NULL },
+	{ "initrd", "\"bare\"", VMD_CLASS_APP, IBAD, NULL },
 	{ "initrd", "7", VMD_CLASS_APP, "initrd: invalid value", NULL },
 	{ "kernel_opts", "\"console=ttyS0 quiet\"", VMD_CLASS_APP, "", NULL },
 	{ "kernel_opts", "\"a\\tb\"", VMD_CLASS_APP,
