@@ -22,10 +22,10 @@
 #include "log.h"
 
 struct ca_cmd {
-	const char	*name;
-	int		(*run)(struct ca_opts *, int, char **);
-	const char	*usage;
-	const char	*opts;	/* long options it takes, as "|a|b|" */
+	const char *name;
+	int (*run)(struct ca_opts *, int, char **);
+	const char *usage;
+	const char *opts; /* long options it takes, as "|a|b|" */
 };
 
 static const struct ca_cmd cmds[] = {
@@ -43,13 +43,13 @@ static const struct ca_cmd cmds[] = {
 	{ "fingerprint", cmd_fingerprint, "fingerprint FILE", "||" },
 };
 
-#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 static const char *help_tail =
     "\n"
     "options:\n"
-    "  --dir DIR        the CA directory ($TESSERA_CA_DIR, else "
-    CA_DEFAULT_DIR ")\n"
+    "  --dir DIR        the CA directory ($TESSERA_CA_DIR, else " CA_DEFAULT_DIR
+    ")\n"
     "  --dns HOST       a DNS name for a server (repeat, or HOST,HOST)\n"
     "  --ip ADDR        an IP address for a server (repeat, or ADDR,ADDR)\n"
     "  --role ROLE      a client's role: viewer (default) or admin\n"
@@ -71,7 +71,8 @@ print_usage(FILE *f, const struct ca_cmd *c)
 		fprintf(f, "usage: tessera-ca [--dir DIR] %s\n", c->usage);
 		return;
 	}
-	fprintf(f, "usage: tessera-ca [--dir DIR] COMMAND [ARGS]\n"
+	fprintf(f,
+	    "usage: tessera-ca [--dir DIR] COMMAND [ARGS]\n"
 	    "commands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %s\n", cmds[i].usage);
@@ -103,10 +104,9 @@ parse_days(const char *s, int *days)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    v < 1 || v > CA_DAYS_MAX) {
-		log_warnx("bad --days \"%.20s\": want 1 to %d", s,
-		    CA_DAYS_MAX);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > CA_DAYS_MAX) {
+		log_warnx("bad --days \"%.20s\": want 1 to %d", s, CA_DAYS_MAX);
 		return -1;
 	}
 	*days = (int)v;
@@ -123,7 +123,7 @@ parse_date(const char *s, int64_t *out)
 
 	for (i = 0; i < 10; i++)
 		if ((i == 4 || i == 7) ? s[i] != '-' :
-		    (s[i] < '0' || s[i] > '9'))
+					 (s[i] < '0' || s[i] > '9'))
 			goto bad;
 	if (s[10] != '\0')
 		goto bad;
@@ -151,8 +151,8 @@ parse_sans(struct ca_opts *o, enum ca_santype type, const char *arg)
 	struct ca_san *san;
 
 	if (strlen(arg) >= sizeof(buf)) {
-		log_warnx("--%s value too long", type == CA_SAN_DNS ?
-		    "dns" : "ip");
+		log_warnx("--%s value too long",
+		    type == CA_SAN_DNS ? "dns" : "ip");
 		return -1;
 	}
 	strcpy(buf, arg);
@@ -170,10 +170,11 @@ parse_sans(struct ca_opts *o, enum ca_santype type, const char *arg)
 		else if (type == CA_SAN_DNS) {
 			log_warnx("bad --dns \"%.64s\": not a host name", item);
 			return -1;
-		} else if (ca_ip_canon(item, san->value,
-		    sizeof(san->value)) == -1) {
+		} else if (ca_ip_canon(item, san->value, sizeof(san->value)) ==
+		    -1) {
 			log_warnx("bad --ip \"%.64s\": not an IPv4 or IPv6 "
-			    "address", item);
+				  "address",
+			    item);
 			return -1;
 		}
 		o->nsans++;
@@ -196,12 +197,22 @@ caname_valid(const char *s)
 /* --- options --- */
 
 enum {
-	OPT_DIR = 256, OPT_NAME, OPT_DAYS, OPT_NOT_BEFORE, OPT_DNS, OPT_IP,
-	OPT_ROLE, OPT_P12, OPT_PASS_FILE, OPT_FORCE, OPT_JSON, OPT_HELP
+	OPT_DIR = 256,
+	OPT_NAME,
+	OPT_DAYS,
+	OPT_NOT_BEFORE,
+	OPT_DNS,
+	OPT_IP,
+	OPT_ROLE,
+	OPT_P12,
+	OPT_PASS_FILE,
+	OPT_FORCE,
+	OPT_JSON,
+	OPT_HELP
 };
 
-static const struct option longopts[] = {
-	{ "dir", required_argument, NULL, OPT_DIR },
+static const struct option longopts[] = { { "dir", required_argument, NULL,
+					      OPT_DIR },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
@@ -212,9 +223,7 @@ static const struct option longopts[] = {
 	{ "pass-file", required_argument, NULL, OPT_PASS_FILE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 }
-};
+	{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 } };
 
 static const char *
 optname(int ch)
@@ -237,7 +246,8 @@ set_opt(struct ca_opts *o, int ch, const char *arg)
 	case OPT_NAME:
 		if (!caname_valid(arg)) {
 			log_warnx("bad --name: 1 to %d printable ASCII "
-			    "characters", CA_NAME_MAX);
+				  "characters",
+			    CA_NAME_MAX);
 			return -1;
 		}
 		o->caname = arg;
@@ -291,7 +301,7 @@ check_longopts(const struct ca_cmd *c, int argc, char **argv)
 		if (lo->name == NULL)
 			usage(c, "unknown option %.*s", (int)n + 2, argv[i]);
 		if (lo->has_arg == required_argument && argv[i][n + 2] == '\0')
-			i++;	/* its value */
+			i++; /* its value */
 	}
 }
 

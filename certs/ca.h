@@ -16,7 +16,7 @@
 #ifndef CA_H
 #define CA_H
 
-__attribute__((format(printf, 2, 3), noreturn))
-void	 ca_usage(const char *, const char *, ...);
+__attribute__((format(printf, 2, 3), noreturn)) void ca_usage(const char *,
+    const char *, ...);
 
 #endif

@@ -91,14 +91,15 @@ leaf_times(const struct ca_opts *o, const struct ca_keys *ca,
 	int64_t ca_end_t = ca_cert_not_after(ca);
 	char buf[32];
 
-	e->not_before = o->not_before != -1 ? o->not_before :
-	    now() - CA_BACKDATE;
+	e->not_before =
+	    o->not_before != -1 ? o->not_before : now() - CA_BACKDATE;
 	e->not_after = e->not_before +
 	    (int64_t)(o->days ? o->days : CA_DAYS_LEAF) * CA_DAY;
 	if (ca_end_t == -1 || e->not_after > ca_end_t) {
 		fmt_time(ca_end_t, buf, sizeof(buf));
 		log_warnx("the certificate would outlive the CA (which "
-		    "expires %s): use a smaller --days", buf);
+			  "expires %s): use a smaller --days",
+		    buf);
 		return -1;
 	}
 	return 0;
@@ -152,12 +153,13 @@ stage_files(struct ca_dir *d, const struct ca_issue *iss)
 {
 	const char *name = iss->e.name;
 
-	if (stage_one(d->issued, name, "crt", iss->cert_pem,
-	    iss->cert_pem_len, CA_MODE_PUB) == -1 ||
+	if (stage_one(d->issued, name, "crt", iss->cert_pem, iss->cert_pem_len,
+		CA_MODE_PUB) == -1 ||
 	    stage_one(d->issued, name, "key", iss->key_pem, iss->key_pem_len,
-	    CA_MODE_KEY) == -1 ||
-	    (iss->p12 != NULL && stage_one(d->issued, name, "p12", iss->p12,
-	    iss->p12_len, CA_MODE_KEY) == -1) ||
+		CA_MODE_KEY) == -1 ||
+	    (iss->p12 != NULL &&
+		stage_one(d->issued, name, "p12", iss->p12, iss->p12_len,
+		    CA_MODE_KEY) == -1) ||
 	    ca_fsync_dir(d->issued) == -1)
 		return -1;
 	ca_crashpoint("staged");
@@ -185,8 +187,9 @@ print_issued(const struct ca_dir *d, const struct ca_issue *iss)
 	tsr_hex_encode(iss->e.serial, CA_SERIAL_LEN, serial);
 	fmt_time(iss->e.not_after, end, sizeof(end));
 	printf("%s %s: serial %s, expires %s\n  %s/issued/%s.crt\n"
-	    "  %s/issued/%s.key\n", ca_kind_str(iss->e.kind), iss->e.name,
-	    serial, end, d->path, iss->e.name, d->path, iss->e.name);
+	       "  %s/issued/%s.key\n",
+	    ca_kind_str(iss->e.kind), iss->e.name, serial, end, d->path,
+	    iss->e.name, d->path, iss->e.name);
 	if (iss->p12 != NULL)
 		printf("  %s/issued/%s.p12\n", d->path, iss->e.name);
 }
@@ -202,7 +205,7 @@ static int
 init_check(struct ca_opts *o)
 {
 	static const char *ours[] = { ".", "..", "lock", "index", "crl.pem",
-	    "issued", "archive" };
+		"issued", "archive" };
 	struct dirent *de;
 	DIR *dir;
 	size_t i;
@@ -218,7 +221,8 @@ init_check(struct ca_opts *o)
 		if (strcmp(de->d_name, "ca.crt") == 0 ||
 		    strcmp(de->d_name, "ca.key") == 0) {
 			log_warnx("%s: a CA exists already (%s); not "
-			    "overwriting it", o->dir, de->d_name);
+				  "overwriting it",
+			    o->dir, de->d_name);
 			r = -1;
 			break;
 		}
@@ -252,9 +256,9 @@ init_write(struct ca_dir *d, struct ca_opts *o, struct ca_issue *iss)
 	    ca_index_store(d, &idx) == -1 ||
 	    ca_file_replace(d->fd, "crl.pem", crl, crllen, CA_MODE_PUB) == -1 ||
 	    ca_file_replace(d->fd, "ca.key", iss->key_pem, iss->key_pem_len,
-	    CA_MODE_KEY) == -1 ||
+		CA_MODE_KEY) == -1 ||
 	    ca_file_replace(d->fd, "ca.crt", iss->cert_pem, iss->cert_pem_len,
-	    CA_MODE_PUB) == -1)
+		CA_MODE_PUB) == -1)
 		goto out;
 	printf("CA \"%s\" in %s\n", o->caname, d->path);
 	r = 0;
@@ -283,8 +287,8 @@ cmd_init(struct ca_opts *o, int argc, char **argv)
 		goto out;
 	nb = o->not_before != -1 ? o->not_before : now() - CA_BACKDATE;
 	if (ca_make_ca(o->caname, nb,
-	    nb + (int64_t)(o->days ? o->days : CA_DAYS_CA) * CA_DAY,
-	    &iss) == -1)
+		nb + (int64_t)(o->days ? o->days : CA_DAYS_CA) * CA_DAY,
+		&iss) == -1)
 		goto out;
 	r = init_write(&d, o, &iss);
 out:
@@ -304,8 +308,7 @@ publish_files(struct ca_dir *d, const struct ca_issue *iss)
 	for (i = 0; i < 3; i++) {
 		if (i == 1 && iss->p12 == NULL)
 			continue;
-		snprintf(from, sizeof(from), "%s.%s.tmp", iss->e.name,
-		    exts[i]);
+		snprintf(from, sizeof(from), "%s.%s.tmp", iss->e.name, exts[i]);
 		snprintf(to, sizeof(to), "%s.%s", iss->e.name, exts[i]);
 		if (renameat(d->issued, from, d->issued, to) == -1) {
 			log_warn("rename issued/%s", from);
@@ -336,7 +339,8 @@ static int
 issue_args(struct ca_opts *o, int argc, char **argv, struct ca_entry *e)
 {
 	if (argc != 2)
-		ca_usage("issue", "issue needs a kind (server or client) "
+		ca_usage("issue",
+		    "issue needs a kind (server or client) "
 		    "and a name");
 	if (strcmp(argv[0], "server") == 0)
 		e->kind = CA_KIND_SERVER;
@@ -362,8 +366,8 @@ issue_args(struct ca_opts *o, int argc, char **argv, struct ca_entry *e)
 			log_warnx("--dns and --ip are for servers");
 			return -1;
 		}
-		if (ca_role_parse(o->role ? o->role : "viewer",
-		    &e->role) == -1) {
+		if (ca_role_parse(o->role ? o->role : "viewer", &e->role) ==
+		    -1) {
 			log_warnx("bad --role: viewer or admin");
 			return -1;
 		}
@@ -439,9 +443,9 @@ list_json(const struct ca_index *idx, int64_t t)
 		fmt_time(e->not_before, nb, sizeof(nb));
 		fmt_time(e->not_after, na, sizeof(na));
 		printf("%s\n  {\"name\": \"%s\", \"kind\": \"%s\", "
-		    "\"role\": %s%s%s, \"serial\": \"%s\", "
-		    "\"not_before\": \"%s\", \"not_after\": \"%s\", "
-		    "\"status\": \"%s\", \"sha256\": \"%s\", \"sans\": [",
+		       "\"role\": %s%s%s, \"serial\": \"%s\", "
+		       "\"not_before\": \"%s\", \"not_after\": \"%s\", "
+		       "\"status\": \"%s\", \"sha256\": \"%s\", \"sans\": [",
 		    i ? "," : "", e->name, ca_kind_str(e->kind),
 		    e->role ? "\"" : "",
 		    e->role ? ca_role_str(e->role) : "null",
@@ -466,8 +470,8 @@ list_text(const struct ca_index *idx, int64_t t)
 	for (i = 0; i < idx->n; i++)
 		if ((int)strlen(idx->v[i].name) > w)
 			w = (int)strlen(idx->v[i].name);
-	printf("%-*s  %-6s  %-6s  %-32s  %-20s  %-10s  %s\n", w, "NAME",
-	    "KIND", "ROLE", "SERIAL", "EXPIRES", "STATUS", "SHA256");
+	printf("%-*s  %-6s  %-6s  %-32s  %-20s  %-10s  %s\n", w, "NAME", "KIND",
+	    "ROLE", "SERIAL", "EXPIRES", "STATUS", "SHA256");
 	for (i = 0; i < idx->n; i++) {
 		e = &idx->v[i];
 		tsr_hex_encode(e->serial, CA_SERIAL_LEN, serial);
@@ -519,7 +523,7 @@ write_crl(struct ca_dir *d, struct ca_index *idx, const struct ca_keys *ca,
 		goto out;
 	if (ca_file_replace(d->fd, "crl.pem", crl, len, CA_MODE_PUB) == -1) {
 		log_warnx("the index is updated but crl.pem is not: run "
-		    "tessera-ca crl");
+			  "tessera-ca crl");
 		goto out;
 	}
 	r = 0;
@@ -670,7 +674,7 @@ cmd_renew(struct ca_opts *o, int argc, char **argv)
 	    ca_begin(o, &d, &idx, &ca) == -1 ||
 	    (old = renew_check(o, &idx, argv[0])) == NULL)
 		goto out;
-	oldi = (size_t)(old - idx.v);	/* ca_index_add may move it */
+	oldi = (size_t)(old - idx.v); /* ca_index_add may move it */
 	if (renew_entry(&iss.e, old) == -1 ||
 	    leaf_times(o, &ca, &iss.e) == -1 ||
 	    make_issue(&ca, &idx, &iss, pass) == -1 ||
@@ -714,4 +718,3 @@ cmd_fingerprint(struct ca_opts *o, int argc, char **argv)
 	printf("%s\n", out);
 	return 0;
 }
-

@@ -45,7 +45,7 @@ void
 ca_dir_close(struct ca_dir *d)
 {
 	if (d->lock != -1)
-		close(d->lock);	/* drops the flock */
+		close(d->lock); /* drops the flock */
 	if (d->archive != -1)
 		close(d->archive);
 	if (d->issued != -1)
@@ -117,8 +117,8 @@ open_subdir(int dirfd, const char *name, int create)
 		log_warn("mkdir %s", name);
 		return -1;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(dirfd, name,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		log_warn("%s", name);
 	return fd;
@@ -127,8 +127,8 @@ open_subdir(int dirfd, const char *name, int create)
 static int
 open_lock(struct ca_dir *d)
 {
-	d->lock = openat(d->fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	d->lock = openat(d->fd, "lock",
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (d->lock == -1) {
 		log_warn("%s/lock", d->path);
 		return -1;
@@ -217,8 +217,8 @@ ca_file_read(int dirfd, const char *name, size_t max, char **out,
 	ssize_t n;
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC |
-	    (dirfd == AT_FDCWD ? 0 : O_NOFOLLOW));
+	fd = openat(dirfd, name,
+	    O_RDONLY | O_CLOEXEC | (dirfd == AT_FDCWD ? 0 : O_NOFOLLOW));
 	if (fd == -1) {
 		log_warn("%s", name);
 		return -1;
@@ -234,7 +234,8 @@ ca_file_read(int dirfd, const char *name, size_t max, char **out,
 	}
 	/* sized to the file, so a secret is not copied around by realloc */
 	cap = S_ISREG(st.st_mode) && (uintmax_t)st.st_size < max ?
-	    (size_t)st.st_size + 1 : 4096;
+	    (size_t)st.st_size + 1 :
+	    4096;
 	for (;;) {
 		if (len == cap) {
 			if (len > max) {
@@ -309,14 +310,14 @@ ca_crashpoint(const char *point)
 
 /* Create name (must not exist) with the given mode and contents; fsync. */
 int
-ca_file_write_excl(int dirfd, const char *name, const void *data,
-    size_t len, int mode)
+ca_file_write_excl(int dirfd, const char *name, const void *data, size_t len,
+    int mode)
 {
 	size_t half;
 	int fd;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode);
+	fd = openat(dirfd, name,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd == -1) {
 		log_warn("create %s", name);
 		return -1;
@@ -452,7 +453,7 @@ ca_pass_read(const char *path, char *pass, size_t size)
 		src = buf;
 	} else if ((src = getenv("TESSERA_P12_PASS")) == NULL) {
 		log_warnx("--p12 needs a passphrase: --pass-file FILE or "
-		    "TESSERA_P12_PASS");
+			  "TESSERA_P12_PASS");
 		return -1;
 	}
 	len = strlen(src);
@@ -472,8 +473,8 @@ ca_pass_read(const char *path, char *pass, size_t size)
 /* --- recovery --- */
 
 struct ca_names {
-	char	**v;
-	size_t	  n;
+	char **v;
+	size_t n;
 };
 
 static void

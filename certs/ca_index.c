@@ -34,15 +34,15 @@
 #include "ca_index.h"
 #include "hex.h"
 
-#define CA_INDEX_MAGIC	"tessera-ca-index 1"
-#define CA_NFIELDS	11
+#define CA_INDEX_MAGIC "tessera-ca-index 1"
+#define CA_NFIELDS 11
 
 struct ca_parser {
-	const char	*buf;
-	size_t		 len, pos;
-	size_t		 lineno;
-	char		*err;
-	size_t		 errlen;
+	const char *buf;
+	size_t len, pos;
+	size_t lineno;
+	char *err;
+	size_t errlen;
 };
 
 static const char *kinds[] = { "server", "client" };
@@ -94,7 +94,7 @@ ca_dns_valid(const char *s)
 			continue;
 		}
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-'))
+			(c >= '0' && c <= '9') || c == '-'))
 			return false;
 		if (c == '-' && label == 0)
 			return false;
@@ -423,8 +423,8 @@ parse_serial(struct ca_parser *p, const char *s, unsigned char *serial)
 {
 	static const unsigned char zero[CA_SERIAL_LEN];
 
-	if (parse_hex(s, serial, CA_SERIAL_LEN) == -1 ||
-	    (serial[0] & 0x80) || memcmp(serial, zero, CA_SERIAL_LEN) == 0)
+	if (parse_hex(s, serial, CA_SERIAL_LEN) == -1 || (serial[0] & 0x80) ||
+	    memcmp(serial, zero, CA_SERIAL_LEN) == 0)
 		return perr(p, "bad serial");
 	return 0;
 }
@@ -471,8 +471,7 @@ parse_cert(struct ca_parser *p, struct ca_index *idx, char *line)
 	char *f[CA_NFIELDS];
 
 	memset(&e, 0, sizeof(e));
-	if (split(p, line, f, CA_NFIELDS) == -1 ||
-	    parse_fields(p, f, &e) == -1)
+	if (split(p, line, f, CA_NFIELDS) == -1 || parse_fields(p, f, &e) == -1)
 		goto fail;
 	if (ca_index_has_serial(idx, e.serial)) {
 		perr(p, "duplicate serial");
@@ -556,9 +555,9 @@ fail:
 /* --- writer --- */
 
 struct ca_buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
+	char *p;
+	size_t len, cap;
+	int err;
 };
 
 __attribute__((format(printf, 2, 3))) static void

@@ -21,8 +21,8 @@
 #include "ca_x509.h"
 #include "log.h"
 
-#define CA_ORG		"Tessera"
-#define CA_P12_ITER	100000
+#define CA_ORG "Tessera"
+#define CA_P12_ITER 100000
 
 static int
 ssl_err(const char *what)
@@ -91,7 +91,9 @@ static int
 add_name(X509_NAME *n, const char *field, const char *value)
 {
 	return X509_NAME_add_entry_by_txt(n, field, MBSTRING_ASC,
-	    (const unsigned char *)value, -1, -1, 0) ? 0 : -1;
+		   (const unsigned char *)value, -1, -1, 0) ?
+	    0 :
+	    -1;
 }
 
 /* O=Tessera[, OU=role], CN=cn */
@@ -103,8 +105,9 @@ make_name(const char *cn, enum ca_role role)
 	if ((n = X509_NAME_new()) == NULL)
 		return NULL;
 	if (add_name(n, "O", CA_ORG) == -1 ||
-	    (role != CA_ROLE_NONE && add_name(n, "OU", ca_role_str(role)) ==
-	    -1) || add_name(n, "CN", cn) == -1) {
+	    (role != CA_ROLE_NONE &&
+		add_name(n, "OU", ca_role_str(role)) == -1) ||
+	    add_name(n, "CN", cn) == -1) {
 		X509_NAME_free(n);
 		return NULL;
 	}
@@ -170,7 +173,7 @@ add_sans(X509 *x, const struct ca_entry *e)
 		if (add_san(gens, &e->sans[i]) == -1)
 			goto out;
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
-	    X509V3_ADD_DEFAULT) == 1)
+		X509V3_ADD_DEFAULT) == 1)
 		r = 0;
 out:
 	GENERAL_NAMES_free(gens);
@@ -184,14 +187,15 @@ leaf_exts(X509 *x, X509 *issuer, const struct ca_entry *e)
 
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
 	if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") ==
-	    -1 ||
+		-1 ||
 	    add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") ==
-	    -1 ||
-	    add_ext(x, &ctx, NID_ext_key_usage, e->kind == CA_KIND_SERVER ?
-	    "serverAuth" : "clientAuth") == -1 ||
+		-1 ||
+	    add_ext(x, &ctx, NID_ext_key_usage,
+		e->kind == CA_KIND_SERVER ? "serverAuth" : "clientAuth") ==
+		-1 ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash") == -1 ||
 	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") ==
-	    -1)
+		-1)
 		return -1;
 	return add_sans(x, e);
 }
@@ -203,12 +207,12 @@ ca_exts(X509 *x)
 
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	if (add_ext(x, &ctx, NID_basic_constraints,
-	    "critical,CA:TRUE,pathlen:0") == -1 ||
+		"critical,CA:TRUE,pathlen:0") == -1 ||
 	    add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") ==
-	    -1 ||
+		-1 ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash") == -1 ||
 	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") ==
-	    -1)
+		-1)
 		return -1;
 	return 0;
 }
@@ -229,8 +233,7 @@ make_cert(const struct ca_entry *e, const char *cn, EVP_PKEY *key)
 	ok = serial != NULL && name != NULL &&
 	    X509_set_version(x, X509_VERSION_3) &&
 	    X509_set_serialNumber(x, serial) &&
-	    X509_set_subject_name(x, name) &&
-	    X509_set_pubkey(x, key) &&
+	    X509_set_subject_name(x, name) && X509_set_pubkey(x, key) &&
 	    set_time(x, e->not_before, e->not_after) == 0;
 	ASN1_INTEGER_free(serial);
 	X509_NAME_free(name);
@@ -253,8 +256,8 @@ to_pem(X509 *x, EVP_PKEY *key, char **out, size_t *outlen)
 	if ((b = BIO_new(key ? BIO_s_secmem() : BIO_s_mem())) == NULL)
 		return -1;
 	if (key != NULL)
-		ok = PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL,
-		    NULL);
+		ok =
+		    PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
 	else
 		ok = PEM_write_bio_X509(b, x);
 	n = BIO_get_mem_data(b, &data);
@@ -282,8 +285,8 @@ static int
 finish_issue(struct ca_issue *iss)
 {
 	if (to_pem(NULL, iss->key, &iss->key_pem, &iss->key_pem_len) == -1 ||
-	    to_pem(iss->cert, NULL, &iss->cert_pem, &iss->cert_pem_len) ==
-	    -1 || fingerprint(iss->cert, iss->e.fp) == -1)
+	    to_pem(iss->cert, NULL, &iss->cert_pem, &iss->cert_pem_len) == -1 ||
+	    fingerprint(iss->cert, iss->e.fp) == -1)
 		return ssl_err("encode certificate");
 	return 0;
 }
@@ -310,7 +313,7 @@ ca_make_ca(const char *cn, int64_t nb, int64_t na, struct ca_issue *iss)
 		return -1;
 	if ((iss->cert = make_cert(&iss->e, cn, iss->key)) == NULL ||
 	    !X509_set_issuer_name(iss->cert,
-	    X509_get_subject_name(iss->cert)) ||
+		X509_get_subject_name(iss->cert)) ||
 	    ca_exts(iss->cert) == -1 ||
 	    !X509_sign(iss->cert, iss->key, EVP_sha256()))
 		return ssl_err("make CA certificate");
@@ -327,8 +330,7 @@ ca_make_leaf(const struct ca_keys *ca, struct ca_issue *iss)
 	if ((iss->key = new_key()) == NULL)
 		return -1;
 	if ((iss->cert = make_cert(&iss->e, iss->e.name, iss->key)) == NULL ||
-	    !X509_set_issuer_name(iss->cert,
-	    X509_get_subject_name(ca->cert)) ||
+	    !X509_set_issuer_name(iss->cert, X509_get_subject_name(ca->cert)) ||
 	    leaf_exts(iss->cert, ca->cert, &iss->e) == -1 ||
 	    !X509_sign(iss->cert, ca->key, EVP_sha256()))
 		return ssl_err("make certificate");
@@ -343,7 +345,7 @@ ca_make_leaf(const struct ca_keys *ca, struct ca_issue *iss)
 int
 ca_make_p12(const struct ca_keys *ca, struct ca_issue *iss, const char *pass)
 {
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	PKCS12 *p12 = NULL;
 	unsigned char *p;
 	int n, r = -1;
@@ -353,8 +355,8 @@ ca_make_p12(const struct ca_keys *ca, struct ca_issue *iss, const char *pass)
 		goto out;
 	p12 = PKCS12_create_ex(pass, iss->e.name, iss->key, iss->cert, chain,
 	    NID_aes_256_cbc, NID_aes_256_cbc, CA_P12_ITER, -1, 0, NULL, NULL);
-	if (p12 == NULL || !PKCS12_set_mac(p12, pass, -1, NULL, 0,
-	    CA_P12_ITER, EVP_sha256()))
+	if (p12 == NULL ||
+	    !PKCS12_set_mac(p12, pass, -1, NULL, 0, CA_P12_ITER, EVP_sha256()))
 		goto out;
 	if ((n = i2d_PKCS12(p12, NULL)) <= 0 ||
 	    (iss->p12 = malloc((size_t)n)) == NULL)
@@ -366,7 +368,7 @@ ca_make_p12(const struct ca_keys *ca, struct ca_issue *iss, const char *pass)
 	r = 0;
 out:
 	PKCS12_free(p12);
-	sk_X509_free(chain);	/* the CA certificate is not ours */
+	sk_X509_free(chain); /* the CA certificate is not ours */
 	return r == 0 ? 0 : ssl_err("make PKCS#12 bundle");
 }
 
@@ -404,7 +406,7 @@ read_cert(const char *buf, size_t len)
 		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 		BIO_free(b);
 	}
-	if (x == NULL)	/* DER, then */
+	if (x == NULL) /* DER, then */
 		x = d2i_X509(NULL, &p, (long)len);
 	return x;
 }
@@ -525,8 +527,8 @@ crl_exts(X509_CRL *crl, X509 *issuer, uint64_t number)
 
 /* The CRL (PEM) of every revoked certificate in idx, number idx->crlnumber. */
 int
-ca_make_crl(const struct ca_keys *ca, const struct ca_index *idx,
-    int64_t now, int days, char **out, size_t *outlen)
+ca_make_crl(const struct ca_keys *ca, const struct ca_index *idx, int64_t now,
+    int days, char **out, size_t *outlen)
 {
 	X509_CRL *crl;
 	BIO *b = NULL;
@@ -574,7 +576,8 @@ ca_cert_serial(const char *buf, size_t len, unsigned char *serial)
 	if ((x = read_cert(buf, len)) == NULL)
 		goto out;
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
-	    NULL || BN_is_negative(bn) ||
+		NULL ||
+	    BN_is_negative(bn) ||
 	    BN_bn2binpad(bn, serial, CA_SERIAL_LEN) != CA_SERIAL_LEN)
 		goto out;
 	r = 0;

@@ -27,11 +27,10 @@ tsr_admit_init(struct tsr_admit *a, int per_addr, int total, int backoff_ms)
 }
 
 int
-tsr_admit_key(struct tsr_admit_key *k, const struct sockaddr *sa,
-    socklen_t len)
+tsr_admit_key(struct tsr_admit_key *k, const struct sockaddr *sa, socklen_t len)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
 
@@ -63,14 +62,16 @@ same(const struct tsr_admit_key *x, const struct tsr_admit_key *y)
 }
 
 int
-tsr_admit_enter(struct tsr_admit *a, const struct tsr_admit_key *k,
-    char *err, size_t errlen)
+tsr_admit_enter(struct tsr_admit *a, const struct tsr_admit_key *k, char *err,
+    size_t errlen)
 {
 	int i, free_slot = -1;
 
 	if (a->n >= a->total) {
-		snprintf(err, errlen, "%d connections in their handshake "
-		    "already", a->n);
+		snprintf(err, errlen,
+		    "%d connections in their handshake "
+		    "already",
+		    a->n);
 		return -1;
 	}
 	for (i = 0; i < a->total; i++) {
@@ -82,7 +83,8 @@ tsr_admit_enter(struct tsr_admit *a, const struct tsr_admit_key *k,
 		if (!same(&a->slot[i].key, k))
 			continue;
 		if (a->slot[i].n >= a->per_addr) {
-			snprintf(err, errlen, "%d connections from this "
+			snprintf(err, errlen,
+			    "%d connections from this "
 			    "address in their handshake already",
 			    a->slot[i].n);
 			return -1;
@@ -115,8 +117,7 @@ tsr_admit_leave(struct tsr_admit *a, const struct tsr_admit_key *k)
 int
 tsr_admit_accept_failed(struct tsr_admit *a, int err, uint64_t now)
 {
-	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
-	    err != ENOMEM)
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
 		return 0;
 	a->paused_until = now + (uint64_t)a->backoff_ms;
 	return 1;

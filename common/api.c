@@ -16,7 +16,7 @@ valid_method(const char *s)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_' || c == '-'))
+			c == '.' || c == '_' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -71,7 +71,8 @@ get_id(json_t *root, int64_t *id, char *err, size_t errlen)
 
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > ((int64_t)1 << 53)) {
-		snprintf(err, errlen, "\"id\" must be an integer from 0 to 2^53");
+		snprintf(err, errlen,
+		    "\"id\" must be an integer from 0 to 2^53");
 		return -1;
 	}
 	*id = json_integer_value(v);
@@ -108,14 +109,16 @@ tsr_api_parse_request(const char *line, size_t len, struct tsr_api_req *req,
 	if ((v = json_object_get(req->root, "target")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_string(v) || !valid_target(json_string_value(v))) {
-			snprintf(err, errlen, "\"target\" must be a short "
+			snprintf(err, errlen,
+			    "\"target\" must be a short "
 			    "printable string");
 			goto fail;
 		}
 		snprintf(req->target, sizeof(req->target), "%s",
 		    json_string_value(v));
 	}
-	if ((v = json_object_get(req->root, "args")) == NULL || json_is_null(v)) {
+	if ((v = json_object_get(req->root, "args")) == NULL ||
+	    json_is_null(v)) {
 		req->args = json_object();
 		json_object_set_new(req->root, "args", req->args);
 	} else if (json_is_object(v)) {
@@ -211,8 +214,8 @@ tsr_api_event(const char *event, const char *subject, json_t *data)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "event", json_string(event));
-	json_object_set_new(o, "subject", subject && *subject ?
-	    json_string(subject) : json_null());
+	json_object_set_new(o, "subject",
+	    subject && *subject ? json_string(subject) : json_null());
 	json_object_set_new(o, "data", data ? data : json_object());
 	return dump_line(o);
 }
@@ -259,8 +262,7 @@ tsr_api_parse_msg(const char *line, size_t len, struct tsr_api_msg *m,
 		return 0;
 	}
 	e = json_object_get(m->root, "error");
-	if (!json_is_object(e) ||
-	    !json_is_string(json_object_get(e, "code")) ||
+	if (!json_is_object(e) || !json_is_string(json_object_get(e, "code")) ||
 	    !json_is_string(json_object_get(e, "message")))
 		goto bad;
 	m->error_code = json_string_value(json_object_get(e, "code"));
@@ -310,7 +312,7 @@ tsr_lines_space(struct tsr_lines *l, size_t *room)
 	size_t want;
 	char *nb;
 
-	if (l->off > 0) {	/* slide the unconsumed part to the front */
+	if (l->off > 0) { /* slide the unconsumed part to the front */
 		memmove(l->buf, l->buf + l->off, l->len - l->off);
 		l->len -= l->off;
 		l->off = 0;

@@ -18,17 +18,17 @@
 
 #include <jansson.h>
 
-#define TSR_API_LINE_MAX	65536	/* bytes in a request, newline included */
-#define TSR_API_REPLY_MAX	(16 << 20)	/* in a reply or event (vm.list) */
-#define TSR_API_METHOD_MAX	63
-#define TSR_API_TARGET_MAX	63
+#define TSR_API_LINE_MAX 65536	     /* bytes in a request, newline included */
+#define TSR_API_REPLY_MAX (16 << 20) /* in a reply or event (vm.list) */
+#define TSR_API_METHOD_MAX 63
+#define TSR_API_TARGET_MAX 63
 
 struct tsr_api_req {
-	json_t		*root;		/* owns everything below */
-	int64_t		 id;
-	char		 method[TSR_API_METHOD_MAX + 1];
-	char		 target[TSR_API_TARGET_MAX + 1];	/* "" if none */
-	json_t		*args;		/* an object, never NULL */
+	json_t *root; /* owns everything below */
+	int64_t id;
+	char method[TSR_API_METHOD_MAX + 1];
+	char target[TSR_API_TARGET_MAX + 1]; /* "" if none */
+	json_t *args;			     /* an object, never NULL */
 };
 
 /*
@@ -41,8 +41,8 @@ void tsr_api_req_free(struct tsr_api_req *req);
 
 /* Serialise a message as one line ending in "\n"; the caller frees it. */
 char *tsr_api_request(int64_t id, const char *method, const char *target,
-    json_t *args);				/* steals args (may be NULL) */
-char *tsr_api_reply_ok(int64_t id, json_t *result);	/* steals result */
+    json_t *args); /* steals args (may be NULL) */
+char *tsr_api_reply_ok(int64_t id, json_t *result); /* steals result */
 char *tsr_api_reply_err(int64_t id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 char *tsr_api_event(const char *event, const char *subject, json_t *data);
@@ -53,19 +53,19 @@ char *tsr_api_event(const char *event, const char *subject, json_t *data);
  * subject, data.
  */
 struct tsr_api_msg {
-	json_t		*root;
-	int		 kind;
-	int64_t		 id;
-	int		 ok;
-	json_t		*result;
-	const char	*error_code;
-	const char	*error_message;
-	const char	*event;
-	const char	*subject;
-	json_t		*data;
+	json_t *root;
+	int kind;
+	int64_t id;
+	int ok;
+	json_t *result;
+	const char *error_code;
+	const char *error_message;
+	const char *event;
+	const char *subject;
+	json_t *data;
 };
 int tsr_api_parse_msg(const char *line, size_t len, struct tsr_api_msg *m,
-    char *err, size_t errlen);	/* lines up to TSR_API_REPLY_MAX */
+    char *err, size_t errlen); /* lines up to TSR_API_REPLY_MAX */
 void tsr_api_msg_free(struct tsr_api_msg *m);
 
 /*
@@ -76,13 +76,13 @@ void tsr_api_msg_free(struct tsr_api_msg *m);
  * -1 when the peer sent an over-long line (the connection must be closed).
  */
 struct tsr_lines {
-	size_t	 max;		/* longest line accepted, newline included */
-	char	*buf;
-	size_t	 len;		/* bytes buffered */
-	size_t	 off;		/* start of the unconsumed part */
-	size_t	 cap;
+	size_t max; /* longest line accepted, newline included */
+	char *buf;
+	size_t len; /* bytes buffered */
+	size_t off; /* start of the unconsumed part */
+	size_t cap;
 };
-void tsr_lines_init(struct tsr_lines *);	/* max TSR_API_LINE_MAX */
+void tsr_lines_init(struct tsr_lines *); /* max TSR_API_LINE_MAX */
 void tsr_lines_init_max(struct tsr_lines *, size_t max);
 void tsr_lines_finish(struct tsr_lines *);
 /* Room to read into: *room bytes at the returned pointer (never 0). */

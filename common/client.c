@@ -15,13 +15,13 @@
 #include "tls.h"
 
 struct tsr_client {
-	int		 fd;
-	SSL_CTX		*ctx;
-	SSL		*ssl;
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
 	struct tsr_lines in;
-	int64_t		 next_id;
-	void		(*on_event)(const struct tsr_api_msg *, void *);
-	void		*on_event_arg;
+	int64_t next_id;
+	void (*on_event)(const struct tsr_api_msg *, void *);
+	void *on_event_arg;
 };
 
 static struct tsr_client *
@@ -156,8 +156,8 @@ int
 tsr_client_pending(struct tsr_client *c)
 {
 	/* a whole line buffered, or TLS bytes not yet read */
-	if (c->in.buf && memchr(c->in.buf + c->in.off, '\n',
-	    c->in.len - c->in.off) != NULL)
+	if (c->in.buf &&
+	    memchr(c->in.buf + c->in.off, '\n', c->in.len - c->in.off) != NULL)
 		return 1;
 	return c->ssl != NULL && SSL_pending(c->ssl) > 0;
 }
@@ -179,7 +179,8 @@ send_all(struct tsr_client *c, const char *buf, size_t n, char *err,
 
 	while (done < n) {
 		if (c->ssl) {
-			if (SSL_write_ex(c->ssl, buf + done, n - done, &w) != 1) {
+			if (SSL_write_ex(c->ssl, buf + done, n - done, &w) !=
+			    1) {
 				snprintf(err, errlen, "connection lost");
 				return -1;
 			}

@@ -25,9 +25,8 @@ void tsr_client_close(struct tsr_client *);
  * Returns 0 with the reply in *m (free with tsr_api_msg_free; check m->ok),
  * or -1 on a transport or protocol error (err says which).
  */
-int tsr_client_call(struct tsr_client *, const char *method,
-    const char *target, json_t *args, struct tsr_api_msg *m,
-    char *err, size_t errlen);
+int tsr_client_call(struct tsr_client *, const char *method, const char *target,
+    json_t *args, struct tsr_api_msg *m, char *err, size_t errlen);
 void tsr_client_on_event(struct tsr_client *,
     void (*fn)(const struct tsr_api_msg *, void *), void *arg);
 

@@ -32,7 +32,11 @@ tsr_qube_name_valid(const char *s)
 }
 
 static const char *const power_names[TSR_NPOWER] = {
-	"halted", "starting", "running", "paused", "shutting-down",
+	"halted",
+	"starting",
+	"running",
+	"paused",
+	"shutting-down",
 };
 
 const char *

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 /* A qube name: [a-z][a-z0-9-]{0,30}, as in Qubes less '_' and '.'. */
-#define TSR_QUBE_NAME_MAX	31
+#define TSR_QUBE_NAME_MAX 31
 
 /* s is a valid qube name (NUL-terminated). */
 bool tsr_qube_name_valid(const char *s);
@@ -28,7 +28,7 @@ enum tsr_power {
 	TSR_POWER_PAUSED,
 	TSR_POWER_SHUTTING_DOWN,
 };
-#define TSR_NPOWER	5
+#define TSR_NPOWER 5
 
 /* "halted", ..., "shutting-down"; "halted" for anything out of range. */
 const char *tsr_power_name(enum tsr_power p);
@@ -40,10 +40,10 @@ int tsr_power_parse(const char *s, enum tsr_power *out);
  * The user name an RDP client logs on with when its password is a ticket
  * from display.endpoint.
  */
-#define TSR_TICKET_USER		"tessera-ticket"
+#define TSR_TICKET_USER "tessera-ticket"
 
 /* A ticket is TSR_TICKET_BYTES random bytes, sent as lower-case hex. */
-#define TSR_TICKET_BYTES	32
+#define TSR_TICKET_BYTES 32
 
 /*
  * A frame's title: "[name] label".  name may be "host/qube" in a viewer
@@ -58,10 +58,10 @@ char *tsr_frame_title(char *buf, size_t bufsz, const char *name,
  * refused; one inside goes to the device model, and the qube may still
  * keep its size.
  */
-#define TSR_SCREEN_MIN_W	320
-#define TSR_SCREEN_MIN_H	200
-#define TSR_SCREEN_MAX_W	3840
-#define TSR_SCREEN_MAX_H	2400
+#define TSR_SCREEN_MIN_W 320
+#define TSR_SCREEN_MIN_H 200
+#define TSR_SCREEN_MAX_W 3840
+#define TSR_SCREEN_MAX_H 2400
 
 bool tsr_screen_size_ok(long w, long h);
 

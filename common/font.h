@@ -8,10 +8,10 @@
 
 #include <stdint.h>
 
-#define TSR_FONT_W	8
-#define TSR_FONT_H	16
-#define TSR_FONT_FIRST	0x20
-#define TSR_FONT_LAST	0x7e
+#define TSR_FONT_W 8
+#define TSR_FONT_H 16
+#define TSR_FONT_FIRST 0x20
+#define TSR_FONT_LAST 0x7e
 
 extern const uint8_t tsr_font[TSR_FONT_LAST - TSR_FONT_FIRST + 1][TSR_FONT_H];
 

@@ -5,14 +5,14 @@
 #include "label.h"
 
 const struct tsr_label tsr_labels[TSR_NLABELS] = {
-	{ "red",	0xcc0000 },
-	{ "orange",	0xf57900 },
-	{ "yellow",	0xedd400 },
-	{ "green",	0x73d216 },
-	{ "gray",	0x555555 },
-	{ "blue",	0x3465a4 },
-	{ "purple",	0x75507b },
-	{ "black",	0x000000 },
+	{ "red", 0xcc0000 },
+	{ "orange", 0xf57900 },
+	{ "yellow", 0xedd400 },
+	{ "green", 0x73d216 },
+	{ "gray", 0x555555 },
+	{ "blue", 0x3465a4 },
+	{ "purple", 0x75507b },
+	{ "black", 0x000000 },
 };
 
 const struct tsr_label *

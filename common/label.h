@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 struct tsr_label {
-	char		name[8];	/* "red", ..., or "#rrggbb" */
-	uint32_t	rgb;		/* 0x00rrggbb */
+	char name[8]; /* "red", ..., or "#rrggbb" */
+	uint32_t rgb; /* 0x00rrggbb */
 };
 
-#define TSR_NLABELS	8
+#define TSR_NLABELS 8
 
 /* The built-in labels, in Qubes' order (red ... black). */
 extern const struct tsr_label tsr_labels[TSR_NLABELS];

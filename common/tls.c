@@ -30,14 +30,16 @@ ctx_common(SSL_CTX *ctx, const char *ca, const char *cert, const char *key,
 
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* Forward-secret AEAD suites only for TLS 1.2; 1.3's are all fine. */
-	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:"
-	    "!aNULL:!eNULL:!SHA1:!kRSA") != 1) {
+	if (SSL_CTX_set_cipher_list(ctx,
+		"ECDHE+AESGCM:ECDHE+CHACHA20:"
+		"!aNULL:!eNULL:!SHA1:!kRSA") != 1) {
 		snprintf(err, errlen, "cipher list: %s",
 		    tsr_tls_error(ebuf, sizeof(ebuf)));
 		return -1;
 	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+		SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		snprintf(err, errlen, "%s: %s", ca,
 		    tsr_tls_error(ebuf, sizeof(ebuf)));
@@ -48,7 +50,8 @@ ctx_common(SSL_CTX *ctx, const char *ca, const char *cert, const char *key,
 		    tsr_tls_error(ebuf, sizeof(ebuf)));
 		return -1;
 	}
-	if (key && SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+	if (key &&
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
 		snprintf(err, errlen, "%s: %s", key,
 		    tsr_tls_error(ebuf, sizeof(ebuf)));
 		return -1;
@@ -94,7 +97,7 @@ tsr_tls_server_ctx(const char *cert, const char *key, const char *ca,
 		return NULL;
 	}
 	if (ctx_common(ctx, v == TSR_TLS_REQUIRE_PEER ? ca : NULL, cert, key,
-	    err, errlen) == -1)
+		err, errlen) == -1)
 		goto fail;
 	if (v == TSR_TLS_REQUIRE_PEER) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
@@ -104,8 +107,8 @@ tsr_tls_server_ctx(const char *cert, const char *key, const char *ca,
 			goto fail;
 		}
 		SSL_CTX_set_client_CA_list(ctx, names);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_verify(ctx,
+		    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		SSL_CTX_set_verify_depth(ctx, 2);
 		/* a client certificate must be for clientAuth */
 		SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
@@ -123,8 +126,8 @@ fail:
 }
 
 SSL_CTX *
-tsr_tls_client_ctx(const char *ca, const char *cert, const char *key,
-    char *err, size_t errlen)
+tsr_tls_client_ctx(const char *ca, const char *cert, const char *key, char *err,
+    size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -202,7 +205,7 @@ tsr_tls_peer(SSL *ssl, struct tsr_tls_peer *p)
 	if (name_entry(n, NID_commonName, p->cn, sizeof(p->cn)) == 0 &&
 	    p->cn[0] != '\0' &&
 	    name_entry(n, NID_organizationalUnitName, p->role,
-	    sizeof(p->role)) == 0 &&
+		sizeof(p->role)) == 0 &&
 	    fingerprint(x, p->fingerprint, sizeof(p->fingerprint)) == 0)
 		rc = 0;
 	X509_free(x);

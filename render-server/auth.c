@@ -19,26 +19,26 @@
 #include "rs.h"
 
 static struct {
-	char		 qube[64];
-	struct rs_pw	*pw;
-	size_t		 npw;
-	const char	*vmd_sock;
-	struct tsr_client *vmd;		/* with fd:N, the one connection */
-	pthread_mutex_t	 vmd_lock;	/* one question at a time on it */
+	char qube[64];
+	struct rs_pw *pw;
+	size_t npw;
+	const char *vmd_sock;
+	struct tsr_client *vmd;	  /* with fd:N, the one connection */
+	pthread_mutex_t vmd_lock; /* one question at a time on it */
 	/*
 	 * At most RS_KDF_MAX password checks at once, each 32 MiB and ~0.1 s
 	 * of a core: more would only share the cores.  Per address they are
 	 * bounded by the admission of connections (conn.c, rdp.c): a
 	 * connection checks one password, before it stops counting.
 	 */
-	pthread_mutex_t	 kdf_lock;
-	pthread_cond_t	 kdf_cond;
-	int		 kdf_running;
+	pthread_mutex_t kdf_lock;
+	pthread_cond_t kdf_cond;
+	int kdf_running;
 } a = { .kdf_lock = PTHREAD_MUTEX_INITIALIZER,
-    .kdf_cond = PTHREAD_COND_INITIALIZER,
-    .vmd_lock = PTHREAD_MUTEX_INITIALIZER };
+	.kdf_cond = PTHREAD_COND_INITIALIZER,
+	.vmd_lock = PTHREAD_MUTEX_INITIALIZER };
 
-#define RS_KDF_MAX	2
+#define RS_KDF_MAX 2
 
 int
 rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
@@ -51,7 +51,8 @@ rs_auth_init(const char *qube, const char *passwd_file, const char *vmd_sock)
 
 		if (*end != '\0' || fd < 3 || fd > 1024 ||
 		    (a.vmd = tsr_client_adopt((int)fd)) == NULL) {
-			log_warnx("--vmd %s: want a socket path or fd:N", vmd_sock);
+			log_warnx("--vmd %s: want a socket path or fd:N",
+			    vmd_sock);
 			return -1;
 		}
 	}
@@ -94,7 +95,7 @@ ask_vmd(json_t *args, const char *who)
 		return -1;
 	}
 	if (tsr_client_call(c, "display.authorize", a.qube, args, &m, err,
-	    sizeof(err)) == -1) {
+		sizeof(err)) == -1) {
 		log_warnx("%s: display.authorize: %s", who, err);
 		goto out;
 	}
@@ -107,9 +108,8 @@ ask_vmd(json_t *args, const char *who)
 			log_info("%s: tessera-vmd says yes, for %s", who, esc);
 		}
 	} else
-		log_info("%s: tessera-vmd says no%s%s", who,
-		    m.ok ? "" : ": ", m.ok ? "" : (m.error_message ?
-		    m.error_message : "error"));
+		log_info("%s: tessera-vmd says no%s%s", who, m.ok ? "" : ": ",
+		    m.ok ? "" : (m.error_message ? m.error_message : "error"));
 	tsr_api_msg_free(&m);
 out:
 	if (c == a.vmd)
@@ -128,7 +128,10 @@ rs_auth_cert(const char *cn, const char *role)
 	if (a.vmd_sock == NULL)
 		return 0;
 	return ask_vmd(json_pack("{s:s, s:s}", "cn", cn, "role",
-	    role ? role : ""), who) < 0 ? -1 : 0;
+			   role ? role : ""),
+		   who) < 0 ?
+	    -1 :
+	    0;
 }
 
 int

@@ -39,51 +39,52 @@
 #include "tls.h"
 #include "vencrypt.h"
 
-#define RS_STALL_MS	30000	/* a viewer that reads nothing this long */
-#define RS_MAX_CONNS	64
-#define RS_UNAUTH_MAX	(RS_MAX_CONNS / 2)
+#define RS_STALL_MS 30000 /* a viewer that reads nothing this long */
+#define RS_MAX_CONNS 64
+#define RS_UNAUTH_MAX (RS_MAX_CONNS / 2)
 #define RS_UNAUTH_PER_ADDR 4
-#define PUMP_BUF	65536
+#define PUMP_BUF 65536
 
 struct rs_conn_ctx rs_conn_ctx;
 
-int rs_conn_handshake_ms = 5000;	/* accept to SecurityResult */
+int rs_conn_handshake_ms = 5000; /* accept to SecurityResult */
 
 static atomic_int nconns;
 static atomic_uint conn_ids;
 
 /* Connections before their SecurityResult (tsr_admit_init's values). */
 static struct {
-	pthread_mutex_t	 lock;
+	pthread_mutex_t lock;
 	struct tsr_admit a;
 } gate = {
 	PTHREAD_MUTEX_INITIALIZER,
-	{ .per_addr = RS_UNAUTH_PER_ADDR, .total = RS_UNAUTH_MAX,
+	{ .per_addr = RS_UNAUTH_PER_ADDR,
+	    .total = RS_UNAUTH_MAX,
 	    .backoff_ms = 250 },
 };
 
 /* The live connections, so that shutdown can end them. */
 static struct {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	struct conn	*list;
-	int		 n;
-	int		 stopping;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct conn *list;
+	int n;
+	int stopping;
 } live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0 };
 
 struct conn {
-	struct conn	*next, **prevp;	/* live.list, under live.lock */
-	unsigned	 id;
-	int		 fd;		/* the viewer's TCP socket */
-	int		 sp;		/* our end of the socketpair */
-	SSL		*ssl;
-	long long	 deadline;
-	struct rs_vc	 vc;
+	struct conn *next, **prevp; /* live.list, under live.lock */
+	unsigned id;
+	int fd; /* the viewer's TCP socket */
+	int sp; /* our end of the socketpair */
+	SSL *ssl;
+	long long deadline;
+	struct rs_vc vc;
 	struct rs_filter filter;
-	rs_conn_attach_fn attach;	/* where the inner session goes */
-	struct tsr_admit_key key;	/* its address, as gate counts it */
-	int		 gated;		/* counted in gate */
-	char		 who[96];
+	rs_conn_attach_fn attach; /* where the inner session goes */
+	struct tsr_admit_key key; /* its address, as gate counts it */
+	int gated;		  /* counted in gate */
+	char who[96];
 };
 
 /* The connection no longer counts as unauthenticated. */
@@ -200,8 +201,9 @@ tls_accept(struct conn *c, SSL_CTX *ctx)
 
 	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		return -1;
-	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_mode(c->ssl,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	for (;;) {
 		ERR_clear_error();
 		if ((r = SSL_accept(c->ssl)) == 1)
@@ -293,8 +295,8 @@ inner_handshake(struct conn *c, int framed)
 			none = 1;
 	buf[0] = 1;
 	if (!none || sp_write_all(c->sp, buf, 1, c->deadline) == -1 ||
-	    sp_read_exact(c, buf, 4) == -1 ||
-	    buf[0] != 0 || buf[1] != 0 || buf[2] != 0 || buf[3] != 0)
+	    sp_read_exact(c, buf, 4) == -1 || buf[0] != 0 || buf[1] != 0 ||
+	    buf[2] != 0 || buf[3] != 0)
 		return -1;
 	return 0;
 }
@@ -316,8 +318,9 @@ handshake(struct conn *c, int *framed)
 	for (;;) {
 		if ((n = conn_read(c, in, sizeof(in))) <= 0) {
 			log_info("%s: %s during the handshake", c->who,
-			    n == 0 ? "closed" : errno == ETIMEDOUT ?
-			    "timed out" : "read error");
+			    n == 0		   ? "closed" :
+				errno == ETIMEDOUT ? "timed out" :
+						     "read error");
 			return -1;
 		}
 		off = 0;
@@ -334,23 +337,26 @@ handshake(struct conn *c, int *framed)
 			if (st == RS_VC_TLS) {
 				if (off != (size_t)n) {
 					log_info("%s: refused: data before "
-					    "the TLS handshake", c->who);
+						 "the TLS handshake",
+					    c->who);
 					return -1;
 				}
 				*framed = c->vc.subtype == RS_VC_X509PLAIN;
-				if (tls_accept(c, *framed ? rs_conn_ctx.plain :
-				    rs_conn_ctx.cert) == -1)
+				if (tls_accept(c,
+					*framed ? rs_conn_ctx.plain :
+						  rs_conn_ctx.cert) == -1)
 					return -1;
 				st = rs_vc_tls_up(&c->vc);
 			}
 			if (st == RS_VC_CERT) {
 				if (tsr_tls_peer(c->ssl, &peer) == -1) {
 					log_info("%s: no usable client "
-					    "certificate", c->who);
+						 "certificate",
+					    c->who);
 					return -1;
 				}
-				snprintf(c->who, sizeof(c->who), "vnc#%u cert:%s",
-				    c->id, peer.cn);
+				snprintf(c->who, sizeof(c->who),
+				    "vnc#%u cert:%s", c->id, peer.cn);
 				ok = rs_auth_cert(peer.cn, peer.role) == 0;
 				goto result;
 			}
@@ -361,8 +367,8 @@ handshake(struct conn *c, int *framed)
 				    strlen(c->vc.user));
 				snprintf(c->who, sizeof(c->who),
 				    "vnc#%u user:%s", c->id, esc);
-				ok = rs_auth_password(c->vc.user,
-				    c->vc.pass) >= 0;
+				ok = rs_auth_password(c->vc.user, c->vc.pass) >=
+				    0;
 				rs_vc_clear(&c->vc);
 				goto result;
 			}
@@ -370,8 +376,8 @@ handshake(struct conn *c, int *framed)
 	}
 result:
 	if (!ok) {
-		outlen = rs_vc_result(0, "authentication failed", res,
-		    sizeof(res));
+		outlen =
+		    rs_vc_result(0, "authentication failed", res, sizeof(res));
 		conn_write(c, res, outlen);
 		log_info("%s: refused", c->who);
 		return -1;
@@ -411,7 +417,7 @@ pump(struct conn *c)
 		if (rxoff == rxlen && inlen > 0) {
 			rxoff = rxlen = 0;
 			if (rs_filter_feed(&c->filter, rxin, inlen, &used,
-			    rxout, PUMP_BUF, &outlen) == -1) {
+				rxout, PUMP_BUF, &outlen) == -1) {
 				log_info("%s: protocol violation", c->who);
 				goto out;
 			}
@@ -434,7 +440,8 @@ pump(struct conn *c)
 			if (r > 0) {
 				inlen += (size_t)r;
 				if (rs_filter_feed(&c->filter, rxin, inlen,
-				    &used, rxout, PUMP_BUF, &outlen) == -1) {
+					&used, rxout, PUMP_BUF,
+					&outlen) == -1) {
 					log_info("%s: protocol violation",
 					    c->who);
 					goto out;
@@ -450,7 +457,7 @@ pump(struct conn *c)
 				else if (e == SSL_ERROR_WANT_WRITE)
 					tls_wants |= POLLOUT;
 				else
-					goto out;	/* closed, or an error */
+					goto out; /* closed, or an error */
 			}
 		}
 		/* server -> viewer */
@@ -458,7 +465,7 @@ pump(struct conn *c)
 			txoff = txlen = 0;
 			n = read(c->sp, tx, PUMP_BUF);
 			if (n == 0)
-				goto out;	/* libvncserver closed */
+				goto out; /* libvncserver closed */
 			if (n > 0)
 				txlen = (size_t)n;
 			else if (errno != EAGAIN && errno != EINTR)
@@ -589,8 +596,7 @@ rs_conn_spawn(int fd, const struct sockaddr *sa, socklen_t salen,
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&live.lock);
-	if (live.stopping ||
-	    pthread_create(&t, &attr, conn_main, c) != 0) {
+	if (live.stopping || pthread_create(&t, &attr, conn_main, c) != 0) {
 		pthread_mutex_unlock(&live.lock);
 		pthread_attr_destroy(&attr);
 		free(c);

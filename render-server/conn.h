@@ -13,8 +13,8 @@
 
 /* TLS contexts (loaded before the privilege drop). */
 struct rs_conn_ctx {
-	SSL_CTX	*cert;		/* X509None: client certificate required */
-	SSL_CTX	*plain;		/* X509Plain: server certificate only */
+	SSL_CTX *cert;	/* X509None: client certificate required */
+	SSL_CTX *plain; /* X509Plain: server certificate only */
 };
 extern struct rs_conn_ctx rs_conn_ctx;
 

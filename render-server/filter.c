@@ -10,31 +10,31 @@
 enum { ST_INIT, ST_MSG, ST_SKIP };
 
 /* RFB client message types */
-#define MSG_SET_PIXEL_FORMAT	0
-#define MSG_SET_ENCODINGS	2
-#define MSG_FB_UPDATE_REQUEST	3
-#define MSG_KEY			4
-#define MSG_POINTER		5
-#define MSG_CUT_TEXT		6
-#define MSG_SET_DESKTOP_SIZE	251
+#define MSG_SET_PIXEL_FORMAT 0
+#define MSG_SET_ENCODINGS 2
+#define MSG_FB_UPDATE_REQUEST 3
+#define MSG_KEY 4
+#define MSG_POINTER 5
+#define MSG_CUT_TEXT 6
+#define MSG_SET_DESKTOP_SIZE 251
 
 /* encodings */
-#define ENC_RAW			0
-#define ENC_COPYRECT		1
-#define ENC_TIGHT		7
-#define ENC_ZRLE		16
-#define ENC_QUALITY_0		(-32)
-#define ENC_QUALITY_9		(-23)
-#define ENC_DESKTOP_SIZE	(-223)
-#define ENC_LAST_RECT		(-224)
-#define ENC_COMPRESS_0		(-256)
-#define ENC_COMPRESS_9		(-247)
-#define ENC_DESKTOP_NAME	(-307)
-#define ENC_EXT_DESKTOP_SIZE	(-308)
-#define ENC_FINE_QUALITY_0	(-512)
-#define ENC_FINE_QUALITY_100	(-412)
-#define ENC_SUBSAMP_1X		(-768)
-#define ENC_SUBSAMP_GRAY	(-763)
+#define ENC_RAW 0
+#define ENC_COPYRECT 1
+#define ENC_TIGHT 7
+#define ENC_ZRLE 16
+#define ENC_QUALITY_0 (-32)
+#define ENC_QUALITY_9 (-23)
+#define ENC_DESKTOP_SIZE (-223)
+#define ENC_LAST_RECT (-224)
+#define ENC_COMPRESS_0 (-256)
+#define ENC_COMPRESS_9 (-247)
+#define ENC_DESKTOP_NAME (-307)
+#define ENC_EXT_DESKTOP_SIZE (-308)
+#define ENC_FINE_QUALITY_0 (-512)
+#define ENC_FINE_QUALITY_100 (-412)
+#define ENC_SUBSAMP_1X (-768)
+#define ENC_SUBSAMP_GRAY (-763)
 
 void
 rs_filter_init(struct rs_filter *f, int default_quality)
@@ -67,12 +67,12 @@ msg_len(const struct rs_filter *f)
 	case MSG_POINTER:
 		return 6;
 	case MSG_CUT_TEXT:
-		return 8;	/* the header; the text is skipped */
+		return 8; /* the header; the text is skipped */
 	case MSG_SET_DESKTOP_SIZE:
 		if (f->len < 7)
 			return 0;
 		if (f->msg[6] == 0)
-			return -1;	/* no screen at all */
+			return -1; /* no screen at all */
 		return 8 + 16 * (long)f->msg[6];
 	default:
 		return -1;
@@ -139,19 +139,19 @@ set_desktop_size(const struct rs_filter *f, uint8_t *out)
 {
 	out[0] = MSG_SET_DESKTOP_SIZE;
 	out[1] = 0;
-	memcpy(out + 2, f->msg + 2, 4);		/* width, height */
-	out[6] = 1;				/* screens */
+	memcpy(out + 2, f->msg + 2, 4); /* width, height */
+	out[6] = 1;			/* screens */
 	out[7] = 0;
-	put32(out + 8, 1);			/* id */
-	memset(out + 12, 0, 4);			/* x, y */
-	memcpy(out + 16, f->msg + 2, 4);	/* width, height */
-	put32(out + 20, 0);			/* flags */
+	put32(out + 8, 1);		 /* id */
+	memset(out + 12, 0, 4);		 /* x, y */
+	memcpy(out + 16, f->msg + 2, 4); /* width, height */
+	put32(out + 20, 0);		 /* flags */
 	return RS_FILTER_DESKTOP_SIZE_LEN;
 }
 
 int
-rs_filter_feed(struct rs_filter *f, const uint8_t *in, size_t len,
-    size_t *used, uint8_t *out, size_t outsz, size_t *outlen)
+rs_filter_feed(struct rs_filter *f, const uint8_t *in, size_t len, size_t *used,
+    uint8_t *out, size_t outsz, size_t *outlen)
 {
 	long need;
 	size_t n;
@@ -161,7 +161,7 @@ rs_filter_feed(struct rs_filter *f, const uint8_t *in, size_t len,
 	while (*used < len && outsz - *outlen >= RS_FILTER_OUT_MAX) {
 		switch (f->state) {
 		case ST_INIT:
-			(*used)++;	/* ClientInit: always shared */
+			(*used)++; /* ClientInit: always shared */
 			out[(*outlen)++] = 1;
 			f->state = ST_MSG;
 			continue;

@@ -25,25 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RS_FILTER_MAX_ENC	256	/* encodings in one SetEncodings */
-#define RS_FILTER_MAX_SCREENS	255	/* SetDesktopSize's count is a byte */
+#define RS_FILTER_MAX_ENC 256	  /* encodings in one SetEncodings */
+#define RS_FILTER_MAX_SCREENS 255 /* SetDesktopSize's count is a byte */
 /* The longest message held whole: SetEncodings or SetDesktopSize. */
-#define RS_FILTER_MSG_MAX	(8 + 16 * RS_FILTER_MAX_SCREENS)
+#define RS_FILTER_MSG_MAX (8 + 16 * RS_FILTER_MAX_SCREENS)
 /* What a SetDesktopSize becomes: the header and one screen. */
-#define RS_FILTER_DESKTOP_SIZE_LEN	(8 + 16)
-#define RS_FILTER_MAX_CUT	(1u << 20)
+#define RS_FILTER_DESKTOP_SIZE_LEN (8 + 16)
+#define RS_FILTER_MAX_CUT (1u << 20)
 /* The most one message can produce: SetEncodings plus two we add. */
-#define RS_FILTER_OUT_MAX	(4 + 4 * (RS_FILTER_MAX_ENC + 2))
+#define RS_FILTER_OUT_MAX (4 + 4 * (RS_FILTER_MAX_ENC + 2))
 
 #define RS_FILTER_DEFAULT_QUALITY 95
 
 struct rs_filter {
-	int		 state;
-	uint8_t		 msg[RS_FILTER_MSG_MAX > 4 + 4 * RS_FILTER_MAX_ENC ?
-			     RS_FILTER_MSG_MAX : 4 + 4 * RS_FILTER_MAX_ENC];
-	size_t		 len;		/* bytes of msg held */
-	uint32_t	 skip;		/* cut text bytes still to drop */
-	int		 default_quality;	/* 1..100, 0 = none */
+	int state;
+	uint8_t msg[RS_FILTER_MSG_MAX > 4 + 4 * RS_FILTER_MAX_ENC ?
+		RS_FILTER_MSG_MAX :
+		4 + 4 * RS_FILTER_MAX_ENC];
+	size_t len;	     /* bytes of msg held */
+	uint32_t skip;	     /* cut text bytes still to drop */
+	int default_quality; /* 1..100, 0 = none */
 };
 
 void rs_filter_init(struct rs_filter *, int default_quality);

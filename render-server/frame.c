@@ -33,7 +33,7 @@ rs_frame_draw(uint32_t *pix, int fw, int fh, int qw, int qh,
 		bg = rs_rgb_to_vnc(bg);
 		fg = rs_rgb_to_vnc(fg);
 	}
-	fill(pix, fw, 0, 0, fw, RS_FRAME_TITLE, bg);		/* title strip */
+	fill(pix, fw, 0, 0, fw, RS_FRAME_TITLE, bg); /* title strip */
 	fill(pix, fw, 0, RS_FRAME_TITLE, RS_FRAME_BORDER, bottom, bg);
 	fill(pix, fw, right, RS_FRAME_TITLE, fw, bottom, bg);
 	fill(pix, fw, 0, bottom, fw, fh, bg);

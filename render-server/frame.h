@@ -11,19 +11,19 @@
 
 #include "rs.h"
 
-#define RS_FRAME_BORDER	4	/* left, right, bottom */
-#define RS_FRAME_TITLE	24	/* top strip */
-#define RS_FRAME_TEXT_X	8
-#define RS_FRAME_TEXT_Y	4
+#define RS_FRAME_BORDER 4 /* left, right, bottom */
+#define RS_FRAME_TITLE 24 /* top strip */
+#define RS_FRAME_TEXT_X 8
+#define RS_FRAME_TEXT_Y 4
 
 /* The framed size for a qube screen of w x h. */
-#define RS_FRAMED_W(w)	((w) + 2 * RS_FRAME_BORDER)
-#define RS_FRAMED_H(h)	((h) + RS_FRAME_TITLE + RS_FRAME_BORDER)
+#define RS_FRAMED_W(w) ((w) + 2 * RS_FRAME_BORDER)
+#define RS_FRAMED_H(h) ((h) + RS_FRAME_TITLE + RS_FRAME_BORDER)
 
 /* The pixel order of the buffer a frame is drawn into. */
 enum rs_pix_order {
-	RS_PIX_VNC,	/* libvncserver's default 32-bit order: red low */
-	RS_PIX_RGB,	/* 0x00RRGGBB: the shadow's, FreeRDP's BGRX32 */
+	RS_PIX_VNC, /* libvncserver's default 32-bit order: red low */
+	RS_PIX_RGB, /* 0x00RRGGBB: the shadow's, FreeRDP's BGRX32 */
 };
 
 /*

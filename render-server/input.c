@@ -40,25 +40,25 @@
 #include "qemu_vnc.h"
 #include "rs.h"
 
-#define RS_FULL_MS	2000	/* a non-incremental update this often */
-#define RS_RETRY_MS	250	/* reconnect delay */
-#define RS_RESIZE_GAP_MS 250	/* between two size requests to the device model */
+#define RS_FULL_MS 2000	     /* a non-incremental update this often */
+#define RS_RETRY_MS 250	     /* reconnect delay */
+#define RS_RESIZE_GAP_MS 250 /* between two size requests to the device model */
 #define RFB_SET_DESKTOP_SIZE 251
 
 static struct {
-	pthread_t	 thread;
-	int		 started;
-	volatile int	 stop;
-	char		*sock;
+	pthread_t thread;
+	int started;
+	volatile int stop;
+	char *sock;
 	/* Serialises every write to the device model: the input thread's
 	 * update requests and the viewers' key and pointer events. */
-	pthread_mutex_t	 send_lock;
-	rfbClient	*cl;		/* under send_lock for writers */
-	uint32_t	*untrusted_fb;	/* libvncclient's framebuffer */
-	int		 last_buttons;
-	int		 handshake;	/* in rfbInitClient */
-	int		 req_w, req_h;	/* size request not sent yet (0: none) */
-	long long	 req_sent;	/* when the last one went (ms) */
+	pthread_mutex_t send_lock;
+	rfbClient *cl;		/* under send_lock for writers */
+	uint32_t *untrusted_fb; /* libvncclient's framebuffer */
+	int last_buttons;
+	int handshake;	    /* in rfbInitClient */
+	int req_w, req_h;   /* size request not sent yet (0: none) */
+	long long req_sent; /* when the last one went (ms) */
 } in = { .send_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
@@ -108,7 +108,8 @@ on_alloc(rfbClient *cl)
 	if (in.handshake) {
 		in.handshake = 0;
 		if (!rs_qemu_set_encodings(cl, display_encodings,
-		    sizeof(display_encodings) / sizeof(display_encodings[0])))
+			sizeof(display_encodings) /
+			    sizeof(display_encodings[0])))
 			return FALSE;
 	}
 
@@ -145,7 +146,8 @@ on_update(rfbClient *cl, int x, int y, int w, int h)
 	const uint32_t *src;
 	uint32_t *dst;
 
-	if (in.untrusted_fb == NULL || cl->frameBuffer != (uint8_t *)in.untrusted_fb)
+	if (in.untrusted_fb == NULL ||
+	    cl->frameBuffer != (uint8_t *)in.untrusted_fb)
 		return;
 	pthread_mutex_lock(&rs_fb.lock);
 	if (rs_fb.w != cl->width || rs_fb.h != cl->height ||
@@ -171,7 +173,8 @@ on_update(rfbClient *cl, int x, int y, int w, int h)
 			bx1 = x1;
 	}
 	if (y0 != -1) {
-		struct rs_rect d = { r.x + bx0, y0, bx1 - bx0 + 1, y1 - y0 + 1 };
+		struct rs_rect d = { r.x + bx0, y0, bx1 - bx0 + 1,
+			y1 - y0 + 1 };
 
 		rs_fb_damage_locked(&rs_fb, &d);
 	}
@@ -203,7 +206,7 @@ display_connect(void)
 	cl->format.redShift = 16;
 	cl->format.greenShift = 8;
 	cl->format.blueShift = 0;
-	free(cl->serverHost);	/* rfbGetClient's strdup("") */
+	free(cl->serverHost); /* rfbGetClient's strdup("") */
 	cl->serverHost = strdup(in.sock);
 	/* on_alloc sends display_encodings instead of libvncclient's
 	 * SetEncodings; were that one sent, it would ask for no more than
@@ -219,7 +222,7 @@ display_connect(void)
 	in.handshake = 1;
 	if (!rfbInitClient(cl, &argc, argv)) {
 		in.handshake = 0;
-		return NULL;	/* it freed cl */
+		return NULL; /* it freed cl */
 	}
 	return cl;
 }
@@ -241,7 +244,7 @@ send_resize_locked(rfbClient *cl, long long now)
 	msg[3] = (uint8_t)w;
 	msg[4] = (uint8_t)(h >> 8);
 	msg[5] = (uint8_t)h;
-	msg[6] = 1;			/* one screen: id 0 at 0,0 */
+	msg[6] = 1; /* one screen: id 0 at 0,0 */
 	msg[16] = msg[2];
 	msg[17] = msg[3];
 	msg[18] = msg[4];

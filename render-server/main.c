@@ -31,7 +31,7 @@
 #include "vnc.h"
 
 /* The longest a clean shutdown may take. */
-#define RS_SHUTDOWN_S	15
+#define RS_SHUTDOWN_S 15
 
 struct rs_qube rs_qube;
 struct rs_opts rs_opts;
@@ -69,8 +69,8 @@ rdp_setup(int *port)
 		log_warnx("--rdp: want ADDR:PORT");
 		return -1;
 	}
-	if (rdp_start(&rs_fb, &rs_qube, addr, port, rs_opts.cert,
-	    rs_opts.key, rs_auth_password, err, sizeof(err)) == -1) {
+	if (rdp_start(&rs_fb, &rs_qube, addr, port, rs_opts.cert, rs_opts.key,
+		rs_auth_password, err, sizeof(err)) == -1) {
 		log_warnx("--rdp %s: %s", rs_opts.rdp, err);
 		return -1;
 	}
@@ -89,8 +89,10 @@ set_handshake(const char *arg)
 	ms = strtol(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || ms < 100 ||
 	    ms > 600000) {
-		fprintf(stderr, "--handshake-timeout: want 100 to 600000 "
-		    "milliseconds, not %s\n", arg);
+		fprintf(stderr,
+		    "--handshake-timeout: want 100 to 600000 "
+		    "milliseconds, not %s\n",
+		    arg);
 		return -1;
 	}
 	rs_conn_handshake_ms = (int)ms;
@@ -100,9 +102,9 @@ set_handshake(const char *arg)
 }
 
 static struct {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	int		 done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
 } sd = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 
 static void *
@@ -165,29 +167,29 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tessera-render --qube NAME --label LABEL --display SOCK\n"
-"           [--vnc ADDR:PORT] [--rdp ADDR:PORT] --cert F --key F --ca F\n"
-"           [--crl F] [--passwd F] [--vmd SOCK] [--user U]\n"
-"           [--handshake-timeout MS] [-dv]\n"
-"       tessera-render passwd FILE USER    (password on stdin)\n"
-"\n"
-"  --qube NAME       the qube (shown in the frame and the desktop name)\n"
-"  --label LABEL     its label: red ... black, or #rrggbb\n"
-"  --display SOCK    its device model's VNC unix socket\n"
-"  --vnc ADDR:PORT   serve VNC (VeNCrypt X509None / X509Plain) there;\n"
-"                    port 0 picks one and prints \"vnc PORT\"\n"
-"  --rdp ADDR:PORT   serve RDP there (\"rdp PORT\" likewise)\n"
-"  --cert F --key F  our TLS certificate and key\n"
-"  --ca F            the CA viewers' certificates must chain to\n"
-"  --crl F           revoked certificates\n"
-"  --passwd F        hashed passwords of third-party viewers\n"
-"  --vmd SOCK        ask tessera-vmd whether each viewer may connect\n"
-"  --user U          run as U after setup\n"
-"  --handshake-timeout MS\n"
-"                    a viewer must have logged on within MS (5000)\n"
-"  -d                stay in the foreground, log to stderr\n"
-"  -v                more logging (twice: libvncserver's too)\n"
-"See tessera-render(1).\n");
+	    "usage: tessera-render --qube NAME --label LABEL --display SOCK\n"
+	    "           [--vnc ADDR:PORT] [--rdp ADDR:PORT] --cert F --key F --ca F\n"
+	    "           [--crl F] [--passwd F] [--vmd SOCK] [--user U]\n"
+	    "           [--handshake-timeout MS] [-dv]\n"
+	    "       tessera-render passwd FILE USER    (password on stdin)\n"
+	    "\n"
+	    "  --qube NAME       the qube (shown in the frame and the desktop name)\n"
+	    "  --label LABEL     its label: red ... black, or #rrggbb\n"
+	    "  --display SOCK    its device model's VNC unix socket\n"
+	    "  --vnc ADDR:PORT   serve VNC (VeNCrypt X509None / X509Plain) there;\n"
+	    "                    port 0 picks one and prints \"vnc PORT\"\n"
+	    "  --rdp ADDR:PORT   serve RDP there (\"rdp PORT\" likewise)\n"
+	    "  --cert F --key F  our TLS certificate and key\n"
+	    "  --ca F            the CA viewers' certificates must chain to\n"
+	    "  --crl F           revoked certificates\n"
+	    "  --passwd F        hashed passwords of third-party viewers\n"
+	    "  --vmd SOCK        ask tessera-vmd whether each viewer may connect\n"
+	    "  --user U          run as U after setup\n"
+	    "  --handshake-timeout MS\n"
+	    "                    a viewer must have logged on within MS (5000)\n"
+	    "  -d                stay in the foreground, log to stderr\n"
+	    "  -v                more logging (twice: libvncserver's too)\n"
+	    "See tessera-render(1).\n");
 }
 
 static int
@@ -227,8 +229,21 @@ cmd_passwd(int argc, char **argv)
 	return 0;
 }
 
-enum { OPT_QUBE = 256, OPT_LABEL, OPT_DISPLAY, OPT_VNC, OPT_RDP, OPT_CERT,
-    OPT_KEY, OPT_CA, OPT_CRL, OPT_PASSWD, OPT_VMD, OPT_USER, OPT_HANDSHAKE };
+enum {
+	OPT_QUBE = 256,
+	OPT_LABEL,
+	OPT_DISPLAY,
+	OPT_VNC,
+	OPT_RDP,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_CA,
+	OPT_CRL,
+	OPT_PASSWD,
+	OPT_VMD,
+	OPT_USER,
+	OPT_HANDSHAKE
+};
 
 static const struct option opts[] = {
 	{ "qube", required_argument, NULL, OPT_QUBE },
@@ -263,26 +278,58 @@ main(int argc, char **argv)
 		return cmd_passwd(argc, argv);
 	while ((ch = getopt_long(argc, argv, "dvh", opts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_QUBE: qube = optarg; break;
-		case OPT_LABEL: label = optarg; break;
-		case OPT_DISPLAY: o->display = optarg; break;
-		case OPT_VNC: o->vnc = optarg; break;
-		case OPT_RDP: o->rdp = optarg; break;
-		case OPT_CERT: o->cert = optarg; break;
-		case OPT_KEY: o->key = optarg; break;
-		case OPT_CA: o->ca = optarg; break;
-		case OPT_CRL: o->crl = optarg; break;
-		case OPT_PASSWD: o->passwd = optarg; break;
-		case OPT_VMD: o->vmd = optarg; break;
-		case OPT_USER: o->user = optarg; break;
+		case OPT_QUBE:
+			qube = optarg;
+			break;
+		case OPT_LABEL:
+			label = optarg;
+			break;
+		case OPT_DISPLAY:
+			o->display = optarg;
+			break;
+		case OPT_VNC:
+			o->vnc = optarg;
+			break;
+		case OPT_RDP:
+			o->rdp = optarg;
+			break;
+		case OPT_CERT:
+			o->cert = optarg;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_CA:
+			o->ca = optarg;
+			break;
+		case OPT_CRL:
+			o->crl = optarg;
+			break;
+		case OPT_PASSWD:
+			o->passwd = optarg;
+			break;
+		case OPT_VMD:
+			o->vmd = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
 		case OPT_HANDSHAKE:
 			if (set_handshake(optarg) == -1)
 				return 2;
 			break;
-		case 'd': o->foreground = 1; break;
-		case 'v': o->verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'd':
+			o->foreground = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || !qube || !label || !o->display || !o->cert ||
@@ -299,9 +346,9 @@ main(int argc, char **argv)
 
 	/* everything from files, while we may still read them */
 	if ((rs_conn_ctx.cert = tsr_tls_server_ctx(o->cert, o->key, o->ca,
-	    o->crl, TSR_TLS_REQUIRE_PEER, err, sizeof(err))) == NULL ||
-	    (rs_conn_ctx.plain = tsr_tls_server_ctx(o->cert, o->key, NULL,
-	    NULL, TSR_TLS_NO_PEER_CERT, err, sizeof(err))) == NULL)
+		 o->crl, TSR_TLS_REQUIRE_PEER, err, sizeof(err))) == NULL ||
+	    (rs_conn_ctx.plain = tsr_tls_server_ctx(o->cert, o->key, NULL, NULL,
+		 TSR_TLS_NO_PEER_CERT, err, sizeof(err))) == NULL)
 		fatalx("TLS: %s", err);
 	if (rs_auth_init(qube, o->passwd, o->vmd) == -1)
 		fatalx("cannot read %s", o->passwd);
@@ -323,7 +370,8 @@ main(int argc, char **argv)
 	 * port; the seccomp filter covers its threads too (TSYNC) */
 	if (o->rdp && rdp_setup(&rdp_port) == -1)
 		return 1;
-	if (rs_drop_privileges(o->user) == -1 || rs_sandbox(o->rdp != NULL) == -1)
+	if (rs_drop_privileges(o->user) == -1 ||
+	    rs_sandbox(o->rdp != NULL) == -1)
 		fatalx("cannot sandbox myself");
 	/* for the test suite: a system call the filter forbids must kill us */
 	if (getenv("TSR_RENDER_SANDBOX_TEST") != NULL) {

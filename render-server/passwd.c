@@ -21,11 +21,11 @@
 #include "log.h"
 #include "passwd.h"
 
-#define PW_N_MAX	(1u << 20)
-#define PW_R_MAX	32
-#define PW_P_MAX	16
-#define PW_MAXMEM	(1ull << 30)
-#define PW_LINE_MAX	512
+#define PW_N_MAX (1u << 20)
+#define PW_R_MAX 32
+#define PW_P_MAX 16
+#define PW_MAXMEM (1ull << 30)
+#define PW_LINE_MAX 512
 
 int
 rs_pw_user_ok(const char *user)
@@ -38,8 +38,8 @@ rs_pw_user_ok(const char *user)
 		char c = user[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
+			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			c == '-'))
 			return 0;
 	}
 	return 1;
@@ -126,8 +126,8 @@ rs_pw_parse_line(const char *line, size_t len, struct rs_pw *e)
 		return -1;
 	if (flen[0] != 6 || memcmp(f[0], "scrypt", 6) != 0)
 		return -1;
-	if (parse_u64(f[1], flen[1], PW_N_MAX, &v) == -1 || (v & (v - 1)) != 0 ||
-	    v < 2)
+	if (parse_u64(f[1], flen[1], PW_N_MAX, &v) == -1 ||
+	    (v & (v - 1)) != 0 || v < 2)
 		return -1;
 	e->N = v;
 	if (parse_u64(f[2], flen[2], PW_R_MAX, &v) == -1)
@@ -137,10 +137,12 @@ rs_pw_parse_line(const char *line, size_t len, struct rs_pw *e)
 		return -1;
 	e->p = (uint32_t)v;
 	if (b64_decode(f[4], flen[4], e->salt, sizeof(e->salt), &e->saltlen) ==
-	    -1 || e->saltlen < 8)
+		-1 ||
+	    e->saltlen < 8)
 		return -1;
 	if (b64_decode(f[5], flen[5], e->hash, sizeof(e->hash), &e->hashlen) ==
-	    -1 || e->hashlen < 16)
+		-1 ||
+	    e->hashlen < 16)
 		return -1;
 	return 0;
 }
@@ -218,8 +220,8 @@ kdf(const char *pass, const uint8_t *salt, size_t saltlen, uint64_t N,
 	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &N);
 	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
 	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
-	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-	    &maxmem);
+	*q++ =
+	    OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
 	*q = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
 		rc = 0;
@@ -235,8 +237,9 @@ rs_pw_verify(const struct rs_pw *e, const char *pass)
 	uint8_t h[RS_PW_HASH_MAX];
 	int rc = -1;
 
-	if (kdf(pass, e->salt, e->saltlen, e->N, e->r, e->p, h,
-	    e->hashlen) == 0 && CRYPTO_memcmp(h, e->hash, e->hashlen) == 0)
+	if (kdf(pass, e->salt, e->saltlen, e->N, e->r, e->p, h, e->hashlen) ==
+		0 &&
+	    CRYPTO_memcmp(h, e->hash, e->hashlen) == 0)
 		rc = 0;
 	OPENSSL_cleanse(h, sizeof(h));
 	return rc;
@@ -260,7 +263,7 @@ rs_pw_make(const char *user, const char *pass, char *buf, size_t bufsz)
 
 	if (!rs_pw_user_ok(user) || RAND_bytes(salt, sizeof(salt)) != 1 ||
 	    kdf(pass, salt, sizeof(salt), RS_PW_N, RS_PW_R, RS_PW_P, h,
-	    sizeof(h)) == -1)
+		sizeof(h)) == -1)
 		return -1;
 	EVP_EncodeBlock((unsigned char *)s64, salt, sizeof(salt));
 	EVP_EncodeBlock((unsigned char *)h64, h, sizeof(h));
@@ -279,13 +282,15 @@ rs_pw_set(const char *path, const char *user, const char *pass)
 	int fd = -1, replaced = 0, rc = -1;
 
 	if (rs_pw_make(user, pass, newline, sizeof(newline)) == -1) {
-		log_warnx("cannot hash the password (user name [A-Za-z0-9._-])");
+		log_warnx(
+		    "cannot hash the password (user name [A-Za-z0-9._-])");
 		return -1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp))
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1 ||
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+		-1 ||
 	    (out = fdopen(fd, "w")) == NULL) {
 		log_warn("%s", tmp);
 		if (fd != -1)

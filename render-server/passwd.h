@@ -9,25 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RS_PW_USER_MAX	64
-#define RS_PW_SALT_MAX	64
-#define RS_PW_HASH_MAX	64
+#define RS_PW_USER_MAX 64
+#define RS_PW_SALT_MAX 64
+#define RS_PW_HASH_MAX 64
 
 /* The parameters new hashes get: 32 MiB and ~0.1 s per check. */
-#define RS_PW_N		32768
-#define RS_PW_R		8
-#define RS_PW_P		1
-#define RS_PW_SALT_LEN	16
-#define RS_PW_HASH_LEN	32
+#define RS_PW_N 32768
+#define RS_PW_R 8
+#define RS_PW_P 1
+#define RS_PW_SALT_LEN 16
+#define RS_PW_HASH_LEN 32
 
 struct rs_pw {
-	char		user[RS_PW_USER_MAX + 1];
-	uint64_t	N;
-	uint32_t	r, p;
-	uint8_t		salt[RS_PW_SALT_MAX];
-	size_t		saltlen;
-	uint8_t		hash[RS_PW_HASH_MAX];
-	size_t		hashlen;
+	char user[RS_PW_USER_MAX + 1];
+	uint64_t N;
+	uint32_t r, p;
+	uint8_t salt[RS_PW_SALT_MAX];
+	size_t saltlen;
+	uint8_t hash[RS_PW_HASH_MAX];
+	size_t hashlen;
 };
 
 /* A user name we accept: [A-Za-z0-9._-], 1..RS_PW_USER_MAX, not "-" first. */

@@ -3,7 +3,7 @@
  */
 #include "qemu_vnc.h"
 
-#define QEMU_VNC_MAX_ENC	16
+#define QEMU_VNC_MAX_ENC 16
 
 rfbBool
 rs_qemu_set_encodings(rfbClient *cl, const int32_t *enc, size_t n)
@@ -17,7 +17,7 @@ rs_qemu_set_encodings(rfbClient *cl, const int32_t *enc, size_t n)
 	/* libvncclient sends the pixel format alone when it believes the
 	 * server takes no SetEncodings */
 	cl->supportedMessages.client2server[rfbSetEncodings / 8] &=
-	    (uint8_t)~(1u << (rfbSetEncodings % 8));
+	    (uint8_t) ~(1u << (rfbSetEncodings % 8));
 	msg[0] = rfbSetEncodings;
 	msg[1] = 0;
 	msg[2] = (uint8_t)(n >> 8);
@@ -29,5 +29,6 @@ rs_qemu_set_encodings(rfbClient *cl, const int32_t *enc, size_t n)
 		msg[6 + 4 * i] = (uint8_t)(e >> 8);
 		msg[7 + 4 * i] = (uint8_t)e;
 	}
-	return WriteToRFBServer(cl, (const char *)msg, (unsigned int)(4 + 4 * n));
+	return WriteToRFBServer(cl, (const char *)msg,
+	    (unsigned int)(4 + 4 * n));
 }

@@ -58,12 +58,12 @@
 #include "log.h"
 #include "rdp_peer.h"
 
-#define GFX_MAX_UNACKED	2	/* GFX frames in flight */
-#define GFX_ACK_WAIT_MS	2000	/* then send anyway */
-#define GFX_CAPS_WAIT_MS 5000	/* a client that offers GFX and never says */
-#define SETTLE_MS	40	/* longest wait for the rest of a source update */
-#define SETTLE_POLL_MS	2	/* how often to look meanwhile */
-#define RDP_ACCEPT_PAUSE_MS 250	/* after accept failed for descriptors */
+#define GFX_MAX_UNACKED 2     /* GFX frames in flight */
+#define GFX_ACK_WAIT_MS 2000  /* then send anyway */
+#define GFX_CAPS_WAIT_MS 5000 /* a client that offers GFX and never says */
+#define SETTLE_MS 40	      /* longest wait for the rest of a source update */
+#define SETTLE_POLL_MS 2      /* how often to look meanwhile */
+#define RDP_ACCEPT_PAUSE_MS 250 /* after accept failed for descriptors */
 
 struct rdp_srv rdp_srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -159,7 +159,8 @@ peer_ctx_new(freerdp_peer *client, rdpContext *ctx)
 	p->vcm = WTSOpenServerA((LPSTR)client->context);
 	if (p->vcm == NULL || p->vcm == INVALID_HANDLE_VALUE)
 		return FALSE;
-	p->wake = CreateEvent(NULL, TRUE, FALSE, NULL);	/* WinPR has no auto-reset */
+	p->wake =
+	    CreateEvent(NULL, TRUE, FALSE, NULL); /* WinPR has no auto-reset */
 	if (p->wake == NULL || rdp_enc_new(p) == -1)
 		return FALSE;
 	return TRUE;
@@ -212,7 +213,8 @@ peer_capabilities(freerdp_peer *client)
 		    st->Username ? strlen(st->Username) : 0);
 		wipe(st->Password);
 		if (!ok) {
-			log_warnx("rdp: %s: refused user \"%s\"", p->host, user);
+			log_warnx("rdp: %s: refused user \"%s\"", p->host,
+			    user);
 			pthread_mutex_lock(&rdp_srv.lock);
 			rdp_srv.st.refused++;
 			pthread_mutex_unlock(&rdp_srv.lock);
@@ -236,7 +238,7 @@ peer_post_connect(freerdp_peer *client)
 	struct peer *p = (struct peer *)client->context;
 
 	if (!p->authed)
-		return FALSE;	/* Capabilities runs first; never skip it */
+		return FALSE; /* Capabilities runs first; never skip it */
 	if (client->settings->RemoteFxCodec &&
 	    !rfx_context_reset(p->rfx, (UINT32)p->lay.fw, (UINT32)p->lay.fh))
 		client->settings->RemoteFxCodec = FALSE;
@@ -278,7 +280,8 @@ peer_refresh_rect(rdpContext *ctx, BYTE count, const RECTANGLE_16 *areas)
 
 	for (i = 0; i < count; i++) {
 		struct rs_rect r = { areas[i].left, areas[i].top,
-		    areas[i].right - areas[i].left + 1, areas[i].bottom - areas[i].top + 1 };
+			areas[i].right - areas[i].left + 1,
+			areas[i].bottom - areas[i].top + 1 };
 		if (rs_rect_clip(&r, p->lay.fw, p->lay.fh) == 0)
 			rs_damage_add(&p->pend, &r, RDP_DAMAGE_MAX);
 	}
@@ -311,13 +314,15 @@ peer_resize(struct peer *p)
 
 	if (changed <= 0)
 		return changed;
-	log_info("rdp: %s: qube resized to %dx%d", p->host, p->lay.qw, p->lay.qh);
+	log_info("rdp: %s: qube resized to %dx%d", p->host, p->lay.qw,
+	    p->lay.qh);
 	st->DesktopWidth = (UINT32)p->lay.fw;
 	st->DesktopHeight = (UINT32)p->lay.fh;
-	if (st->RemoteFxCodec && !rfx_context_reset(p->rfx, (UINT32)p->lay.fw, (UINT32)p->lay.fh))
+	if (st->RemoteFxCodec &&
+	    !rfx_context_reset(p->rfx, (UINT32)p->lay.fw, (UINT32)p->lay.fh))
 		return -1;
 	if (!p->active)
-		return 0;	/* the size goes out with the activation */
+		return 0; /* the size goes out with the activation */
 	if (atomic_load(&p->gfx_state) == GFX_READY)
 		return rdp_gfx_surface(p);
 	if (!st->DesktopResize) {
@@ -373,7 +378,8 @@ peer_update(struct peer *p)
 	if (gs == GFX_OPENING) {
 		if (now - p->gfx_since < GFX_CAPS_WAIT_MS)
 			return (int)(GFX_CAPS_WAIT_MS - (now - p->gfx_since));
-		log_warnx("rdp: %s: no GFX capabilities from the client", p->host);
+		log_warnx("rdp: %s: no GFX capabilities from the client",
+		    p->host);
 		atomic_store(&p->gfx_state, GFX_NONE);
 		p->ctx.settings->SupportGraphicsPipeline = FALSE;
 		gs = GFX_NONE;
@@ -386,13 +392,14 @@ peer_update(struct peer *p)
 		if (!atomic_load(&p->gfx_noack) &&
 		    atomic_load(&p->gfx_unacked) >= GFX_MAX_UNACKED) {
 			if (now - p->last_ack_ms < GFX_ACK_WAIT_MS)
-				return GFX_ACK_WAIT_MS;	/* an ack wakes us */
+				return GFX_ACK_WAIT_MS; /* an ack wakes us */
 			atomic_store(&p->gfx_unacked, 0);
 		}
 	}
 	/* One update per source update, whole: wait for the rest of it (a
 	 * bounded time: a source that stalls mid-update still gets shown). */
-	if (p->pend_src && now - p->pend_since < SETTLE_MS && source_update_open(p))
+	if (p->pend_src && now - p->pend_since < SETTLE_MS &&
+	    source_update_open(p))
 		return SETTLE_POLL_MS;
 	if (rdp_canvas_fill(p) < 0) {
 		pthread_mutex_lock(&rdp_srv.lock);
@@ -401,7 +408,8 @@ peer_update(struct peer *p)
 		return 0;
 	}
 	if (!p->logged_codec) {
-		log_info("rdp: %s: %dx%d, %s", p->host, p->lay.fw, p->lay.fh, rdp_codec_name(p));
+		log_info("rdp: %s: %dx%d, %s", p->host, p->lay.fw, p->lay.fh,
+		    rdp_codec_name(p));
 		p->logged_codec = 1;
 	}
 	if (rdp_enc_send(p, gs == GFX_READY) < 0)
@@ -424,7 +432,8 @@ peer_thread(void *arg)
 	long long deadline;
 
 	for (;;) {
-		n = client->GetEventHandles(client, h, MAXIMUM_WAIT_OBJECTS - 3);
+		n = client->GetEventHandles(client, h,
+		    MAXIMUM_WAIT_OBJECTS - 3);
 		if (n == 0)
 			break;
 		h[n++] = WTSVirtualChannelManagerGetEventHandle(p->vcm);
@@ -437,7 +446,8 @@ peer_thread(void *arg)
 		if (deadline > 0) {
 			long long left = deadline - (long long)tsr_mono_ms();
 			if (left <= 0) {
-				log_warnx("rdp: %s: handshake deadline passed", p->host);
+				log_warnx("rdp: %s: handshake deadline passed",
+				    p->host);
 				pthread_mutex_lock(&rdp_srv.lock);
 				rdp_srv.st.timed_out++;
 				pthread_mutex_unlock(&rdp_srv.lock);
@@ -449,7 +459,7 @@ peer_thread(void *arg)
 		k = WaitForMultipleObjects(n, h, FALSE, timeout);
 		if (k == WAIT_FAILED)
 			break;
-		ResetEvent(p->wake);	/* before peer_update() takes the damage */
+		ResetEvent(p->wake); /* before peer_update() takes the damage */
 		if (WaitForSingleObject(rdp_srv.stop, 0) == WAIT_OBJECT_0)
 			break;
 		if (!client->CheckFileDescriptor(client))
@@ -518,10 +528,11 @@ on_accepted(freerdp_listener *l, freerdp_peer *client)
 	full = rdp_srv.npeers >= rdp_srv.lim.max_peers || !rdp_srv.running;
 	if (!full)
 		refused = tsr_admit_enter(&rdp_srv.gate, &key, why,
-		    sizeof(why)) == -1;
+			      sizeof(why)) == -1;
 	pthread_mutex_unlock(&rdp_srv.lock);
 	if (full) {
-		log_warnx("rdp: %s: too many viewers, refused", client->hostname);
+		log_warnx("rdp: %s: too many viewers, refused",
+		    client->hostname);
 		return FALSE;
 	}
 	if (refused) {
@@ -542,14 +553,17 @@ on_accepted(freerdp_listener *l, freerdp_peer *client)
 	st = client->settings;
 	/* In memory: nothing is read from disk after rdp_start (privileges
 	 * may be dropped and the filesystem sandboxed by then). */
-	if (!freerdp_settings_set_string(st, FreeRDP_CertificateContent, rdp_srv.cert) ||
-	    !freerdp_settings_set_string(st, FreeRDP_PrivateKeyContent, rdp_srv.key))
+	if (!freerdp_settings_set_string(st, FreeRDP_CertificateContent,
+		rdp_srv.cert) ||
+	    !freerdp_settings_set_string(st, FreeRDP_PrivateKeyContent,
+		rdp_srv.key))
 		goto fail;
 	st->RdpSecurity = FALSE;
 	st->TlsSecurity = TRUE;
 	st->NlaSecurity = FALSE;
 	st->ExtSecurity = FALSE;
-	freerdp_settings_set_uint16(st, FreeRDP_TLSMinVersion, 0x0303 /* TLS 1.2 */);
+	freerdp_settings_set_uint16(st, FreeRDP_TLSMinVersion,
+	    0x0303 /* TLS 1.2 */);
 	st->ColorDepth = 32;
 	st->NSCodec = FALSE;
 	st->RemoteFxCodec = TRUE;
@@ -589,7 +603,7 @@ on_accepted(freerdp_listener *l, freerdp_peer *client)
 	if (pthread_create(&t, &attr, peer_main, p) != 0) {
 		pthread_attr_destroy(&attr);
 		pthread_mutex_lock(&rdp_srv.lock);
-		rdp_srv.peers = p->next;	/* still first: we hold the only ref */
+		rdp_srv.peers = p->next; /* still first: we hold the only ref */
 		rdp_srv.npeers--;
 		rdp_srv.st.peers = rdp_srv.npeers;
 		pthread_mutex_unlock(&rdp_srv.lock);
@@ -620,9 +634,11 @@ watchdog(void)
 		if (p->killed)
 			continue;
 		if ((p->deadline > 0 && now > p->deadline + 1000) ||
-		    (p->send_since > 0 && now - p->send_since > rdp_srv.lim.stall_ms)) {
+		    (p->send_since > 0 &&
+			now - p->send_since > rdp_srv.lim.stall_ms)) {
 			log_warnx("rdp: %s: %s, disconnecting", p->host,
-			    p->deadline > 0 ? "handshake deadline passed" : "write stalled");
+			    p->deadline > 0 ? "handshake deadline passed" :
+					      "write stalled");
 			shutdown(p->fd, SHUT_RDWR);
 			p->killed = 1;
 			rdp_srv.st.timed_out++;
@@ -647,7 +663,7 @@ listener_thread(void *arg)
 			/* out of descriptors: leave the listener alone, the
 			 * connection stays in its backlog */
 			if (WaitForSingleObject(rdp_srv.stop,
-			    (DWORD)pause_ms) != WAIT_TIMEOUT)
+				(DWORD)pause_ms) != WAIT_TIMEOUT)
 				break;
 			watchdog();
 			continue;
@@ -690,15 +706,18 @@ bind_socket(const char *addr, int *port, char *err, size_t errlen)
 	snprintf(serv, sizeof(serv), "%d", *port);
 	e = getaddrinfo(addr, serv, &hints, &res);
 	if (e != 0) {
-		snprintf(err, errlen, "%s: %s", addr ? addr : "*", gai_strerror(e));
+		snprintf(err, errlen, "%s: %s", addr ? addr : "*",
+		    gai_strerror(e));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 16) == 0)
 			break;
 		e = errno;
 		close(fd);
@@ -707,7 +726,8 @@ bind_socket(const char *addr, int *port, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s port %d: %s", addr ? addr : "*", *port, strerror(errno));
+		snprintf(err, errlen, "%s port %d: %s", addr ? addr : "*",
+		    *port, strerror(errno));
 		return -1;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -757,7 +777,8 @@ free_pem(char **p)
 int
 rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
     int *bound_port, const char *cert, const char *key,
-    int (*auth_password)(const char *user, const char *pass), char *err, size_t errlen)
+    int (*auth_password)(const char *user, const char *pass), char *err,
+    size_t errlen)
 {
 	int fd, port = bound_port ? *bound_port : 0;
 
@@ -765,7 +786,8 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 		snprintf(err, errlen, "the RDP server is already running");
 		return -1;
 	}
-	if (fb == NULL || q == NULL || cert == NULL || key == NULL || auth_password == NULL) {
+	if (fb == NULL || q == NULL || cert == NULL || key == NULL ||
+	    auth_password == NULL) {
 		snprintf(err, errlen, "rdp_start: missing argument");
 		return -1;
 	}
@@ -792,7 +814,8 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 	rdp_srv.auth = auth_password;
 	rdp_srv.stop = CreateEvent(NULL, TRUE, FALSE, NULL);
 	rdp_srv.listener = freerdp_listener_new();
-	if (rdp_srv.cert == NULL || rdp_srv.key == NULL || rdp_srv.stop == NULL || rdp_srv.listener == NULL) {
+	if (rdp_srv.cert == NULL || rdp_srv.key == NULL ||
+	    rdp_srv.stop == NULL || rdp_srv.listener == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -801,7 +824,7 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 		snprintf(err, errlen, "FreeRDP cannot listen on the socket");
 		goto fail;
 	}
-	fd = -1;	/* the listener's now */
+	fd = -1; /* the listener's now */
 	if (rdp_srv.listening_on != fb) {
 		if (rs_fb_listen(fb, on_fb_damage, on_fb_resize, NULL) != 0) {
 			snprintf(err, errlen, "too many framebuffer listeners");
@@ -813,14 +836,16 @@ rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
 	tsr_admit_init(&rdp_srv.gate, rdp_srv.lim.unauth_per_addr,
 	    rdp_srv.lim.max_peers / 2, RDP_ACCEPT_PAUSE_MS);
 	rdp_srv.running = 1;
-	if (pthread_create(&rdp_srv.thread, NULL, listener_thread, rdp_srv.listener) != 0) {
+	if (pthread_create(&rdp_srv.thread, NULL, listener_thread,
+		rdp_srv.listener) != 0) {
 		rdp_srv.running = 0;
 		snprintf(err, errlen, "pthread_create failed");
 		goto fail;
 	}
 	if (bound_port)
 		*bound_port = port;
-	log_info("rdp: listening on %s port %d", listen_addr ? listen_addr : "*", port);
+	log_info("rdp: listening on %s port %d",
+	    listen_addr ? listen_addr : "*", port);
 	return 0;
 fail:
 	if (fd >= 0)
@@ -852,7 +877,7 @@ rdp_stop(void)
 	pthread_join(rdp_srv.thread, NULL);
 	pthread_mutex_lock(&rdp_srv.lock);
 	for (p = rdp_srv.peers; p != NULL; p = p->next)
-		shutdown(p->fd, SHUT_RDWR);	/* ends handshakes in progress */
+		shutdown(p->fd, SHUT_RDWR); /* ends handshakes in progress */
 	while (rdp_srv.npeers > 0)
 		pthread_cond_wait(&rdp_srv.cond, &rdp_srv.lock);
 	pthread_mutex_unlock(&rdp_srv.lock);

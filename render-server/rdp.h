@@ -60,31 +60,32 @@ typedef int (*rdp_auth_fn)(const char *user, const char *pass);
  * fb must stay valid until rdp_stop(); q is copied.  Returns 0, or -1 with
  * a message in err.  Only one RDP server per process.
  */
-int rdp_start(struct rs_fb *fb, const struct rs_qube *q, const char *listen_addr,
-    int *bound_port, const char *cert, const char *key,
-    int (*auth_password)(const char *user, const char *pass), char *err, size_t errlen);
+int rdp_start(struct rs_fb *fb, const struct rs_qube *q,
+    const char *listen_addr, int *bound_port, const char *cert, const char *key,
+    int (*auth_password)(const char *user, const char *pass), char *err,
+    size_t errlen);
 
 /* Disconnects every viewer, stops listening, joins the threads. */
 void rdp_stop(void);
 
 /* Limits (before rdp_start; 0 keeps the default). */
 struct rdp_limits {
-	int	handshake_ms;	/* connect to first frame (default 5000) */
-	int	stall_ms;	/* one write may block this long (default 15000) */
-	int	max_peers;	/* viewers at once (default 8) */
-	int	max_fps;	/* updates per second per viewer (default 30) */
-	int	unauth_per_addr; /* before Activate, from one address (2); half
+	int handshake_ms;    /* connect to first frame (default 5000) */
+	int stall_ms;	     /* one write may block this long (default 15000) */
+	int max_peers;	     /* viewers at once (default 8) */
+	int max_fps;	     /* updates per second per viewer (default 30) */
+	int unauth_per_addr; /* before Activate, from one address (2); half
 				 * of max_peers from all addresses */
 };
 void rdp_set_limits(const struct rdp_limits *);
 
 /* Counters, for tests and logs. */
 struct rdp_stats {
-	int		peers;		/* connected now */
-	unsigned long	accepted;	/* connections accepted */
-	unsigned long	refused;	/* wrong credentials */
-	unsigned long	timed_out;	/* handshake deadline or write stall */
-	unsigned long	frames;		/* updates sent, all viewers */
+	int peers;		 /* connected now */
+	unsigned long accepted;	 /* connections accepted */
+	unsigned long refused;	 /* wrong credentials */
+	unsigned long timed_out; /* handshake deadline or write stall */
+	unsigned long frames;	 /* updates sent, all viewers */
 };
 void rdp_get_stats(struct rdp_stats *);
 
@@ -93,9 +94,9 @@ void rdp_get_stats(struct rdp_stats *);
  * (frame.h), padded to multiples of 4; rs_frame_draw() paints the frame.
  */
 struct rdp_layout {
-	int	qw, qh;		/* the qube's screen */
-	int	fw, fh;		/* the framed picture: multiples of 4 */
-	int	ox, oy;		/* where the qube's (0,0) is in it */
+	int qw, qh; /* the qube's screen */
+	int fw, fh; /* the framed picture: multiples of 4 */
+	int ox, oy; /* where the qube's (0,0) is in it */
 };
 void rdp_layout(int qw, int qh, struct rdp_layout *);
 /* The same without the frame, for a viewer that draws its own: padded

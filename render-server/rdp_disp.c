@@ -17,11 +17,12 @@
 
 /* FreeRDP's bounds are the protocol's, which rdp_disp_check applies. */
 _Static_assert(DISPLAY_CONTROL_MIN_MONITOR_WIDTH == RDP_DISP_MON_MIN &&
-    DISPLAY_CONTROL_MIN_MONITOR_HEIGHT == RDP_DISP_MON_MIN &&
-    DISPLAY_CONTROL_MAX_MONITOR_WIDTH == RDP_DISP_MON_MAX &&
-    DISPLAY_CONTROL_MAX_MONITOR_HEIGHT == RDP_DISP_MON_MAX &&
-    DISPLAY_CONTROL_MONITOR_PRIMARY == RDP_DISP_PRIMARY &&
-    ORIENTATION_LANDSCAPE == RDP_DISP_LANDSCAPE, "Display Control constants");
+	DISPLAY_CONTROL_MIN_MONITOR_HEIGHT == RDP_DISP_MON_MIN &&
+	DISPLAY_CONTROL_MAX_MONITOR_WIDTH == RDP_DISP_MON_MAX &&
+	DISPLAY_CONTROL_MAX_MONITOR_HEIGHT == RDP_DISP_MON_MAX &&
+	DISPLAY_CONTROL_MONITOR_PRIMARY == RDP_DISP_PRIMARY &&
+	ORIENTATION_LANDSCAPE == RDP_DISP_LANDSCAPE,
+    "Display Control constants");
 
 /* The client broke the channel's protocol: its connection is closed. */
 static UINT
@@ -130,7 +131,9 @@ rdp_disp_poll(struct peer *p)
 		break;
 	case DISP_CAPS:
 		if (p->disp->DisplayControlCaps(p->disp) != CHANNEL_RC_OK) {
-			log_warnx("rdp: %s: cannot send the display control caps", p->host);
+			log_warnx(
+			    "rdp: %s: cannot send the display control caps",
+			    p->host);
 			return -1;
 		}
 		atomic_store(&p->disp_state, DISP_READY);
@@ -145,7 +148,8 @@ rdp_disp_poll(struct peer *p)
 		atomic_store(&p->disp_state, DISP_OFF);
 		return 0;
 	}
-	if (WTSVirtualChannelManagerGetDrdynvcState(p->vcm) != DRDYNVC_STATE_READY)
+	if (WTSVirtualChannelManagerGetDrdynvcState(p->vcm) !=
+	    DRDYNVC_STATE_READY)
 		return 0;
 	if ((d = disp_server_context_new(p->vcm)) == NULL)
 		return -1;
@@ -161,7 +165,8 @@ rdp_disp_poll(struct peer *p)
 	atomic_store(&p->disp_state, DISP_OPENING);
 	WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, disp_created, p);
 	if (d->Open(d) != CHANNEL_RC_OK) {
-		log_warnx("rdp: %s: cannot open the display control channel", p->host);
+		log_warnx("rdp: %s: cannot open the display control channel",
+		    p->host);
 		atomic_store(&p->disp_state, DISP_OFF);
 	}
 	return 0;
@@ -173,7 +178,8 @@ rdp_disp_free(struct peer *p)
 	if (p->disp == NULL)
 		return;
 	if (p->vcm != NULL && p->vcm != INVALID_HANDLE_VALUE)
-		WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, NULL, NULL);
+		WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, NULL,
+		    NULL);
 	p->disp->Close(p->disp);
 	disp_server_context_free(p->disp);
 	p->disp = NULL;

@@ -10,8 +10,8 @@
 
 enum rdp_disp_verdict
 rdp_disp_check(struct rdp_disp_rate *rate, uint64_t now,
-    const struct rdp_disp_monitor *mon, size_t nmon, int framed, int *w,
-    int *h, char *why, size_t whylen)
+    const struct rdp_disp_monitor *mon, size_t nmon, int framed, int *w, int *h,
+    char *why, size_t whylen)
 {
 	const struct rdp_disp_monitor *m;
 	long qw, qh;
@@ -50,8 +50,10 @@ rdp_disp_check(struct rdp_disp_rate *rate, uint64_t now,
 		qh -= RS_FRAMED_H(0);
 	}
 	if (!tsr_screen_size_ok(qw, qh)) {
-		snprintf(why, whylen, "%s", qw > TSR_SCREEN_MAX_W ||
-		    qh > TSR_SCREEN_MAX_H ? "too large" : "too small");
+		snprintf(why, whylen, "%s",
+		    qw > TSR_SCREEN_MAX_W || qh > TSR_SCREEN_MAX_H ?
+			"too large" :
+			"too small");
 		return RDP_DISP_REFUSE;
 	}
 	*w = (int)qw;
@@ -63,7 +65,7 @@ void
 rdp_disp_max_monitor(int framed, uint32_t *w, uint32_t *h)
 {
 	*w = (uint32_t)(framed ? RS_FRAMED_W(TSR_SCREEN_MAX_W) :
-	    TSR_SCREEN_MAX_W);
+				 TSR_SCREEN_MAX_W);
 	*h = (uint32_t)(framed ? RS_FRAMED_H(TSR_SCREEN_MAX_H) :
-	    TSR_SCREEN_MAX_H);
+				 TSR_SCREEN_MAX_H);
 }

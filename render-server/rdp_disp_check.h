@@ -23,30 +23,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RDP_DISP_MAX_PER_S	10	/* layouts a client may send a second */
-#define RDP_DISP_MON_MIN	200	/* a monitor's width and height */
-#define RDP_DISP_MON_MAX	8192
-#define RDP_DISP_PRIMARY	0x1	/* DISPLAYCONTROL_MONITOR_PRIMARY */
-#define RDP_DISP_LANDSCAPE	0	/* orientation in degrees */
+#define RDP_DISP_MAX_PER_S 10 /* layouts a client may send a second */
+#define RDP_DISP_MON_MIN 200  /* a monitor's width and height */
+#define RDP_DISP_MON_MAX 8192
+#define RDP_DISP_PRIMARY 0x1 /* DISPLAYCONTROL_MONITOR_PRIMARY */
+#define RDP_DISP_LANDSCAPE 0 /* orientation in degrees */
 
 /* One monitor of a layout, as the client sent it. */
 struct rdp_disp_monitor {
-	uint32_t	flags;
-	int32_t		left, top;
-	uint32_t	width, height;
-	uint32_t	orientation;
+	uint32_t flags;
+	int32_t left, top;
+	uint32_t width, height;
+	uint32_t orientation;
 };
 
 /* A client's layouts in the current second (zeroed at the start). */
 struct rdp_disp_rate {
-	uint64_t	win;	/* ms this second began, 0 = none yet */
-	int		n;	/* layouts in it */
+	uint64_t win; /* ms this second began, 0 = none yet */
+	int n;	      /* layouts in it */
 };
 
 enum rdp_disp_verdict {
-	RDP_DISP_RESIZE,	/* ask the qube for *w x *h */
-	RDP_DISP_REFUSE,	/* refused, why says; the channel stays */
-	RDP_DISP_BROKEN,	/* the client broke the protocol: close it */
+	RDP_DISP_RESIZE, /* ask the qube for *w x *h */
+	RDP_DISP_REFUSE, /* refused, why says; the channel stays */
+	RDP_DISP_BROKEN, /* the client broke the protocol: close it */
 };
 
 /*
@@ -56,9 +56,9 @@ enum rdp_disp_verdict {
  * RDP_DISP_RESIZE, *w x *h is the size the qube is asked for; otherwise
  * why (whylen bytes) says what was wrong.
  */
-enum rdp_disp_verdict rdp_disp_check(struct rdp_disp_rate *rate,
-    uint64_t now, const struct rdp_disp_monitor *mon, size_t nmon,
-    int framed, int *w, int *h, char *why, size_t whylen);
+enum rdp_disp_verdict rdp_disp_check(struct rdp_disp_rate *rate, uint64_t now,
+    const struct rdp_disp_monitor *mon, size_t nmon, int framed, int *w, int *h,
+    char *why, size_t whylen);
 
 /* The largest monitor a viewer may ask for: the largest qube screen,
  * framed or not. */

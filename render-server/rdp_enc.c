@@ -30,13 +30,14 @@
 #include "log.h"
 #include "rdp_peer.h"
 
-#define UPDATE_BUDGET	(256 * 1024)	/* bytes per BitmapUpdate PDU */
+#define UPDATE_BUDGET (256 * 1024) /* bytes per BitmapUpdate PDU */
 
 int
 rdp_enc_new(struct peer *p)
 {
 	p->planar = freerdp_bitmap_planar_context_new(PLANAR_FORMAT_HEADER_NA |
-	    PLANAR_FORMAT_HEADER_RLE, RDP_TILE, RDP_TILE);
+		PLANAR_FORMAT_HEADER_RLE,
+	    RDP_TILE, RDP_TILE);
 	p->rfx = rfx_context_new(TRUE);
 	p->rfx_s = Stream_New(NULL, 64 * 1024);
 	if (p->planar == NULL || p->rfx == NULL || p->rfx_s == NULL)
@@ -95,7 +96,7 @@ rdp_canvas_layout(struct peer *p)
 	qw = rdp_srv.fb->w;
 	qh = rdp_srv.fb->h;
 	pthread_mutex_unlock(&rdp_srv.fb->lock);
-	if (qw <= 0 || qh <= 0) {	/* not connected to the qube yet */
+	if (qw <= 0 || qh <= 0) { /* not connected to the qube yet */
 		qw = 640;
 		qh = 480;
 	}
@@ -129,7 +130,7 @@ rdp_canvas_fill(struct peer *p)
 	pthread_mutex_lock(&fb->lock);
 	if (fb->pix == NULL || fb->w <= 0) {
 		pthread_mutex_unlock(&fb->lock);
-		return 0;	/* nothing yet: the black inside stays */
+		return 0; /* nothing yet: the black inside stays */
 	}
 	if (fb->w != p->lay.qw || fb->h != p->lay.qh) {
 		rc = -1;
@@ -141,9 +142,11 @@ rdp_canvas_fill(struct peer *p)
 			if (rs_rect_clip(&r, fb->w, fb->h) == -1)
 				continue;
 			for (y = r.y; y < r.y + r.h; y++)
-				memcpy(&p->canvas[(size_t)(y + p->lay.oy) * (size_t)p->lay.fw +
-				    (size_t)(r.x + p->lay.ox)],
-				    &fb->pix[(size_t)y * (size_t)fb->w + (size_t)r.x],
+				memcpy(&p->canvas[(size_t)(y + p->lay.oy) *
+					       (size_t)p->lay.fw +
+					   (size_t)(r.x + p->lay.ox)],
+				    &fb->pix[(size_t)y * (size_t)fb->w +
+					(size_t)r.x],
 				    (size_t)r.w * 4);
 		}
 	}
@@ -190,9 +193,11 @@ align4(struct rs_rect r)
  * first.
  */
 static BYTE *
-planar_tile(struct peer *p, int x, int y, int w, int h, int topdown, UINT32 *len)
+planar_tile(struct peer *p, int x, int y, int w, int h, int topdown,
+    UINT32 *len)
 {
-	const uint32_t *src = &p->canvas[(size_t)y * (size_t)p->lay.fw + (size_t)x];
+	const uint32_t *src =
+	    &p->canvas[(size_t)y * (size_t)p->lay.fw + (size_t)x];
 	uint32_t flip[RDP_TILE * RDP_TILE];
 	UINT32 stride = (UINT32)p->lay.fw * 4;
 	int row;
@@ -201,12 +206,13 @@ planar_tile(struct peer *p, int x, int y, int w, int h, int topdown, UINT32 *len
 	if (topdown) {
 		for (row = 0; row < h; row++)
 			memcpy(&flip[(size_t)(h - 1 - row) * (size_t)w],
-			    &src[(size_t)row * (size_t)p->lay.fw], (size_t)w * 4);
+			    &src[(size_t)row * (size_t)p->lay.fw],
+			    (size_t)w * 4);
 		src = flip;
 		stride = (UINT32)w * 4;
 	}
-	return freerdp_bitmap_compress_planar(p->planar, (const BYTE *)src, PIXEL_FORMAT_BGRX32,
-	    (UINT32)w, (UINT32)h, stride, NULL, len);
+	return freerdp_bitmap_compress_planar(p->planar, (const BYTE *)src,
+	    PIXEL_FORMAT_BGRX32, (UINT32)w, (UINT32)h, stride, NULL, len);
 }
 
 /* A planar tile's consumer: it owns data (and frees it). */
@@ -230,11 +236,14 @@ planar_tiles(struct peer *p, int topdown, tile_fn fn, void *arg)
 			continue;
 		for (y = r.y; y < r.y + r.h; y += RDP_TILE) {
 			for (x = r.x; x < r.x + r.w; x += RDP_TILE) {
-				w = r.x + r.w - x < RDP_TILE ? r.x + r.w - x : RDP_TILE;
-				h = r.y + r.h - y < RDP_TILE ? r.y + r.h - y : RDP_TILE;
-				data = planar_tile(p, x, y, w, h, topdown, &len);
-				if (data == NULL || fn(p, arg, x, y, w, h, data,
-				    len) == -1)
+				w = r.x + r.w - x < RDP_TILE ? r.x + r.w - x :
+							       RDP_TILE;
+				h = r.y + r.h - y < RDP_TILE ? r.y + r.h - y :
+							       RDP_TILE;
+				data =
+				    planar_tile(p, x, y, w, h, topdown, &len);
+				if (data == NULL ||
+				    fn(p, arg, x, y, w, h, data, len) == -1)
 					return -1;
 			}
 		}
@@ -244,9 +253,9 @@ planar_tiles(struct peer *p, int topdown, tile_fn fn, void *arg)
 
 /* Legacy bitmap updates: tiles gathered up to a PDU's budget. */
 struct bitmaps {
-	BITMAP_DATA	*bd;
-	size_t		 n, cap;
-	size_t		 bytes, budget;
+	BITMAP_DATA *bd;
+	size_t n, cap;
+	size_t bytes, budget;
 };
 
 /* Sends the tiles gathered (if any) as one BitmapUpdate and lets them go. */
@@ -272,8 +281,8 @@ bitmaps_flush(struct peer *p, struct bitmaps *b)
 }
 
 static int
-bitmaps_tile(struct peer *p, void *arg, int x, int y, int w, int h,
-    BYTE *data, UINT32 len)
+bitmaps_tile(struct peer *p, void *arg, int x, int y, int w, int h, BYTE *data,
+    UINT32 len)
 {
 	struct bitmaps *b = arg;
 	BITMAP_DATA *d;
@@ -367,9 +376,11 @@ send_rfx(struct peer *p)
 	}
 	if (n == 0)
 		return 0;
-	maxsz = st->MultifragMaxRequestSize ? st->MultifragMaxRequestSize : 0x3F0000;
-	msgs = rfx_encode_messages_ex(p->rfx, rects, (size_t)n, (const BYTE *)p->canvas,
-	    (UINT32)p->lay.fw, (UINT32)p->lay.fh, (UINT32)p->lay.fw * 4, &nmsg, maxsz);
+	maxsz = st->MultifragMaxRequestSize ? st->MultifragMaxRequestSize :
+					      0x3F0000;
+	msgs = rfx_encode_messages_ex(p->rfx, rects, (size_t)n,
+	    (const BYTE *)p->canvas, (UINT32)p->lay.fw, (UINT32)p->lay.fh,
+	    (UINT32)p->lay.fw * 4, &nmsg, maxsz);
 	if (msgs == NULL)
 		return -1;
 	if (markers)
@@ -389,12 +400,13 @@ send_rfx(struct peer *p)
 				cmd.bmp.bpp = 32;
 				cmd.bmp.width = (UINT16)p->lay.fw;
 				cmd.bmp.height = (UINT16)p->lay.fh;
-				cmd.bmp.bitmapDataLength = (UINT32)Stream_GetPosition(p->rfx_s);
+				cmd.bmp.bitmapDataLength =
+				    (UINT32)Stream_GetPosition(p->rfx_s);
 				cmd.bmp.bitmapData = Stream_Buffer(p->rfx_s);
 				cmd.skipCompression = TRUE;
 				if (markers)
-					ok = up->SurfaceFrameBits(&p->ctx, &cmd, i == 0,
-					    i + 1 == nmsg, frame_id);
+					ok = up->SurfaceFrameBits(&p->ctx, &cmd,
+					    i == 0, i + 1 == nmsg, frame_id);
 				else
 					ok = up->SurfaceBits(&p->ctx, &cmd);
 				if (!ok)
@@ -455,7 +467,8 @@ rdp_gfx_surface(struct peer *p)
 }
 
 static void
-gfx_frame_ids(struct peer *p, RDPGFX_START_FRAME_PDU *s, RDPGFX_END_FRAME_PDU *e)
+gfx_frame_ids(struct peer *p, RDPGFX_START_FRAME_PDU *s,
+    RDPGFX_END_FRAME_PDU *e)
 {
 	struct timespec ts;
 	long sec;
@@ -463,8 +476,8 @@ gfx_frame_ids(struct peer *p, RDPGFX_START_FRAME_PDU *s, RDPGFX_END_FRAME_PDU *e
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sec = (long)(ts.tv_sec % 86400);
 	s->frameId = e->frameId = ++p->frame_id;
-	s->timestamp = (UINT32)((sec / 3600) << 22 | (sec / 60 % 60) << 16 | (sec % 60) << 10 |
-	    ts.tv_nsec / 1000000);
+	s->timestamp = (UINT32)((sec / 3600) << 22 | (sec / 60 % 60) << 16 |
+	    (sec % 60) << 10 | ts.tv_nsec / 1000000);
 	atomic_fetch_add(&p->gfx_unacked, 1);
 }
 
@@ -483,8 +496,9 @@ send_gfx_h264(struct peer *p)
 	UINT32 len = 0;
 	UINT rc;
 
-	if (avc420_compress(p->h264, (const BYTE *)p->canvas, PIXEL_FORMAT_BGRX32,
-	    (UINT32)p->lay.fw * 4, (UINT32)p->lay.fw, (UINT32)p->lay.fh, &data, &len) < 0)
+	if (avc420_compress(p->h264, (const BYTE *)p->canvas,
+		PIXEL_FORMAT_BGRX32, (UINT32)p->lay.fw * 4, (UINT32)p->lay.fw,
+		(UINT32)p->lay.fh, &data, &len) < 0)
 		return -1;
 	if (data == NULL || len == 0)
 		return 0;
@@ -578,10 +592,17 @@ static UINT
 gfx_caps_advertise(RdpgfxServerContext *g, const RDPGFX_CAPS_ADVERTISE_PDU *adv)
 {
 	static const uint32_t prefer[] = {
-		RDPGFX_CAPVERSION_107, RDPGFX_CAPVERSION_106, RDPGFX_CAPVERSION_106_ERR,
-		RDPGFX_CAPVERSION_105, RDPGFX_CAPVERSION_104, RDPGFX_CAPVERSION_103,
-		RDPGFX_CAPVERSION_102, RDPGFX_CAPVERSION_101, RDPGFX_CAPVERSION_10,
-		RDPGFX_CAPVERSION_81, RDPGFX_CAPVERSION_8,
+		RDPGFX_CAPVERSION_107,
+		RDPGFX_CAPVERSION_106,
+		RDPGFX_CAPVERSION_106_ERR,
+		RDPGFX_CAPVERSION_105,
+		RDPGFX_CAPVERSION_104,
+		RDPGFX_CAPVERSION_103,
+		RDPGFX_CAPVERSION_102,
+		RDPGFX_CAPVERSION_101,
+		RDPGFX_CAPVERSION_10,
+		RDPGFX_CAPVERSION_81,
+		RDPGFX_CAPVERSION_8,
 	};
 	struct peer *p = g->custom;
 	RDPGFX_CAPS_CONFIRM_PDU confirm;
@@ -595,26 +616,33 @@ gfx_caps_advertise(RdpgfxServerContext *g, const RDPGFX_CAPS_ADVERTISE_PDU *adv)
 			if (adv->capsSets[i].version != prefer[v])
 				continue;
 			caps = adv->capsSets[i];
-			if (caps_h264(caps.version, caps.flags) && p->h264 == NULL) {
+			if (caps_h264(caps.version, caps.flags) &&
+			    p->h264 == NULL) {
 				H264_CONTEXT *h = h264_context_new(TRUE);
 				if (h != NULL) {
-					h->RateControlMode = H264_RATECONTROL_VBR;
+					h->RateControlMode =
+					    H264_RATECONTROL_VBR;
 					h->BitRate = 10000000;
-					h->FrameRate = (FLOAT)rdp_srv.lim.max_fps;
+					h->FrameRate =
+					    (FLOAT)rdp_srv.lim.max_fps;
 					h->QP = 22;
-					if (h264_context_reset(h, (UINT32)p->lay.fw,
-					    (UINT32)p->lay.fh))
+					if (h264_context_reset(h,
+						(UINT32)p->lay.fw,
+						(UINT32)p->lay.fh))
 						p->h264 = h;
 					else
 						h264_context_free(h);
 				}
 			}
-			h264 = caps_h264(caps.version, caps.flags) && p->h264 != NULL;
+			h264 = caps_h264(caps.version, caps.flags) &&
+			    p->h264 != NULL;
 			if (!h264) {
 				if (caps.version == RDPGFX_CAPVERSION_81)
-					caps.flags &= ~RDPGFX_CAPS_FLAG_AVC420_ENABLED;
+					caps.flags &=
+					    ~RDPGFX_CAPS_FLAG_AVC420_ENABLED;
 				else if (caps.version != RDPGFX_CAPVERSION_8)
-					caps.flags |= RDPGFX_CAPS_FLAG_AVC_DISABLED;
+					caps.flags |=
+					    RDPGFX_CAPS_FLAG_AVC_DISABLED;
 			}
 			confirm.capsSet = &caps;
 			if (g->CapsConfirm(g, &confirm) != CHANNEL_RC_OK)
@@ -649,13 +677,14 @@ rdp_gfx_open(struct peer *p)
 	if (!p->active || !st->SupportGraphicsPipeline || p->gfx != NULL)
 		return 0;
 	if (!WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc")) {
-		st->SupportGraphicsPipeline = FALSE;	/* no dynamic channels */
+		st->SupportGraphicsPipeline = FALSE; /* no dynamic channels */
 		return 0;
 	}
-	if (WTSVirtualChannelManagerGetDrdynvcState(p->vcm) != DRDYNVC_STATE_READY) {
+	if (WTSVirtualChannelManagerGetDrdynvcState(p->vcm) !=
+	    DRDYNVC_STATE_READY) {
 		if (p->gfx_since == 0)
 			p->gfx_since = (long long)tsr_mono_ms();
-		atomic_store(&p->gfx_state, GFX_OPENING);	/* hold updates */
+		atomic_store(&p->gfx_state, GFX_OPENING); /* hold updates */
 		return 0;
 	}
 	p->gfx = rdpgfx_server_context_new(p->vcm);
@@ -679,7 +708,8 @@ const char *
 rdp_codec_name(struct peer *p)
 {
 	if (atomic_load(&p->gfx_state) == GFX_READY)
-		return atomic_load(&p->gfx_h264) ? "GFX H.264 (AVC420)" : "GFX planar";
+		return atomic_load(&p->gfx_h264) ? "GFX H.264 (AVC420)" :
+						   "GFX planar";
 	if (p->ctx.settings->RemoteFxCodec)
 		return "RemoteFX";
 	return "planar";
@@ -690,7 +720,7 @@ rdp_enc_send(struct peer *p, int gfx)
 {
 	if (gfx)
 		return atomic_load(&p->gfx_h264) ? send_gfx_h264(p) :
-		    send_gfx_planar(p);
+						   send_gfx_planar(p);
 	if (p->ctx.settings->RemoteFxCodec)
 		return send_rfx(p);
 	return send_planar(p);

@@ -90,7 +90,7 @@ peer_ext_mouse(rdpInput *in, UINT16 flags, UINT16 x, UINT16 y)
 	struct peer *p = (struct peer *)in->context;
 	int qx, qy;
 
-	(void)flags;	/* buttons 4 and 5 (back, forward): not for the qube */
+	(void)flags; /* buttons 4 and 5 (back, forward): not for the qube */
 	if (!p->active)
 		return TRUE;
 	pointer_to_qube(p, x, y, &qx, &qy);

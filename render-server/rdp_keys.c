@@ -8,22 +8,22 @@
 #include "rdp.h"
 
 /* [MS-RDPBCGR] 2.2.8.1.1.3.1.1.1 keyboard flags, as FreeRDP passes them. */
-#define KBD_EXTENDED	0x0100
-#define KBD_EXTENDED1	0x0200
-#define KBD_RELEASE	0x8000
+#define KBD_EXTENDED 0x0100
+#define KBD_EXTENDED1 0x0200
+#define KBD_RELEASE 0x8000
 
 /* 2.2.8.1.1.3.1.1.3 pointer flags. */
-#define PTR_DOWN	0x8000
-#define PTR_BUTTON1	0x1000	/* left */
-#define PTR_BUTTON2	0x2000	/* right */
-#define PTR_BUTTON3	0x4000	/* middle */
+#define PTR_DOWN 0x8000
+#define PTR_BUTTON1 0x1000 /* left */
+#define PTR_BUTTON2 0x2000 /* right */
+#define PTR_BUTTON3 0x4000 /* middle */
 
 /* RFB's mask. */
-#define RFB_LEFT	1
-#define RFB_MIDDLE	2
-#define RFB_RIGHT	4
+#define RFB_LEFT 1
+#define RFB_MIDDLE 2
+#define RFB_RIGHT 4
 
-#define XT_PAUSE	0xc6	/* E1 1D 45 in QEMU's numbering */
+#define XT_PAUSE 0xc6 /* E1 1D 45 in QEMU's numbering */
 
 unsigned
 rdp_key_to_xt(unsigned flags, unsigned code, int *e1, int *down)
@@ -65,6 +65,6 @@ rdp_pointer_buttons(unsigned flags, int held)
 	if (flags & PTR_BUTTON3)
 		b |= RFB_MIDDLE;
 	if (b == 0)
-		return held;	/* a move, or a wheel event */
+		return held; /* a move, or a wheel event */
 	return (flags & PTR_DOWN) ? (held | b) : (held & ~b);
 }

@@ -21,11 +21,11 @@
 #include "label.h"
 
 /* The largest qube screen we accept from a device model. */
-#define RS_MAX_W	8192
-#define RS_MAX_H	8192
+#define RS_MAX_W 8192
+#define RS_MAX_H 8192
 
 struct rs_rect {
-	int	x, y, w, h;
+	int x, y, w, h;
 };
 
 /*
@@ -41,23 +41,23 @@ typedef void (*rs_resize_fn)(void *arg, int w, int h);
 #define RS_MAX_LISTENERS 16
 
 struct rs_fb {
-	pthread_mutex_t	 lock;
-	uint32_t	*pix;		/* 0x00RRGGBB, w * h, row stride w */
-	int		 w, h;
-	uint64_t	 frames;	/* complete updates received */
-	int		 connected;	/* to the device model */
+	pthread_mutex_t lock;
+	uint32_t *pix; /* 0x00RRGGBB, w * h, row stride w */
+	int w, h;
+	uint64_t frames; /* complete updates received */
+	int connected;	 /* to the device model */
 	struct {
-		rs_damage_fn	 damage;
-		rs_resize_fn	 resize;
-		void		*arg;
-	}		 listeners[RS_MAX_LISTENERS];
-	int		 nlisteners;
+		rs_damage_fn damage;
+		rs_resize_fn resize;
+		void *arg;
+	} listeners[RS_MAX_LISTENERS];
+	int nlisteners;
 };
 
 /* What the host said about the qube: drawn in frames, never from the qube. */
 struct rs_qube {
-	char			name[TSR_QUBE_NAME_MAX + 1];
-	struct tsr_label	label;
+	char name[TSR_QUBE_NAME_MAX + 1];
+	struct tsr_label label;
 };
 
 /* The one shadow framebuffer of this process (fb.c). */
@@ -79,8 +79,8 @@ void rs_fb_damage_locked(struct rs_fb *, const struct rs_rect *);
  */
 #define RS_DAMAGE_MAX 32
 struct rs_damage {
-	struct rs_rect	r[RS_DAMAGE_MAX];
-	int		n;
+	struct rs_rect r[RS_DAMAGE_MAX];
+	int n;
 };
 void rs_damage_add(struct rs_damage *, const struct rs_rect *, int max);
 /* Clips r to [0,w) x [0,h); returns 0 if anything is left. */
@@ -127,14 +127,14 @@ extern struct rs_qube rs_qube;
 
 /* The command line (main.c); paths are read during setup only. */
 struct rs_opts {
-	const char	*display;	/* --display: device model's VNC socket */
-	const char	*vnc;		/* --vnc ADDR:PORT, or NULL */
-	const char	*rdp;		/* --rdp ADDR:PORT, or NULL */
-	const char	*cert, *key, *ca, *crl;
-	const char	*passwd;	/* hashed credentials (passwd.h) */
-	const char	*vmd;		/* tessera-vmd's socket, or NULL */
-	const char	*user;		/* run as */
-	int		 foreground, verbose;
+	const char *display; /* --display: device model's VNC socket */
+	const char *vnc;     /* --vnc ADDR:PORT, or NULL */
+	const char *rdp;     /* --rdp ADDR:PORT, or NULL */
+	const char *cert, *key, *ca, *crl;
+	const char *passwd; /* hashed credentials (passwd.h) */
+	const char *vmd;    /* tessera-vmd's socket, or NULL */
+	const char *user;   /* run as */
+	int foreground, verbose;
 };
 extern struct rs_opts rs_opts;
 

@@ -17,7 +17,7 @@ enum {
 	ST_SUBTYPE,	/* want 4 bytes: 260 or 262 */
 	ST_TLS,		/* waiting for the caller's TLS handshake */
 	ST_PLAIN_LENS,	/* want 8 bytes: ulen plen */
-	ST_PLAIN_CREDS,	/* want ulen + plen bytes */
+	ST_PLAIN_CREDS, /* want ulen + plen bytes */
 	ST_DONE,
 	ST_FAILED,
 };
@@ -101,8 +101,8 @@ step(struct rs_vc *vc, uint8_t *out, size_t *outlen)
 			vc->why = "VeNCrypt version other than 0.2";
 			return RS_VC_FAIL;
 		}
-		out[0] = 0;	/* version accepted */
-		out[1] = 2;	/* two subtypes */
+		out[0] = 0; /* version accepted */
+		out[1] = 2; /* two subtypes */
 		put32(out + 2, RS_VC_X509NONE);
 		put32(out + 6, RS_VC_X509PLAIN);
 		*outlen = 10;
@@ -111,14 +111,14 @@ step(struct rs_vc *vc, uint8_t *out, size_t *outlen)
 	case ST_SUBTYPE:
 		sub = be32(vc->buf);
 		if (sub != RS_VC_X509NONE && sub != RS_VC_X509PLAIN) {
-			out[0] = 0;	/* rejected */
+			out[0] = 0; /* rejected */
 			*outlen = 1;
 			vc->state = ST_FAILED;
 			vc->why = "VeNCrypt subtype not offered";
 			return RS_VC_FAIL;
 		}
 		vc->subtype = sub;
-		out[0] = 1;	/* accepted */
+		out[0] = 1; /* accepted */
 		*outlen = 1;
 		vc->state = ST_TLS;
 		vc->len = 0;
@@ -129,7 +129,7 @@ step(struct rs_vc *vc, uint8_t *out, size_t *outlen)
 		if (ulen == 0 || ulen > RS_VC_CRED_MAX || plen > RS_VC_CRED_MAX)
 			return fail(vc, "credentials too long or empty");
 		vc->state = ST_PLAIN_CREDS;
-		return RS_VC_MORE;	/* keep buf: want() reads the lengths */
+		return RS_VC_MORE; /* keep buf: want() reads the lengths */
 	case ST_PLAIN_CREDS:
 		ulen = be32(vc->buf);
 		plen = be32(vc->buf + 4);

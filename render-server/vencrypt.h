@@ -20,26 +20,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RS_VC_X509NONE	260
-#define RS_VC_X509PLAIN	262
-#define RS_VC_CRED_MAX	255
+#define RS_VC_X509NONE 260
+#define RS_VC_X509PLAIN 262
+#define RS_VC_CRED_MAX 255
 
 enum rs_vc_status {
-	RS_VC_MORE,	/* feed more bytes */
-	RS_VC_TLS,	/* send the output, then start TLS; call rs_vc_tls_up */
-	RS_VC_CERT,	/* X509None over TLS: check the client certificate */
-	RS_VC_CREDS,	/* X509Plain: check vc->user / vc->pass */
-	RS_VC_FAIL,	/* close the connection (vc->why says why) */
+	RS_VC_MORE,  /* feed more bytes */
+	RS_VC_TLS,   /* send the output, then start TLS; call rs_vc_tls_up */
+	RS_VC_CERT,  /* X509None over TLS: check the client certificate */
+	RS_VC_CREDS, /* X509Plain: check vc->user / vc->pass */
+	RS_VC_FAIL,  /* close the connection (vc->why says why) */
 };
 
 struct rs_vc {
-	int		 state;
-	uint8_t		 buf[8 + 2 * RS_VC_CRED_MAX];
-	size_t		 len;
-	uint32_t	 subtype;
-	char		 user[RS_VC_CRED_MAX + 1];
-	char		 pass[RS_VC_CRED_MAX + 1];
-	const char	*why;
+	int state;
+	uint8_t buf[8 + 2 * RS_VC_CRED_MAX];
+	size_t len;
+	uint32_t subtype;
+	char user[RS_VC_CRED_MAX + 1];
+	char pass[RS_VC_CRED_MAX + 1];
+	const char *why;
 };
 
 /* Starts a handshake: writes the server's version (12 bytes) to out. */

@@ -42,26 +42,26 @@
 #include "vnc.h"
 
 struct screen {
-	rfbScreenInfoPtr	 s;
-	int			 framed;
-	uint32_t		*buf;		/* in libvncserver's order */
-	uint32_t		*retired;	/* freed at the next resize */
-	int			 qw, qh;	/* qube size it shows */
-	char			 name[80];
+	rfbScreenInfoPtr s;
+	int framed;
+	uint32_t *buf;	   /* in libvncserver's order */
+	uint32_t *retired; /* freed at the next resize */
+	int qw, qh;	   /* qube size it shows */
+	char name[80];
 };
 
 static struct {
-	int		 listen_fd;
-	struct screen	 plain, framed;
-	pthread_mutex_t	 lock;		/* damage, wake */
-	pthread_cond_t	 cond;
+	int listen_fd;
+	struct screen plain, framed;
+	pthread_mutex_t lock; /* damage, wake */
+	pthread_cond_t cond;
 	struct rs_damage dmg;
-	int		 wake;
-	int		 stop;		/* under lock */
-	_Atomic int	 accept_stop;
-	int		 started, accepting;
-	pthread_t	 updater, acceptor;
-	pthread_mutex_t	 attach_lock;
+	int wake;
+	int stop; /* under lock */
+	_Atomic int accept_stop;
+	int started, accepting;
+	pthread_t updater, acceptor;
+	pthread_mutex_t attach_lock;
 } v = {
 	.listen_fd = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -118,7 +118,8 @@ rs_vnc_listen(const char *addrport, int *port)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST;
-	if ((rc = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res)) != 0) {
+	if ((rc = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res)) !=
+	    0) {
 		log_warnx("--vnc %s: %s", addrport, gai_strerror(rc));
 		return -1;
 	}
@@ -161,7 +162,7 @@ on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 		x -= RS_FRAME_BORDER;
 		y -= RS_FRAME_TITLE;
 	}
-	rs_input_pointer(x, y, buttons);	/* clipped to the qube there */
+	rs_input_pointer(x, y, buttons); /* clipped to the qube there */
 }
 
 /*
@@ -186,7 +187,7 @@ on_set_desktop_size(int width, int height, int nscreens,
 	struct screen *sc = cl->screen->screenData;
 	int w = width, h = height, same;
 
-	(void)nscreens;		/* one screen, made so by filter.c */
+	(void)nscreens; /* one screen, made so by filter.c */
 	(void)screens;
 	if (sc->framed) {
 		w -= RS_FRAMED_W(0);
@@ -204,7 +205,7 @@ on_set_desktop_size(int width, int height, int nscreens,
 	same = rs_fb.w == w && rs_fb.h == h;
 	pthread_mutex_unlock(&rs_fb.lock);
 	if (same) {
-		answer_now(cl);		/* nothing will change */
+		answer_now(cl); /* nothing will change */
 		return rfbExtDesktopSize_Success;
 	}
 	if (rs_input_resize(w, h) == -1) {
@@ -471,7 +472,7 @@ acceptor_main(void *arg)
 		}
 		sslen = sizeof(ss);
 		if ((fd = accept4(v.listen_fd, (struct sockaddr *)&ss, &sslen,
-		    SOCK_CLOEXEC)) == -1) {
+			 SOCK_CLOEXEC)) == -1) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("vnc: accept");
@@ -513,8 +514,10 @@ screen_free(struct screen *sc)
 		 * thread see it and leave first.  libvncserver 0.9.14's
 		 * rfbShutdownServer lets go of a client before it closes it,
 		 * so a client thread leaving meanwhile frees it under it. */
-		for (i = 0; i < 500 && __atomic_load_n(&sc->s->clientHead,
-		    __ATOMIC_ACQUIRE) != NULL; i++)
+		for (i = 0; i < 500 &&
+		     __atomic_load_n(&sc->s->clientHead, __ATOMIC_ACQUIRE) !=
+			 NULL;
+		     i++)
 			usleep(10000);
 		rfbShutdownServer(sc->s, TRUE);
 		rfbScreenCleanup(sc->s);

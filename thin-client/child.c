@@ -105,8 +105,8 @@ tv_child_start(struct tv_qube *q, const struct tv_creds *cr, uint64_t now)
 static void
 broke(struct tv_qube *q, const char *why)
 {
-	log_warnx("%s: decoder %d: %s; stopping it", q->info.name,
-	    (int)q->pid, why);
+	log_warnx("%s: decoder %d: %s; stopping it", q->info.name, (int)q->pid,
+	    why);
 	tv_child_stop(q);
 }
 
@@ -134,7 +134,7 @@ tv_child_read(struct tv_qube *q, uint64_t now)
 			return 2;
 		}
 		if (tv_msg_check(buf, (size_t)n, q->fb_w, q->fb_h, &m, err,
-		    sizeof(err)) == -1) {
+			sizeof(err)) == -1) {
 			if (fd != -1)
 				close(fd);
 			broke(q, err);
@@ -142,7 +142,8 @@ tv_child_read(struct tv_qube *q, uint64_t now)
 		}
 		if (m.type != TV_FB && fd != -1) {
 			close(fd);
-			broke(q, "a file descriptor with a message that "
+			broke(q,
+			    "a file descriptor with a message that "
 			    "takes none");
 			return -1;
 		}
@@ -152,8 +153,8 @@ tv_child_read(struct tv_qube *q, uint64_t now)
 				broke(q, "a framebuffer without its memory");
 				return -1;
 			}
-			if (tv_memfd_check(fd, m.a, m.b, err,
-			    sizeof(err)) == -1) {
+			if (tv_memfd_check(fd, m.a, m.b, err, sizeof(err)) ==
+			    -1) {
 				close(fd);
 				broke(q, err);
 				return -1;
@@ -182,8 +183,8 @@ tv_child_read(struct tv_qube *q, uint64_t now)
 			break;
 		case TV_CONNECTED:
 			if (!q->connected)
-				log_info("%s: connected to %s:%d",
-				    q->info.name, q->ep_host, q->ep_port);
+				log_info("%s: connected to %s:%d", q->info.name,
+				    q->ep_host, q->ep_port);
 			q->connected = 1;
 			q->pong_at = now;
 			changed = 2;
@@ -217,8 +218,7 @@ tv_child_send(struct tv_qube *q, uint32_t type, int a, int b, int c)
 {
 	if (q->ctl == -1 || !q->connected)
 		return;
-	if (tv_msg_send(q->ctl, type, a, b, c, 0, -1) == -1 &&
-	    errno != EAGAIN)
+	if (tv_msg_send(q->ctl, type, a, b, c, 0, -1) == -1 && errno != EAGAIN)
 		log_debug("%s: decoder line: %s", q->info.name,
 		    strerror(errno));
 }

@@ -9,8 +9,8 @@
 #include "view.h"
 
 struct tv_creds {
-	const char	*ca, *cert, *key;
-	const char	*decoder;	/* path of tessera-view-decoder */
+	const char *ca, *cert, *key;
+	const char *decoder; /* path of tessera-view-decoder */
 };
 
 /* Starts q's decoder for its endpoint.  0 or -1. */

@@ -112,16 +112,17 @@ tv_text(struct tv_draw *d, int x, int y, int scale, int maxw, const char *s,
 		for (gy = 0; gy < TSR_FONT_H; gy++)
 			for (gx = 0; gx < TSR_FONT_W; gx++)
 				if (g[gy] & (0x80 >> gx))
-					tv_fill(d, (struct tv_rect){
-					    cx + gx * scale, y + gy * scale,
-					    scale, scale }, rgb);
+					tv_fill(d,
+					    (struct tv_rect){ cx + gx * scale,
+						y + gy * scale, scale, scale },
+					    rgb);
 	}
 	return cx - x;
 }
 
 void
-tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m,
-    struct tv_rect win, uint32_t rgb, const char *title, int focused)
+tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m, struct tv_rect win,
+    uint32_t rgb, const char *title, int focused)
 {
 	uint32_t fg = tsr_label_text_rgb(rgb);
 	struct tv_rect in = tv_inside(m, win), b;
@@ -131,10 +132,14 @@ tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m,
 	/* the frame: everything of the window outside the inside */
 	tv_fill(d, (struct tv_rect){ win.x, win.y, win.w, m->title }, rgb);
 	tv_fill(d, (struct tv_rect){ win.x, in.y, m->border, in.h }, rgb);
-	tv_fill(d, (struct tv_rect){ in.x + in.w, in.y,
-	    win.x + win.w - in.x - in.w, in.h }, rgb);
-	tv_fill(d, (struct tv_rect){ win.x, in.y + in.h, win.w,
-	    win.y + win.h - in.y - in.h }, rgb);
+	tv_fill(d,
+	    (struct tv_rect){ in.x + in.w, in.y, win.x + win.w - in.x - in.w,
+		in.h },
+	    rgb);
+	tv_fill(d,
+	    (struct tv_rect){ win.x, in.y + in.h, win.w,
+		win.y + win.h - in.y - in.h },
+	    rgb);
 	if (focused) {
 		/* the focused window: a solid mark before its title */
 		tv_fill(d, (struct tv_rect){ tx, win.y + 8 * s, 8 * s, 8 * s },
@@ -147,14 +152,19 @@ tv_draw_frame(struct tv_draw *d, const struct tv_metrics *m,
 		tv_text(d, tx, win.y + 4 * s, s, maxw, title, fg);
 	/* minimise: a bar at the bottom of its box; maximise: a box */
 	tv_outline(d, b, s, fg);
-	tv_fill(d, (struct tv_rect){ b.x + 3 * s, b.y + b.h - 5 * s,
-	    b.w - 6 * s, 2 * s }, fg);
+	tv_fill(d,
+	    (struct tv_rect){ b.x + 3 * s, b.y + b.h - 5 * s, b.w - 6 * s,
+		2 * s },
+	    fg);
 	b = tv_button(m, win, TV_PART_MAX);
 	tv_outline(d, b, s, fg);
-	tv_fill(d, (struct tv_rect){ b.x + 3 * s, b.y + 3 * s, b.w - 6 * s,
-	    2 * s }, fg);
-	tv_outline(d, (struct tv_rect){ b.x + 3 * s, b.y + 3 * s, b.w - 6 * s,
-	    b.h - 6 * s }, s, fg);
+	tv_fill(d,
+	    (struct tv_rect){ b.x + 3 * s, b.y + 3 * s, b.w - 6 * s, 2 * s },
+	    fg);
+	tv_outline(d,
+	    (struct tv_rect){ b.x + 3 * s, b.y + 3 * s, b.w - 6 * s,
+		b.h - 6 * s },
+	    s, fg);
 }
 
 void
@@ -171,8 +181,9 @@ tv_picture(struct tv_draw *d, const uint32_t *pix, int w, int h,
 		return;
 	if (dst.w == w && dst.h == h) {
 		for (y = r.y; y < r.y + r.h; y++)
-			memcpy(row(d, y) + r.x, pix + (size_t)(y - dst.y) * w +
-			    (r.x - dst.x), (size_t)r.w * 4);
+			memcpy(row(d, y) + r.x,
+			    pix + (size_t)(y - dst.y) * w + (r.x - dst.x),
+			    (size_t)r.w * 4);
 		return;
 	}
 	/* scaled down: each canvas pixel is the mean of the picture pixels

@@ -14,8 +14,8 @@
 #include "view.h"
 
 struct tv_draw {
-	SDL_Surface	*s;	/* the canvas */
-	struct tv_rect	 clip;
+	SDL_Surface *s; /* the canvas */
+	struct tv_rect clip;
 };
 
 /* Creates a w x h canvas.  0 or -1. */
@@ -26,13 +26,12 @@ struct tv_rect tv_clip(struct tv_draw *, struct tv_rect r);
 void tv_fill(struct tv_draw *, struct tv_rect, uint32_t rgb);
 /* Darkens r: every channel times (256 - alpha) / 256. */
 void tv_shade(struct tv_draw *, struct tv_rect, uint8_t alpha);
-void tv_outline(struct tv_draw *, struct tv_rect, int thickness,
-    uint32_t rgb);
+void tv_outline(struct tv_draw *, struct tv_rect, int thickness, uint32_t rgb);
 int tv_text_width(const char *, int scale);
 /* Draws s at (x, y); stops before maxw pixels (maxw -1: no limit).
  * Returns the width drawn. */
-int tv_text(struct tv_draw *, int x, int y, int scale, int maxw,
-    const char *s, uint32_t rgb);
+int tv_text(struct tv_draw *, int x, int y, int scale, int maxw, const char *s,
+    uint32_t rgb);
 /* The trust frame of a window: border, title bar with the title, and its
  * buttons, in the label colour; the inside is left alone. */
 void tv_draw_frame(struct tv_draw *, const struct tv_metrics *,

@@ -16,16 +16,16 @@
 #include "label.h"
 #include "log.h"
 
-#define TV_DEFAULT_PORT	"7443"
+#define TV_DEFAULT_PORT "7443"
 
-static pthread_mutex_t	 q_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct tv_ev	*q_head, **q_tail = &q_head;
-static void		(*q_wake)(void);
-static int		 h_rdp[TV_MAX_HOSTS];
+static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tv_ev *q_head, **q_tail = &q_head;
+static void (*q_wake)(void);
+static int h_rdp[TV_MAX_HOSTS];
 
 struct host_arg {
-	struct tv_host	*h;
-	int		 idx;
+	struct tv_host *h;
+	int idx;
 };
 
 static void
@@ -72,8 +72,8 @@ host_connect(const struct tv_host *h, char *err, size_t errlen)
 
 	if (h->spec[0] == '/')
 		return tsr_client_unix(h->spec, err, errlen);
-	if (strchr(h->spec, ':') == NULL || (h->spec[0] == '[' &&
-	    strstr(h->spec, "]:") == NULL))
+	if (strchr(h->spec, ':') == NULL ||
+	    (h->spec[0] == '[' && strstr(h->spec, "]:") == NULL))
 		snprintf(hp, sizeof(hp), "%s:%s", h->spec, TV_DEFAULT_PORT);
 	else
 		snprintf(hp, sizeof(hp), "%s", h->spec);
@@ -105,9 +105,9 @@ qube_info(json_t *o, struct tv_info *info)
 
 /* Events that arrive while a call waits for its reply, kept for later. */
 struct pending {
-	struct tsr_api_msg	 m[64];
-	int			 n;
-	int			 overflow;
+	struct tsr_api_msg m[64];
+	int n;
+	int overflow;
 };
 
 static void
@@ -137,28 +137,31 @@ endpoint(struct tsr_client *c, int idx, const char *qube, char *err,
 	int rdp = h_rdp[idx];
 
 	/* over RDP a ticket stands for our certificate */
-	if (tsr_client_call(c, "display.endpoint", qube, rdp ?
-	    json_pack("{s:b}", "ticket", 1) : NULL, &m, err, errlen) == -1)
+	if (tsr_client_call(c, "display.endpoint", qube,
+		rdp ? json_pack("{s:b}", "ticket", 1) : NULL, &m, err,
+		errlen) == -1)
 		return -1;
 	e = ev_new(TV_EV_ENDPOINT, idx);
 	snprintf(e->info.name, sizeof(e->info.name), "%s", qube);
 	if (m.ok) {
 		host = json_string_value(json_object_get(m.result, "host"));
-		port = json_integer_value(json_object_get(m.result,
-		    rdp ? "rdp_port" : "vnc_port"));
+		port = json_integer_value(
+		    json_object_get(m.result, rdp ? "rdp_port" : "vnc_port"));
 		if (rdp) {
-			user = json_string_value(json_object_get(m.result,
-			    "rdp_user"));
-			pass = json_string_value(json_object_get(m.result,
-			    "rdp_password"));
+			user = json_string_value(
+			    json_object_get(m.result, "rdp_user"));
+			pass = json_string_value(
+			    json_object_get(m.result, "rdp_password"));
 		}
 		if (host != NULL && strlen(host) < sizeof(e->ep_host) &&
-		    port > 0 && port < 65536 && (!rdp || (user != NULL &&
-		    pass != NULL && *user != '\0' && *pass != '\0' &&
-		    strlen(user) < sizeof(e->ep_user) &&
-		    strlen(pass) < sizeof(e->ep_pass) &&
-		    strpbrk(user, "\n") == NULL &&
-		    strpbrk(pass, "\n") == NULL))) {
+		    port > 0 && port < 65536 &&
+		    (!rdp ||
+			(user != NULL && pass != NULL && *user != '\0' &&
+			    *pass != '\0' &&
+			    strlen(user) < sizeof(e->ep_user) &&
+			    strlen(pass) < sizeof(e->ep_pass) &&
+			    strpbrk(user, "\n") == NULL &&
+			    strpbrk(pass, "\n") == NULL))) {
 			snprintf(e->ep_host, sizeof(e->ep_host), "%s", host);
 			e->ep_port = (int)port;
 			if (rdp) {
@@ -214,7 +217,7 @@ handle_event(struct tsr_client *c, int idx, const struct tsr_api_msg *m,
 	struct tv_ev *e;
 
 	if (ev == NULL || subj == NULL || !tsr_qube_name_valid(subj))
-		return 0;	/* connection-established and the like */
+		return 0; /* connection-established and the like */
 	if (strcmp(ev, "qube-removed") == 0) {
 		e = ev_new(TV_EV_GONE, idx);
 		snprintf(e->info.name, sizeof(e->info.name), "%s", subj);
@@ -224,8 +227,7 @@ handle_event(struct tsr_client *c, int idx, const struct tsr_api_msg *m,
 	if (strcmp(ev, "domain-start") == 0 ||
 	    strcmp(ev, "domain-unpaused") == 0)
 		return refresh(c, idx, subj, 1, err, errlen);
-	if (strcmp(ev, "qube-added") == 0 ||
-	    strcmp(ev, "property-set") == 0 ||
+	if (strcmp(ev, "qube-added") == 0 || strcmp(ev, "property-set") == 0 ||
 	    strcmp(ev, "domain-pre-start") == 0 ||
 	    strcmp(ev, "domain-paused") == 0 ||
 	    strcmp(ev, "domain-shutdown") == 0 ||
@@ -247,7 +249,7 @@ session(struct tsr_client *c, int idx, char *err, size_t errlen)
 	tsr_client_on_event(c, keep_event, &p);
 	/* subscribe first: nothing that happens after the listing is lost */
 	if (tsr_client_call(c, "events.subscribe", NULL, NULL, &m, err,
-	    errlen) == -1)
+		errlen) == -1)
 		goto out;
 	if (!m.ok) {
 		snprintf(err, errlen, "events.subscribe: %s",
@@ -369,10 +371,10 @@ tv_hosts_start(struct tv_host *hosts, int n, void (*wake)(void))
 }
 
 struct cmd_arg {
-	struct tv_host	*h;
-	int		 idx;
-	char		 method[32];
-	char		 qube[TSR_QUBE_NAME_MAX + 1];
+	struct tv_host *h;
+	int idx;
+	char method[32];
+	char qube[TSR_QUBE_NAME_MAX + 1];
 };
 
 static void *
@@ -392,7 +394,7 @@ cmd_main(void *arg)
 		snprintf(e->text, sizeof(e->text), "%s %s: %s", a->method,
 		    a->qube, err);
 	} else if (tsr_client_call(c, a->method, a->qube, args, &m, err,
-	    sizeof(err)) == -1) {
+		       sizeof(err)) == -1) {
 		snprintf(e->text, sizeof(e->text), "%s %s: %s", a->method,
 		    a->qube, err);
 	} else {
@@ -401,8 +403,8 @@ cmd_main(void *arg)
 			    a->method, a->qube);
 		else
 			snprintf(e->text, sizeof(e->text), "%s %s: %s",
-			    a->method, a->qube, m.error_code ? m.error_code :
-			    "refused");
+			    a->method, a->qube,
+			    m.error_code ? m.error_code : "refused");
 		tsr_api_msg_free(&m);
 	}
 	if (c != NULL)

@@ -11,36 +11,36 @@
 #include "view.h"
 
 struct tv_host {
-	char		 spec[256];	/* HOST[:PORT], or a unix socket path */
+	char spec[256]; /* HOST[:PORT], or a unix socket path */
 	/* in titles as name/qube; "" for one host */
-	char		 name[TV_HOST_NAME_MAX];
-	const char	*ca, *cert, *key;
-	int		 rdp;		/* displays over RDP, with tickets */
-	int		 up;		/* main thread: connected now */
-	char		 err[200];	/* main thread: why not */
+	char name[TV_HOST_NAME_MAX];
+	const char *ca, *cert, *key;
+	int rdp;       /* displays over RDP, with tickets */
+	int up;	       /* main thread: connected now */
+	char err[200]; /* main thread: why not */
 };
 
 enum tv_ev_kind {
-	TV_EV_QUBE,		/* info: a qube is visible, or changed */
-	TV_EV_GONE,		/* info.name: removed, or no longer visible */
-	TV_EV_ENDPOINT,		/* info.name's display: ep_host, ep_port
+	TV_EV_QUBE,	/* info: a qube is visible, or changed */
+	TV_EV_GONE,	/* info.name: removed, or no longer visible */
+	TV_EV_ENDPOINT, /* info.name's display: ep_host, ep_port
 				   (port 0: the viewer may not connect);
 				   over RDP, the ticket in ep_user, ep_pass */
 	TV_EV_HOST_UP,
-	TV_EV_HOST_DOWN,	/* text: why; its qubes are gone */
-	TV_EV_NOTICE,		/* text: a command's outcome */
+	TV_EV_HOST_DOWN, /* text: why; its qubes are gone */
+	TV_EV_NOTICE,	 /* text: a command's outcome */
 };
 
 struct tv_ev {
-	enum tv_ev_kind	 kind;
-	int		 host;
-	struct tv_info	 info;
-	char		 ep_host[256];
-	int		 ep_port;
-	char		 ep_user[64];
-	char		 ep_pass[128];
-	char		 text[200];
-	struct tv_ev	*next;
+	enum tv_ev_kind kind;
+	int host;
+	struct tv_info info;
+	char ep_host[256];
+	int ep_port;
+	char ep_user[64];
+	char ep_pass[128];
+	char text[200];
+	struct tv_ev *next;
 };
 
 /* Starts a thread per host; wake() is called (from those threads) when

@@ -22,7 +22,7 @@ tv_metrics_for_dpi(struct tv_metrics *m, float dpi)
 		s = 4;
 	m->scale = s;
 	m->border = 4 * s;
-	m->title = 24 * s;	/* a 16 px glyph with 4 px above and below */
+	m->title = 24 * s; /* a 16 px glyph with 4 px above and below */
 	m->panel = 24 * s;
 	m->gap = 4 * s;
 }
@@ -40,7 +40,7 @@ tv_grid_cols(const struct tv_metrics *m, struct tv_rect ws, int n)
 	for (c = 1; c <= n; c++) {
 		rows = (n + c - 1) / c;
 		if ((rows - 1) * c >= n)
-			continue;	/* a whole row would stay empty */
+			continue; /* a whole row would stay empty */
 		cw = (double)ws.w / c - 2 * m->gap - 2 * m->border;
 		ch = (double)ws.h / rows - 2 * m->gap - m->title - m->border;
 		s = cw / 16 < ch / 10 ? cw / 16 : ch / 10;

@@ -32,41 +32,41 @@
 #include "proto.h"
 #include "server.h"
 
-#define PING_MS		2000
-#define HUNG_MS		10000
+#define PING_MS 2000
+#define HUNG_MS 10000
 
 static const char usage_text[] =
-"usage: tessera-view [-v] [--kiosk] [--config FILE] [--ca FILE --cert FILE\n"
-"                    --key FILE] [--geometry WxH] [--scale N]\n"
-"                    [--state-file FILE] [--stats N] [--protocol vnc|rdp]\n"
-"                    [HOST[:PORT] | SOCKET]...\n"
-"\n"
-"Shows the qubes of each host's tessera-vmd, each in a frame of its\n"
-"label colour.  A host is HOST[:PORT] (mutual TLS, port 7443 by default)\n"
-"or the path of a local tessera-vmd's unix socket.\n"
-"\n"
-"  -c, --config FILE     read hosts and certificates from FILE (lines:\n"
-"                        host SPEC, ca FILE, cert FILE, key FILE,\n"
-"                        protocol vnc|rdp, kiosk)\n"
-"      --ca FILE         the hosts' CA certificate\n"
-"      --cert FILE       this viewer's client certificate\n"
-"      --key FILE        its key\n"
-"      --kiosk           full screen on KMS/DRM, no desktop underneath\n"
-"      --geometry WxH    the window's size (default 1280x800)\n"
-"      --scale N         frame and text scale (default: from the DPI)\n"
-"      --state-file FILE write the layout there whenever it changes\n"
-"      --stats N         every N composited frames, log the time each took\n"
-"      --protocol P      vnc (default: VeNCrypt with this certificate) or\n"
-"                        rdp (TLS, logging on with a ticket from the host)\n"
-"      --decoder PATH    the decoder program (default: next to this one)\n"
-"  -v, --verbose         more logging (twice: the libraries' too)\n"
-"  -h, --help            this text\n"
-"\n"
-"Keys: Ctrl+Alt+Home toggles the overview (no qube gets input; Esc leaves\n"
-"it too).  Click a window to focus it; drag its title bar to move it, its\n"
-"bottom right corner to resize it; its buttons minimise and maximise it\n"
-"(double-click on the title also maximises).  The panel at the top lists\n"
-"the qubes; click one to bring it back, or its start/stop button.\n";
+    "usage: tessera-view [-v] [--kiosk] [--config FILE] [--ca FILE --cert FILE\n"
+    "                    --key FILE] [--geometry WxH] [--scale N]\n"
+    "                    [--state-file FILE] [--stats N] [--protocol vnc|rdp]\n"
+    "                    [HOST[:PORT] | SOCKET]...\n"
+    "\n"
+    "Shows the qubes of each host's tessera-vmd, each in a frame of its\n"
+    "label colour.  A host is HOST[:PORT] (mutual TLS, port 7443 by default)\n"
+    "or the path of a local tessera-vmd's unix socket.\n"
+    "\n"
+    "  -c, --config FILE     read hosts and certificates from FILE (lines:\n"
+    "                        host SPEC, ca FILE, cert FILE, key FILE,\n"
+    "                        protocol vnc|rdp, kiosk)\n"
+    "      --ca FILE         the hosts' CA certificate\n"
+    "      --cert FILE       this viewer's client certificate\n"
+    "      --key FILE        its key\n"
+    "      --kiosk           full screen on KMS/DRM, no desktop underneath\n"
+    "      --geometry WxH    the window's size (default 1280x800)\n"
+    "      --scale N         frame and text scale (default: from the DPI)\n"
+    "      --state-file FILE write the layout there whenever it changes\n"
+    "      --stats N         every N composited frames, log the time each took\n"
+    "      --protocol P      vnc (default: VeNCrypt with this certificate) or\n"
+    "                        rdp (TLS, logging on with a ticket from the host)\n"
+    "      --decoder PATH    the decoder program (default: next to this one)\n"
+    "  -v, --verbose         more logging (twice: the libraries' too)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Keys: Ctrl+Alt+Home toggles the overview (no qube gets input; Esc leaves\n"
+    "it too).  Click a window to focus it; drag its title bar to move it, its\n"
+    "bottom right corner to resize it; its buttons minimise and maximise it\n"
+    "(double-click on the title also maximises).  The panel at the top lists\n"
+    "the qubes; click one to bring it back, or its start/stop button.\n";
 
 /* The compositor's state (server.h): one, the main thread's. */
 struct tv_server srv;
@@ -79,11 +79,11 @@ struct tv_server srv;
  * (under mu), so it is kept apart from srv, which is the main thread's.
  */
 static struct {
-	pthread_mutex_t	 mu;
-	int		 fds[TV_MAX_QUBES];
-	int		 nfds;
-	int		 pipe[2];	/* main loop -> watcher: the set changed */
-	SDL_sem		*drained;
+	pthread_mutex_t mu;
+	int fds[TV_MAX_QUBES];
+	int nfds;
+	int pipe[2]; /* main loop -> watcher: the set changed */
+	SDL_sem *drained;
 } wt = { .mu = PTHREAD_MUTEX_INITIALIZER, .pipe = { -1, -1 } };
 
 static void wake(void);
@@ -238,7 +238,8 @@ host_events(void)
 			if (q == NULL) {
 				if ((q = slot()) == NULL) {
 					log_warnx("too many qubes; %s not "
-					    "shown", e->info.name);
+						  "shown",
+					    e->info.name);
 					break;
 				}
 				q->used = 1;
@@ -332,7 +333,7 @@ decoders(uint64_t now)
 
 			if (r == 1 && q->req_dec == q->started_at &&
 			    q->connected && q->req_ready > now)
-				q->req_ready = now;	/* pictures come */
+				q->req_ready = now; /* pictures come */
 			if (r == 1)
 				srv.damaged = 1;
 			else if (r != 0)
@@ -543,10 +544,18 @@ main(int argc, char **argv)
 			if (read_config(optarg) == -1)
 				return 2;
 			break;
-		case 1: srv.creds.ca = optarg; break;
-		case 2: srv.creds.cert = optarg; break;
-		case 3: srv.creds.key = optarg; break;
-		case 4: srv.kiosk = 1; break;
+		case 1:
+			srv.creds.ca = optarg;
+			break;
+		case 2:
+			srv.creds.cert = optarg;
+			break;
+		case 3:
+			srv.creds.key = optarg;
+			break;
+		case 4:
+			srv.kiosk = 1;
+			break;
 		case 5:
 			if (sscanf(optarg, "%dx%d", &w, &h) != 2 ||
 			    !tsr_screen_size_ok(w, h)) {
@@ -561,8 +570,12 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 7: srv.state_file = optarg; break;
-		case 8: srv.creds.decoder = optarg; break;
+		case 7:
+			srv.state_file = optarg;
+			break;
+		case 8:
+			srv.creds.decoder = optarg;
+			break;
 		case 9:
 			st->every = atoi(optarg);
 			if (st->every < 1 || st->every > 100000) {
@@ -578,7 +591,9 @@ main(int argc, char **argv)
 			if (set_protocol(optarg) == -1)
 				return 2;
 			break;
-		case 'v': verbose++; break;
+		case 'v':
+			verbose++;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -596,10 +611,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < srv.nhosts; i++)
-		if (srv.hosts[i].spec[0] != '/' && (srv.creds.ca == NULL ||
-		    srv.creds.cert == NULL || srv.creds.key == NULL)) {
+		if (srv.hosts[i].spec[0] != '/' &&
+		    (srv.creds.ca == NULL || srv.creds.cert == NULL ||
+			srv.creds.key == NULL)) {
 			log_warnx("a host over the network needs --ca, --cert "
-			    "and --key");
+				  "and --key");
 			return 2;
 		}
 	if (srv.creds.ca == NULL || srv.creds.cert == NULL ||
@@ -644,8 +660,9 @@ main(int argc, char **argv)
 	if (srv.win == NULL)
 		fatalx("SDL window: %s", SDL_GetError());
 	tv_canvas_resize();
-	if (srv.scale == 0 && SDL_GetDisplayDPI(
-	    SDL_GetWindowDisplayIndex(srv.win), &dpi, NULL, NULL) != 0)
+	if (srv.scale == 0 &&
+	    SDL_GetDisplayDPI(SDL_GetWindowDisplayIndex(srv.win), &dpi, NULL,
+		NULL) != 0)
 		dpi = 96;
 	tv_metrics_for_dpi(&srv.m, srv.scale ? 96.0f * srv.scale : dpi);
 	log_info("%dx%d, scale %d, %s video, %d host%s", srv.sw, srv.sh,

@@ -18,11 +18,11 @@
 #include "log.h"
 #include "server.h"
 
-#define PANEL_BG	0x000000u
-#define DESK_BG		0x303030u
-#define EMPTY_BG	0x101010u
-#define PANEL_FG	0xffffffu
-#define PANEL_DIM	0x9a9a9au
+#define PANEL_BG 0x000000u
+#define DESK_BG 0x303030u
+#define EMPTY_BG 0x101010u
+#define PANEL_FG 0xffffffu
+#define PANEL_DIM 0x9a9a9au
 
 static double
 ts_ms(const struct timespec *a, const struct timespec *b)
@@ -59,8 +59,9 @@ stats_add(const struct timespec *w0, const struct timespec *c0)
 	}
 	qsort(st->wall, (size_t)st->n, sizeof(double), dcmp);
 	log_info("stats: %d frames wall mean %.3f median %.3f max %.3f cpu "
-	    "mean %.3f ms renderer software", st->n, wsum / st->n,
-	    st->wall[st->n / 2], st->wall[st->n - 1], csum / st->n);
+		 "mean %.3f ms renderer software",
+	    st->n, wsum / st->n, st->wall[st->n / 2], st->wall[st->n - 1],
+	    csum / st->n);
 	st->n = 0;
 }
 
@@ -131,10 +132,12 @@ damage_to_screen(struct tv_qube *q)
 	/* scaled: the canvas pixels whose samples fall in d, and one more */
 	r.x = c.x + (int)((long long)d.x * c.w / q->fb_w) - 1;
 	r.y = c.y + (int)((long long)d.y * c.h / q->fb_h) - 1;
-	r.w = c.x + (int)(((long long)(d.x + d.w) * c.w + q->fb_w - 1) /
-	    q->fb_w) + 1 - r.x;
-	r.h = c.y + (int)(((long long)(d.y + d.h) * c.h + q->fb_h - 1) /
-	    q->fb_h) + 1 - r.y;
+	r.w = c.x +
+	    (int)(((long long)(d.x + d.w) * c.w + q->fb_w - 1) / q->fb_w) + 1 -
+	    r.x;
+	r.h = c.y +
+	    (int)(((long long)(d.y + d.h) * c.h + q->fb_h - 1) / q->fb_h) + 1 -
+	    r.y;
 	repaint_add(tv_rect_clip(r, in));
 }
 
@@ -166,14 +169,16 @@ draw_window(struct tv_qube *q)
 	/* the qube's pixels: never outside the inside */
 	old = tv_clip(&srv.d, tv_rect_clip(in, srv.d.clip));
 	c = pic ? tv_content(in, q->fb_w, q->fb_h) :
-	    (struct tv_rect){ in.x, in.y, 0, 0 };
+		  (struct tv_rect){ in.x, in.y, 0, 0 };
 	if (pic)
 		tv_picture(&srv.d, q->fb, q->fb_w, q->fb_h, c);
 	/* around the picture */
-	tv_fill(&srv.d, (struct tv_rect){ c.x + c.w, in.y,
-	    in.x + in.w - c.x - c.w, in.h }, EMPTY_BG);
-	tv_fill(&srv.d, (struct tv_rect){ in.x, c.y + c.h, c.w,
-	    in.y + in.h - c.y - c.h }, EMPTY_BG);
+	tv_fill(&srv.d,
+	    (struct tv_rect){ c.x + c.w, in.y, in.x + in.w - c.x - c.w, in.h },
+	    EMPTY_BG);
+	tv_fill(&srv.d,
+	    (struct tv_rect){ in.x, c.y + c.h, c.w, in.y + in.h - c.y - c.h },
+	    EMPTY_BG);
 	if (st != NULL) {
 		if (pic)
 			tv_shade(&srv.d, in, 160);
@@ -237,7 +242,8 @@ panel_layout(struct tv_panel_item *it, int compact, int *hidden)
 		it[k].button_text = button_for(q);
 		it[k].has_button = it[k].button_text != NULL;
 		bw = it[k].has_button ?
-		    tv_text_width(it[k].button_text, s) + 8 * s : 0;
+		    tv_text_width(it[k].button_text, s) + 8 * s :
+		    0;
 		if (bw > 0)
 			w += 8 * s + bw;
 		if (x + w > srv.sw - 48 * s) {
@@ -246,8 +252,8 @@ panel_layout(struct tv_panel_item *it, int compact, int *hidden)
 		}
 		it[k].entry = (struct tv_rect){ x, 0, w, srv.m.panel };
 		if (bw > 0)
-			it[k].button = (struct tv_rect){ x + w - bw,
-			    3 * s, bw, srv.m.panel - 6 * s };
+			it[k].button = (struct tv_rect){ x + w - bw, 3 * s, bw,
+				srv.m.panel - 6 * s };
 		x += w + 16 * s;
 		k++;
 	}
@@ -279,16 +285,19 @@ draw_panel(uint64_t now)
 
 		x = it[i].entry.x;
 		/* the swatch, outlined so a black label shows too */
-		tv_fill(&srv.d, (struct tv_rect){ x, 4 * s, 12 * s,
-		    srv.m.panel - 8 * s }, q->info.rgb);
-		tv_outline(&srv.d, (struct tv_rect){ x, 4 * s, 12 * s,
-		    srv.m.panel - 8 * s }, s, PANEL_DIM);
+		tv_fill(&srv.d,
+		    (struct tv_rect){ x, 4 * s, 12 * s, srv.m.panel - 8 * s },
+		    q->info.rgb);
+		tv_outline(&srv.d,
+		    (struct tv_rect){ x, 4 * s, 12 * s, srv.m.panel - 8 * s },
+		    s, PANEL_DIM);
 		tv_text(&srv.d, x + 16 * s, 4 * s, s, -1, it[i].text,
 		    tv_shown(q) ? PANEL_FG : PANEL_DIM);
 		if (q == srv.focus)
-			tv_fill(&srv.d, (struct tv_rect){ x + 16 * s,
-			    srv.m.panel - 3 * s, tv_text_width(it[i].text, s),
-			    s }, PANEL_FG);
+			tv_fill(&srv.d,
+			    (struct tv_rect){ x + 16 * s, srv.m.panel - 3 * s,
+				tv_text_width(it[i].text, s), s },
+			    PANEL_FG);
 		if (it[i].has_button) {
 			tv_outline(&srv.d, it[i].button, s, PANEL_DIM);
 			tv_text(&srv.d, it[i].button.x + 4 * s,
@@ -321,7 +330,7 @@ draw_panel(uint64_t now)
 			x = x0;
 		if (x < srv.sw - 8 * s)
 			tv_text(&srv.d, x, 4 * s, s, srv.sw - x - 8 * s, msg,
-		    srv.overview ? 0xffd700u : PANEL_FG);
+			    srv.overview ? 0xffd700u : PANEL_FG);
 	}
 }
 
@@ -338,23 +347,26 @@ write_state(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", srv.state_file);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
-	fprintf(f, "screen %d %d panel %d border %d title %d scale %d "
-	    "overview %d focus %s\n", srv.sw, srv.sh, srv.m.panel,
-	    srv.m.border, srv.m.title, srv.m.scale, srv.overview,
-	    srv.focus ? srv.focus->info.name : "-");
+	fprintf(f,
+	    "screen %d %d panel %d border %d title %d scale %d "
+	    "overview %d focus %s\n",
+	    srv.sw, srv.sh, srv.m.panel, srv.m.border, srv.m.title, srv.m.scale,
+	    srv.overview, srv.focus ? srv.focus->info.name : "-");
 	n = tv_sorted(all);
 	for (i = 0; i < n; i++) {
 		struct tv_qube *q = all[i];
 		struct tv_rect in = tv_inside(&srv.m, q->win);
 		struct tv_rect c = tv_content(in, q->fb_w, q->fb_h);
 
-		fprintf(f, "qube %s host %d label %s rgb %06x state %s "
+		fprintf(f,
+		    "qube %s host %d label %s rgb %06x state %s "
 		    "shown %d win %d %d %d %d inside %d %d %d %d "
 		    "content %d %d %d %d fb %d %d decoder %d connected %d "
-		    "z %d\n", q->info.name, q->host, q->info.label,
-		    q->info.rgb, tsr_power_name(q->info.state), tv_visible(q),
-		    q->win.x, q->win.y, q->win.w, q->win.h, in.x, in.y, in.w,
-		    in.h, c.x, c.y, c.w, c.h, q->fb_w, q->fb_h, (int)q->pid,
+		    "z %d\n",
+		    q->info.name, q->host, q->info.label, q->info.rgb,
+		    tsr_power_name(q->info.state), tv_visible(q), q->win.x,
+		    q->win.y, q->win.w, q->win.h, in.x, in.y, in.w, in.h, c.x,
+		    c.y, c.w, c.h, q->fb_w, q->fb_h, (int)q->pid,
 		    q->connected && q->fb != NULL, q->z);
 	}
 	fclose(f);
@@ -376,7 +388,7 @@ paint(struct tv_rect r, uint64_t now)
 		    tv_rect_clip(st[i]->win, r).h > 0)
 			draw_window(st[i]);
 	if (r.y < srv.m.panel)
-		draw_panel(now);	/* last: nothing covers it */
+		draw_panel(now); /* last: nothing covers it */
 	tv_clip(&srv.d, old);
 }
 
@@ -394,7 +406,7 @@ present(void)
 	}
 	for (i = 0; i < srv.nrep; i++) {
 		a = b = rs[i] = (SDL_Rect){ srv.rep[i].x, srv.rep[i].y,
-		    srv.rep[i].w, srv.rep[i].h };
+			srv.rep[i].w, srv.rep[i].h };
 		SDL_BlitSurface(srv.d.s, &a, ws, &b);
 	}
 	SDL_UpdateWindowSurfaceRects(srv.win, rs, srv.nrep);

@@ -12,8 +12,8 @@
 #include "proto.h"
 
 int
-tv_msg_check(const void *buf, size_t n, int fb_w, int fb_h,
-    struct tv_msg *m, char *err, size_t errlen)
+tv_msg_check(const void *buf, size_t n, int fb_w, int fb_h, struct tv_msg *m,
+    char *err, size_t errlen)
 {
 	if (n != sizeof(*m)) {
 		snprintf(err, errlen, "packet of %zu bytes", n);
@@ -35,8 +35,8 @@ tv_msg_check(const void *buf, size_t n, int fb_w, int fb_h,
 		    m->a >= fb_w || m->b >= fb_h || m->c > fb_w ||
 		    m->d > fb_h || m->a + m->c > fb_w || m->b + m->d > fb_h) {
 			snprintf(err, errlen,
-			    "damage %dx%d+%d+%d outside the %dx%d buffer",
-			    m->c, m->d, m->a, m->b, fb_w, fb_h);
+			    "damage %dx%d+%d+%d outside the %dx%d buffer", m->c,
+			    m->d, m->a, m->b, fb_w, fb_h);
 			return -1;
 		}
 		return 0;
@@ -74,8 +74,10 @@ tv_memfd_check(int fd, int w, int h, char *err, size_t errlen)
 		return -1;
 	}
 	if (st.st_size < (off_t)w * h * 4) {
-		snprintf(err, errlen, "framebuffer memory file too small "
-		    "(%lld bytes for %dx%d)", (long long)st.st_size, w, h);
+		snprintf(err, errlen,
+		    "framebuffer memory file too small "
+		    "(%lld bytes for %dx%d)",
+		    (long long)st.st_size, w, h);
 		return -1;
 	}
 	return 0;
@@ -86,8 +88,8 @@ tv_packet_send(int sock, const void *buf, size_t n, int fd)
 {
 	struct iovec iov = { (void *)buf, n };
 	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
@@ -116,8 +118,8 @@ tv_packet_send(int sock, const void *buf, size_t n, int fd)
 }
 
 int
-tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c,
-    int32_t d, int fd)
+tv_msg_send(int sock, uint32_t type, int32_t a, int32_t b, int32_t c, int32_t d,
+    int fd)
 {
 	struct tv_msg m = { type, a, b, c, d };
 
@@ -129,12 +131,14 @@ tv_msg_recv(int sock, void *buf, size_t bufsz, int *fd)
 {
 	struct iovec iov = { buf, bufsz };
 	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
 	} u;
 	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *cm;
 	ssize_t r;
@@ -152,7 +156,8 @@ tv_msg_recv(int sock, void *buf, size_t bufsz, int *fd)
 			continue;
 		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < nfd; i++) {
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
 			if (*fd == -1)
 				*fd = f;
 			else

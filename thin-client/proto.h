@@ -36,8 +36,8 @@
 
 #include <stdint.h>
 
-#define TV_MAX_W	8192
-#define TV_MAX_H	8192
+#define TV_MAX_W 8192
+#define TV_MAX_H 8192
 
 enum tv_msg_type {
 	TV_FB = 1,
@@ -51,11 +51,11 @@ enum tv_msg_type {
 	TV_ACK,
 };
 
-#define TV_ACK_WAIT_MS	250
+#define TV_ACK_WAIT_MS 250
 
 struct tv_msg {
-	uint32_t	type;
-	int32_t		a, b, c, d;
+	uint32_t type;
+	int32_t a, b, c, d;
 };
 
 /*

@@ -83,8 +83,10 @@ panel_click(int x, int y)
 		if (!tv_in_rect(it[i].entry, x, y))
 			continue;
 		if (it[i].has_button && tv_in_rect(it[i].button, x, y)) {
-			const char *m = strcmp(it[i].button_text, "start") ==
-			    0 ? "vm.start" : "vm.shutdown";
+			const char *m =
+			    strcmp(it[i].button_text, "start") == 0 ?
+			    "vm.start" :
+			    "vm.shutdown";
 
 			tv_notice("%s %s...", m, q->info.name);
 			tv_host_command(&srv.hosts[q->host], q->host, m,
@@ -118,7 +120,7 @@ mouse_down(const SDL_MouseButtonEvent *b)
 	tv_set_focus(q);
 	part = tv_hit(&srv.m, q->win, b->x, b->y);
 	if (srv.overview)
-		return;		/* the overview only chooses the focus */
+		return; /* the overview only chooses the focus */
 	if (part == TV_PART_CONTENT) {
 		pointer_to(q, b->x, b->y, srv.buttons);
 		return;
@@ -161,10 +163,14 @@ static int
 rfb_button(int sdl)
 {
 	switch (sdl) {
-	case SDL_BUTTON_LEFT:	return 1;
-	case SDL_BUTTON_MIDDLE:	return 2;
-	case SDL_BUTTON_RIGHT:	return 4;
-	default:		return 0;
+	case SDL_BUTTON_LEFT:
+		return 1;
+	case SDL_BUTTON_MIDDLE:
+		return 2;
+	case SDL_BUTTON_RIGHT:
+		return 4;
+	default:
+		return 0;
 	}
 }
 
@@ -191,32 +197,58 @@ keysym(const SDL_Keysym *k)
 	if (c >= SDLK_F1 && c <= SDLK_F12)
 		return 0xffbe + (unsigned)(c - SDLK_F1);
 	switch (c) {
-	case SDLK_RETURN:	return 0xff0d;
-	case SDLK_KP_ENTER:	return 0xff8d;
-	case SDLK_BACKSPACE:	return 0xff08;
-	case SDLK_TAB:		return 0xff09;
-	case SDLK_ESCAPE:	return 0xff1b;
-	case SDLK_DELETE:	return 0xffff;
-	case SDLK_INSERT:	return 0xff63;
-	case SDLK_HOME:		return 0xff50;
-	case SDLK_END:		return 0xff57;
-	case SDLK_PAGEUP:	return 0xff55;
-	case SDLK_PAGEDOWN:	return 0xff56;
-	case SDLK_LEFT:		return 0xff51;
-	case SDLK_UP:		return 0xff52;
-	case SDLK_RIGHT:	return 0xff53;
-	case SDLK_DOWN:		return 0xff54;
-	case SDLK_LSHIFT:	return 0xffe1;
-	case SDLK_RSHIFT:	return 0xffe2;
-	case SDLK_LCTRL:	return 0xffe3;
-	case SDLK_RCTRL:	return 0xffe4;
-	case SDLK_CAPSLOCK:	return 0xffe5;
-	case SDLK_LALT:		return 0xffe9;
-	case SDLK_RALT:		return 0xffea;
-	case SDLK_LGUI:		return 0xffeb;
-	case SDLK_RGUI:		return 0xffec;
-	case SDLK_MENU:		return 0xff67;
-	default:		return 0;
+	case SDLK_RETURN:
+		return 0xff0d;
+	case SDLK_KP_ENTER:
+		return 0xff8d;
+	case SDLK_BACKSPACE:
+		return 0xff08;
+	case SDLK_TAB:
+		return 0xff09;
+	case SDLK_ESCAPE:
+		return 0xff1b;
+	case SDLK_DELETE:
+		return 0xffff;
+	case SDLK_INSERT:
+		return 0xff63;
+	case SDLK_HOME:
+		return 0xff50;
+	case SDLK_END:
+		return 0xff57;
+	case SDLK_PAGEUP:
+		return 0xff55;
+	case SDLK_PAGEDOWN:
+		return 0xff56;
+	case SDLK_LEFT:
+		return 0xff51;
+	case SDLK_UP:
+		return 0xff52;
+	case SDLK_RIGHT:
+		return 0xff53;
+	case SDLK_DOWN:
+		return 0xff54;
+	case SDLK_LSHIFT:
+		return 0xffe1;
+	case SDLK_RSHIFT:
+		return 0xffe2;
+	case SDLK_LCTRL:
+		return 0xffe3;
+	case SDLK_RCTRL:
+		return 0xffe4;
+	case SDLK_CAPSLOCK:
+		return 0xffe5;
+	case SDLK_LALT:
+		return 0xffe9;
+	case SDLK_RALT:
+		return 0xffea;
+	case SDLK_LGUI:
+		return 0xffeb;
+	case SDLK_RGUI:
+		return 0xffec;
+	case SDLK_MENU:
+		return 0xff67;
+	default:
+		return 0;
 	}
 }
 
@@ -254,7 +286,7 @@ key(const SDL_KeyboardEvent *k)
 			srv.dirty = 1;
 			log_info("overview off");
 		}
-		return;		/* no qube gets a key in the overview */
+		return; /* no qube gets a key in the overview */
 	}
 	if (q == NULL || !tv_visible(q) || (ks = keysym(&k->keysym)) == 0)
 		return;
@@ -263,8 +295,8 @@ key(const SDL_KeyboardEvent *k)
 			if (q->keys_down[i] == ks)
 				break;
 		if (i == q->nkeys_down &&
-		    q->nkeys_down < (int)(sizeof(q->keys_down) /
-		    sizeof(q->keys_down[0])))
+		    q->nkeys_down <
+			(int)(sizeof(q->keys_down) / sizeof(q->keys_down[0])))
 			q->keys_down[q->nkeys_down++] = ks;
 		tv_child_send(q, TV_KEY, 1, (int)ks, 0);
 	} else {
@@ -324,7 +356,8 @@ tv_seat_event(const SDL_Event *e)
 			break;
 		}
 		q = e->motion.y >= srv.m.panel ?
-		    tv_window_at(e->motion.x, e->motion.y) : NULL;
+		    tv_window_at(e->motion.x, e->motion.y) :
+		    NULL;
 		pointer_to(q, e->motion.x, e->motion.y, srv.buttons);
 		break;
 	case SDL_MOUSEWHEEL:

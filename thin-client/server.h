@@ -28,19 +28,19 @@
 
 /* A window being moved or resized with the pointer. */
 struct tv_drag {
-	int		 active;	/* 1 move, 2 resize */
-	struct tv_qube	*q;
-	int		 x0, y0;
-	struct tv_rect	 win0;
+	int active; /* 1 move, 2 resize */
+	struct tv_qube *q;
+	int x0, y0;
+	struct tv_rect win0;
 };
 
 /* One entry of the panel, as laid out for drawing and for clicks. */
 struct tv_panel_item {
-	struct tv_qube	*q;
-	char		 text[TV_HOST_NAME_MAX + TSR_QUBE_NAME_MAX + 24];
-	struct tv_rect	 entry, button;
-	int		 has_button;
-	const char	*button_text;
+	struct tv_qube *q;
+	char text[TV_HOST_NAME_MAX + TSR_QUBE_NAME_MAX + 24];
+	struct tv_rect entry, button;
+	int has_button;
+	const char *button_text;
 };
 
 /*
@@ -50,51 +50,51 @@ struct tv_panel_item {
  * median D max X cpu mean C ms renderer software".
  */
 struct tv_stats {
-	int	 every, n;
-	double	*wall, *cpu;	/* ms, n of them */
+	int every, n;
+	double *wall, *cpu; /* ms, n of them */
 };
 
 struct tv_server {
 	/* the screen */
-	SDL_Window	*win;
-	struct tv_draw	 d;		/* the canvas: the whole screen */
-	struct tv_rect	 rep[32];	/* regions to paint again */
-	int		 nrep;
-	int		 damaged;	/* some picture changed */
+	SDL_Window *win;
+	struct tv_draw d;	/* the canvas: the whole screen */
+	struct tv_rect rep[32]; /* regions to paint again */
+	int nrep;
+	int damaged; /* some picture changed */
 	struct tv_metrics m;
-	int		 sw, sh;
-	int		 dirty;		/* paint everything again */
-	int		 layout_dirty;	/* tile again first */
-	char		 notice[200];	/* on the panel for 10 s */
-	uint64_t	 notice_at;
+	int sw, sh;
+	int dirty;	  /* paint everything again */
+	int layout_dirty; /* tile again first */
+	char notice[200]; /* on the panel for 10 s */
+	uint64_t notice_at;
 
 	/* options */
-	int		 kiosk;
-	int		 scale;
-	const char	*state_file;
-	struct tv_creds	 creds;
-	int		 rdp;		/* displays over RDP, not VNC */
+	int kiosk;
+	int scale;
+	const char *state_file;
+	struct tv_creds creds;
+	int rdp; /* displays over RDP, not VNC */
 
 	/* hosts and their qubes */
-	struct tv_host	 hosts[TV_MAX_HOSTS];
-	int		 nhosts;
-	struct tv_qube	 q[TV_MAX_QUBES];
-	int		 ztop;		/* the highest z given */
-	uint64_t	 last_ping;
+	struct tv_host hosts[TV_MAX_HOSTS];
+	int nhosts;
+	struct tv_qube q[TV_MAX_QUBES];
+	int ztop; /* the highest z given */
+	uint64_t last_ping;
 
 	/* the seat */
-	struct tv_qube	*focus;
-	struct tv_qube	*pointer_q;	/* last qube that got pointer events */
-	int		 overview;
-	int		 sak_down;	/* swallow the SAK key's release */
-	int		 buttons;	/* RFB button mask held */
-	struct tv_drag	 drag;
-	uint64_t	 last_click;
-	struct tv_qube	*last_click_q;
+	struct tv_qube *focus;
+	struct tv_qube *pointer_q; /* last qube that got pointer events */
+	int overview;
+	int sak_down; /* swallow the SAK key's release */
+	int buttons;  /* RFB button mask held */
+	struct tv_drag drag;
+	uint64_t last_click;
+	struct tv_qube *last_click_q;
 
-	struct tv_stats	 stats;
+	struct tv_stats stats;
 
-	Uint32		 wake_ev;	/* the SDL event that wakes the loop */
+	Uint32 wake_ev; /* the SDL event that wakes the loop */
 	/* SIGTERM, SIGINT, or the window was closed */
 	volatile sig_atomic_t stop;
 };

@@ -23,9 +23,9 @@
  * connected, or at its first picture update: by then it has learnt whether
  * the server takes size requests).
  */
-#define RESIZE_HOLD_MS	300
-#define RESIZE_GAP_MS	300
-#define RESIZE_READY_MS	1000
+#define RESIZE_HOLD_MS 300
+#define RESIZE_GAP_MS 300
+#define RESIZE_READY_MS 1000
 
 struct tv_rect
 tv_workspace(void)
@@ -37,8 +37,9 @@ tv_workspace(void)
 int
 tv_shown(const struct tv_qube *q)
 {
-	return q->used && (q->info.state == TSR_POWER_RUNNING ||
-	    q->info.state == TSR_POWER_PAUSED);
+	return q->used &&
+	    (q->info.state == TSR_POWER_RUNNING ||
+		q->info.state == TSR_POWER_PAUSED);
 }
 
 int
@@ -137,8 +138,8 @@ tv_resize_requests(uint64_t now)
 			q->req_ready = now + RESIZE_READY_MS;
 			q->req_due = now;
 		}
-		if (q->req_due == 0 || now < q->req_due ||
-		    now < q->req_ready || now - q->req_at < RESIZE_GAP_MS)
+		if (q->req_due == 0 || now < q->req_due || now < q->req_ready ||
+		    now - q->req_at < RESIZE_GAP_MS)
 			continue;
 		q->req_due = 0;
 		if (!tv_visible(q))
@@ -179,8 +180,8 @@ tv_retile(void)
 		if (all[i]->maximized)
 			all[i]->win = tv_workspace();
 		else if (all[i]->placed)
-			all[i]->win = tv_constrain(&srv.m, all[i]->win,
-			    tv_workspace());
+			all[i]->win =
+			    tv_constrain(&srv.m, all[i]->win, tv_workspace());
 		if (all[i]->win.w != w.w || all[i]->win.h != w.h)
 			tv_ask_resize(all[i]);
 	}

@@ -51,8 +51,7 @@ api_target_of(struct vmd *vmd, const struct vmd_qube *q, struct vmd_target *t)
 }
 
 int
-api_allowed(struct vmd_conn *conn, const char *method,
-    const struct vmd_qube *q)
+api_allowed(struct vmd_conn *conn, const char *method, const struct vmd_qube *q)
 {
 	struct vmd_target t;
 	int line = 0, ok;
@@ -86,15 +85,17 @@ load_target(struct vmd_call *c)
 	 */
 	if (c->conn->render_qube[0] != '\0') {
 		if (!found || strcmp(c->conn->render_qube, c->q.name) != 0) {
-			api_err(c, "denied", "a render-server asks about its "
+			api_err(c, "denied",
+			    "a render-server asks about its "
 			    "own qube only");
 			return -1;
 		}
 		c->power = hv_power(c->vmd, c->q.name);
 		return 0;
 	}
-	if (!found || (!api_allowed(c->conn, c->req->method, &c->q) &&
-	    !api_allowed(c->conn, "vm.list", &c->q))) {
+	if (!found ||
+	    (!api_allowed(c->conn, c->req->method, &c->q) &&
+		!api_allowed(c->conn, "vm.list", &c->q))) {
 		char esc[80];
 		api_err(c, "no-such-qube", "no qube named %s",
 		    log_escape(esc, sizeof(esc), name, strlen(name)));
@@ -135,9 +136,9 @@ api_send_qube(struct vmd_call *c, const struct vmd_qube *q)
 /* --- vm.list, vm.get, label.list --- */
 
 struct list_ctx {
-	struct vmd_call		*c;
-	json_t			*arr;
-	struct hv_states	*st;
+	struct vmd_call *c;
+	json_t *arr;
+	struct hv_states *st;
 };
 
 static int
@@ -146,8 +147,8 @@ list_one(const struct vmd_qube *q, enum vmd_qstate qs, void *arg)
 	struct list_ctx *l = arg;
 
 	if (qs == VMD_Q_READY && api_allowed(l->c->conn, "vm.list", q))
-		json_array_append_new(l->arr, vmd_qube_json(q,
-		    hv_states_find(l->st, q->name)));
+		json_array_append_new(l->arr,
+		    vmd_qube_json(q, hv_states_find(l->st, q->name)));
 	return 0;
 }
 
@@ -180,9 +181,9 @@ m_label_list(struct vmd_call *c)
 	int i;
 
 	for (i = 0; i < TSR_NLABELS; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "name",
-		    tsr_labels[i].name, "color", tsr_label_hex(tsr_labels[i].rgb,
-		    hex, sizeof(hex))));
+		json_array_append_new(arr,
+		    json_pack("{s:s, s:s}", "name", tsr_labels[i].name, "color",
+			tsr_label_hex(tsr_labels[i].rgb, hex, sizeof(hex))));
 	api_ok(c, arr);
 }
 
@@ -191,8 +192,8 @@ m_events_subscribe(struct vmd_call *c)
 {
 	c->conn->subscribed = 1;
 	api_ok(c, NULL);
-	control_send(c->conn, tsr_api_event("connection-established", NULL,
-	    NULL));
+	control_send(c->conn,
+	    tsr_api_event("connection-established", NULL, NULL));
 }
 
 /*
@@ -203,32 +204,32 @@ m_events_subscribe(struct vmd_call *c)
  * they would make), so the @host check is not made.  M_RENDER: the one
  * method a render-server's own connection may call.
  */
-#define M_QUBE		0x01
-#define M_OWN_POLICY	0x02
-#define M_RENDER	0x04
+#define M_QUBE 0x01
+#define M_OWN_POLICY 0x02
+#define M_RENDER 0x04
 
 static const struct method {
-	const char	*name;
-	void		(*fn)(struct vmd_call *);
-	unsigned	 flags;
+	const char *name;
+	void (*fn)(struct vmd_call *);
+	unsigned flags;
 } methods[] = {
-	{ "vm.list",		m_vm_list,		M_OWN_POLICY },
-	{ "vm.get",		m_vm_get,		M_QUBE },
-	{ "vm.create",		m_vm_create,		M_OWN_POLICY },
-	{ "vm.clone",		m_vm_clone,		M_QUBE },
-	{ "vm.remove",		m_vm_remove,		M_QUBE },
-	{ "vm.set",		m_vm_set,		M_QUBE },
-	{ "vm.start",		m_vm_start,		M_QUBE },
-	{ "vm.shutdown",	m_vm_shutdown,		M_QUBE },
-	{ "vm.kill",		m_vm_kill,		M_QUBE },
-	{ "vm.pause",		m_vm_pause,		M_QUBE },
-	{ "vm.unpause",		m_vm_unpause,		M_QUBE },
-	{ "dispvm.create",	m_dispvm_create,	M_QUBE },
-	{ "template.import",	m_template_import,	M_OWN_POLICY },
-	{ "label.list",		m_label_list,		0 },
-	{ "events.subscribe",	m_events_subscribe,	0 },
-	{ "display.endpoint",	m_display_endpoint,	M_QUBE },
-	{ "display.authorize",	m_display_authorize,	M_QUBE | M_RENDER },
+	{ "vm.list", m_vm_list, M_OWN_POLICY },
+	{ "vm.get", m_vm_get, M_QUBE },
+	{ "vm.create", m_vm_create, M_OWN_POLICY },
+	{ "vm.clone", m_vm_clone, M_QUBE },
+	{ "vm.remove", m_vm_remove, M_QUBE },
+	{ "vm.set", m_vm_set, M_QUBE },
+	{ "vm.start", m_vm_start, M_QUBE },
+	{ "vm.shutdown", m_vm_shutdown, M_QUBE },
+	{ "vm.kill", m_vm_kill, M_QUBE },
+	{ "vm.pause", m_vm_pause, M_QUBE },
+	{ "vm.unpause", m_vm_unpause, M_QUBE },
+	{ "dispvm.create", m_dispvm_create, M_QUBE },
+	{ "template.import", m_template_import, M_OWN_POLICY },
+	{ "label.list", m_label_list, 0 },
+	{ "events.subscribe", m_events_subscribe, 0 },
+	{ "display.endpoint", m_display_endpoint, M_QUBE },
+	{ "display.authorize", m_display_authorize, M_QUBE | M_RENDER },
 };
 
 void
@@ -239,8 +240,8 @@ api_dispatch(struct vmd_conn *conn, struct tsr_api_req *req)
 	size_t i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		control_send(conn, tsr_api_reply_err(req->id, "internal",
-		    "out of memory"));
+		control_send(conn,
+		    tsr_api_reply_err(req->id, "internal", "out of memory"));
 		return;
 	}
 	c->conn = conn;
@@ -249,9 +250,10 @@ api_dispatch(struct vmd_conn *conn, struct tsr_api_req *req)
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(methods[i].name, req->method) == 0)
 			m = &methods[i];
-	if (conn->render_qube[0] != '\0' && (m == NULL ||
-	    !(m->flags & M_RENDER))) {
-		api_err(c, "denied", "a render-server may only ask "
+	if (conn->render_qube[0] != '\0' &&
+	    (m == NULL || !(m->flags & M_RENDER))) {
+		api_err(c, "denied",
+		    "a render-server may only ask "
 		    "display.authorize");
 		goto out;
 	}

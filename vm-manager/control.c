@@ -33,11 +33,11 @@
 #include "log.h"
 #include "vmd.h"
 
-#define HANDSHAKE_TIMEOUT_MS	5000
-#define VMD_UNAUTH_PER_ADDR	8
-#define VMD_UNAUTH_MAX		64
-#define VMD_ACCEPT_PAUSE_MS	250
-#define OUT_MAX			(32u << 20)	/* a subscriber that stops reading */
+#define HANDSHAKE_TIMEOUT_MS 5000
+#define VMD_UNAUTH_PER_ADDR 8
+#define VMD_UNAUTH_MAX 64
+#define VMD_ACCEPT_PAUSE_MS 250
+#define OUT_MAX (32u << 20) /* a subscriber that stops reading */
 
 static void conn_io(int watch, int fd, int events, void *arg);
 static void conn_process(struct vmd_conn *);
@@ -54,8 +54,8 @@ conn_free(void *arg)
 	tsr_lines_finish(&conn->in);
 	free(conn->out);
 	if (conn->tickets != NULL)
-		OPENSSL_cleanse(conn->tickets, conn->ntickets *
-		    sizeof(*conn->tickets));
+		OPENSSL_cleanse(conn->tickets,
+		    conn->ntickets * sizeof(*conn->tickets));
 	free(conn->tickets);
 	free(conn);
 }
@@ -154,7 +154,7 @@ conn_flush(struct vmd_conn *conn)
 		if (conn->ssl) {
 			ERR_clear_error();
 			if (SSL_write_ex(conn->ssl, conn->out, conn->outlen,
-			    &wn) == 1) {
+				&wn) == 1) {
 				n = (ssize_t)wn;
 			} else {
 				int e = SSL_get_error(conn->ssl, 0);
@@ -256,8 +256,9 @@ control_event(struct vmd *vmd, const char *event, const struct vmd_qube *q,
 		next = TAILQ_NEXT(conn, entry);
 		if (!conn->subscribed)
 			continue;
-		if (q && !vmd_policy_check(vmd->policy, "vm.list",
-		    &conn->caller, &t, NULL))
+		if (q &&
+		    !vmd_policy_check(vmd->policy, "vm.list", &conn->caller, &t,
+			NULL))
 			continue;
 		if (line == NULL) {
 			line = tsr_api_event(event, q ? q->name : NULL,
@@ -286,8 +287,9 @@ conn_process(struct vmd_conn *conn)
 			break;
 		if (rc == -1) {
 			log_warnx("%s: message too long; closing", conn->who);
-			control_send(conn, tsr_api_reply_err(-1, "bad-request",
-			    "message too long"));
+			control_send(conn,
+			    tsr_api_reply_err(-1, "bad-request",
+				"message too long"));
 			conn->closing = 1;
 			break;
 		}
@@ -297,8 +299,8 @@ conn_process(struct vmd_conn *conn)
 		    -1) {
 			log_warnx("%s: bad request (%s); closing", conn->who,
 			    err);
-			control_send(conn, tsr_api_reply_err(-1, "bad-request",
-			    "%s", err));
+			control_send(conn,
+			    tsr_api_reply_err(-1, "bad-request", "%s", err));
 			conn->closing = 1;
 			break;
 		}
@@ -318,7 +320,7 @@ conn_read(struct vmd_conn *conn)
 
 	for (;;) {
 		if ((p = tsr_lines_space(&conn->in, &room)) == NULL)
-			return 0;	/* full: conn_process decides */
+			return 0; /* full: conn_process decides */
 		if (conn->ssl) {
 			ERR_clear_error();
 			if (SSL_read_ex(conn->ssl, p, room, &got) != 1) {
@@ -326,7 +328,7 @@ conn_read(struct vmd_conn *conn)
 				if (e == SSL_ERROR_WANT_READ ||
 				    e == SSL_ERROR_WANT_WRITE)
 					return 0;
-				return -1;	/* closed or broken */
+				return -1; /* closed or broken */
 			}
 			n = (ssize_t)got;
 		} else {
@@ -379,7 +381,8 @@ conn_handshake(struct vmd_conn *conn)
 	if ((r = SSL_accept(conn->ssl)) == 1) {
 		if (tsr_tls_peer(conn->ssl, &peer) == -1) {
 			log_warnx("%s: client certificate without a usable "
-			    "name", conn->who);
+				  "name",
+			    conn->who);
 			return -1;
 		}
 		conn->handshaking = 0;
@@ -422,8 +425,9 @@ conn_io(int watch, int fd, int events, void *arg)
 			return;
 		}
 	}
-	if (events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_HANGUP |
-	    VIR_EVENT_HANDLE_ERROR)) {
+	if (events &
+	    (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_HANGUP |
+		VIR_EVENT_HANDLE_ERROR)) {
 		if (conn_read(conn) == -1) {
 			control_close(conn);
 			return;
@@ -492,9 +496,10 @@ set_unix_caller(struct vmd_conn *conn, const struct ucred *cr)
 	}
 	for (i = 0; i < ng && k < 32; i++) {
 		grp = NULL;
-		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp) {
-			snprintf(conn->cred_groups[k], sizeof(conn->cred_groups[k]),
-			    "%s", gr.gr_name);
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 &&
+		    grp) {
+			snprintf(conn->cred_groups[k],
+			    sizeof(conn->cred_groups[k]), "%s", gr.gr_name);
 			conn->cred_group_names[k] = conn->cred_groups[k];
 			k++;
 		}
@@ -530,8 +535,8 @@ accept_failed(struct vmd *vmd, int err)
 	if (vmd->accept_paused ||
 	    !tsr_admit_accept_failed(&vmd->admit, err, tsr_mono_ms()))
 		return;
-	if (virEventAddTimeout(VMD_ACCEPT_PAUSE_MS, accept_resume, vmd,
-	    NULL) < 0)
+	if (virEventAddTimeout(VMD_ACCEPT_PAUSE_MS, accept_resume, vmd, NULL) <
+	    0)
 		return;
 	vmd->accept_paused = 1;
 	if (vmd->unix_fd != -1)
@@ -596,7 +601,7 @@ control_listen_unix(struct vmd *vmd)
 	}
 	strcpy(sun.sun_path, vmd->sock_path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+		 0)) == -1)
 		return -1;
 	unlink(vmd->sock_path);
 	old = umask(0117);
@@ -636,13 +641,13 @@ accept_tls(int watch, int fd, int events, void *arg)
 
 	(void)watch;
 	(void)events;
-	if ((s = accept4(fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) == -1) {
+	if ((s = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		 SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		accept_failed(vmd, errno);
 		return;
 	}
-	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host),
-	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), serv,
+		sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		strcpy(host, "?"), strcpy(serv, "?");
 	err[0] = '\0';
 	if (tsr_admit_key(&key, (struct sockaddr *)&ss, sslen) == -1)
@@ -669,9 +674,10 @@ accept_tls(int watch, int fd, int events, void *arg)
 		return;
 	}
 	conn->handshaking = 1;
-	conn->timer = virEventAddTimeout(vmd->handshake_ms > 0 ?
-	    vmd->handshake_ms : HANDSHAKE_TIMEOUT_MS, handshake_timeout, conn,
-	    NULL);
+	conn->timer =
+	    virEventAddTimeout(vmd->handshake_ms > 0 ? vmd->handshake_ms :
+						       HANDSHAKE_TIMEOUT_MS,
+		handshake_timeout, conn, NULL);
 }
 
 int
@@ -679,7 +685,7 @@ control_listen_tls(struct vmd *vmd, const char *addr, const char *cert,
     const char *key, const char *ca, const char *crl)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
+		.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *res;
 	char host[256], err[512], *colon;
 	const char *port;
@@ -697,7 +703,7 @@ control_listen_tls(struct vmd *vmd, const char *addr, const char *cert,
 		host[strlen(host) - 1] = '\0';
 	}
 	if ((vmd->tls_ctx = tsr_tls_server_ctx(cert, key, ca, crl,
-	    TSR_TLS_REQUIRE_PEER, err, sizeof(err))) == NULL) {
+		 TSR_TLS_REQUIRE_PEER, err, sizeof(err))) == NULL) {
 		log_warnx("TLS: %s", err);
 		return -1;
 	}
@@ -707,8 +713,9 @@ control_listen_tls(struct vmd *vmd, const char *addr, const char *cert,
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 64) == -1) {
 		log_warn("listen on %s", addr);
 		if (fd != -1)

@@ -35,8 +35,8 @@ ticket_issue(struct vmd_call *c, json_t *ep)
 			t = &conn->tickets[i];
 	if (t == NULL) {
 		if (conn->ntickets >= VMD_TICKET_MAX ||
-		    (nt = realloc(conn->tickets, (conn->ntickets + 1) *
-		    sizeof(*nt))) == NULL)
+		    (nt = realloc(conn->tickets,
+			 (conn->ntickets + 1) * sizeof(*nt))) == NULL)
 			return -1;
 		conn->tickets = nt;
 		t = &conn->tickets[conn->ntickets++];
@@ -67,7 +67,7 @@ ticket_find(struct vmd *vmd, const char *qube, const char *hex)
 		for (i = 0; i < conn->ntickets; i++)
 			if (strcmp(conn->tickets[i].qube, qube) == 0 &&
 			    CRYPTO_memcmp(conn->tickets[i].secret, secret,
-			    sizeof(secret)) == 0)
+				sizeof(secret)) == 0)
 				found = conn;
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -100,7 +100,8 @@ m_display_endpoint(struct vmd_call *c)
 	}
 	/* the device model's socket is for local callers only */
 	if (c->conn->ssl == NULL)
-		json_object_set_new(ep, "socket", json_string(c->q.display_socket));
+		json_object_set_new(ep, "socket",
+		    json_string(c->q.display_socket));
 	json_object_set_new(ep, "label", json_string(c->q.label.name));
 	api_ok(c, ep);
 }
@@ -115,24 +116,25 @@ void
 m_display_authorize(struct vmd_call *c)
 {
 	const char *cn = json_string_value(json_object_get(c->req->args, "cn"));
-	const char *role = json_string_value(json_object_get(c->req->args,
-	    "role"));
-	const char *user = json_string_value(json_object_get(c->req->args,
-	    "user"));
-	const char *ticket = json_string_value(json_object_get(c->req->args,
-	    "ticket"));
+	const char *role =
+	    json_string_value(json_object_get(c->req->args, "role"));
+	const char *user =
+	    json_string_value(json_object_get(c->req->args, "user"));
+	const char *ticket =
+	    json_string_value(json_object_get(c->req->args, "ticket"));
 	struct vmd_caller viewer;
 	struct vmd_target t;
 	int ok;
 
 	memset(&viewer, 0, sizeof(viewer));
 	if (ticket != NULL && !cn && !user) {
-		struct vmd_conn *holder = ticket_find(c->vmd, c->q.name,
-		    ticket);
+		struct vmd_conn *holder =
+		    ticket_find(c->vmd, c->q.name, ticket);
 
 		api_target_of(c->vmd, &c->q, &t);
-		ok = holder != NULL && vmd_policy_check(c->vmd->policy,
-		    "display.connect", &holder->caller, &t, NULL);
+		ok = holder != NULL &&
+		    vmd_policy_check(c->vmd->policy, "display.connect",
+			&holder->caller, &t, NULL);
 		log_info("%s: viewer %s%s on %s: %s", c->conn->who,
 		    holder ? holder->who : "with an unknown ticket",
 		    holder ? " (ticket)" : "", c->q.name,
@@ -142,29 +144,33 @@ m_display_authorize(struct vmd_call *c)
 			return;
 		}
 		/* tessera-view (certificate or local) draws the frame */
-		api_ok(c, json_pack("{s:b, s:s, s:b}", "allowed", 1,
-		    "viewer", holder->who, "unframed",
-		    holder->caller.kind != VMD_CALLER_LOGIN));
+		api_ok(c,
+		    json_pack("{s:b, s:s, s:b}", "allowed", 1, "viewer",
+			holder->who, "unframed",
+			holder->caller.kind != VMD_CALLER_LOGIN));
 		return;
 	}
 	if (cn && !user) {
 		viewer.kind = VMD_CALLER_CERT;
 		viewer.cn = cn;
-		viewer.role = role == NULL ? VMD_ROLE_NONE :
+		viewer.role = role == NULL	? VMD_ROLE_NONE :
 		    strcmp(role, "viewer") == 0 ? VMD_ROLE_VIEWER :
-		    strcmp(role, "admin") == 0 ? VMD_ROLE_ADMIN : VMD_ROLE_NONE;
+		    strcmp(role, "admin") == 0	? VMD_ROLE_ADMIN :
+						  VMD_ROLE_NONE;
 	} else if (user && !cn) {
 		viewer.kind = VMD_CALLER_LOGIN;
 		viewer.user = user;
 	} else {
-		api_err(c, "invalid", "display.authorize wants cn (and role), "
+		api_err(c, "invalid",
+		    "display.authorize wants cn (and role), "
 		    "user, or ticket");
 		return;
 	}
 	api_target_of(c->vmd, &c->q, &t);
 	ok = vmd_policy_check(c->vmd->policy, "display.connect", &viewer, &t,
 	    NULL);
-	log_info("%s: viewer %s%s on %s: %s", c->conn->who, cn ? "cert:" :
-	    "user:", cn ? cn : user, c->q.name, ok ? "allowed" : "refused");
+	log_info("%s: viewer %s%s on %s: %s", c->conn->who,
+	    cn ? "cert:" : "user:", cn ? cn : user, c->q.name,
+	    ok ? "allowed" : "refused");
 	api_ok(c, json_pack("{s:b}", "allowed", ok));
 }

@@ -30,12 +30,12 @@
 
 #include "domxml.h"
 
-#define SUN_PATH_MAX	107	/* sizeof(sockaddr_un.sun_path) - 1 */
+#define SUN_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
 struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-	int	 oom;
+	char *s;
+	size_t len, cap;
+	int oom;
 };
 
 static void
@@ -93,12 +93,24 @@ sb_xml(struct sbuf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {
-		case '&':	sb_puts(b, "&amp;"); break;
-		case '<':	sb_puts(b, "&lt;"); break;
-		case '>':	sb_puts(b, "&gt;"); break;
-		case '\'':	sb_puts(b, "&apos;"); break;
-		case '"':	sb_puts(b, "&quot;"); break;
-		default:	sb_add(b, s, 1); break;
+		case '&':
+			sb_puts(b, "&amp;");
+			break;
+		case '<':
+			sb_puts(b, "&lt;");
+			break;
+		case '>':
+			sb_puts(b, "&gt;");
+			break;
+		case '\'':
+			sb_puts(b, "&apos;");
+			break;
+		case '"':
+			sb_puts(b, "&quot;");
+			break;
+		default:
+			sb_add(b, s, 1);
+			break;
 		}
 	}
 }
@@ -158,10 +170,14 @@ const char *
 vmd_hv_name(enum vmd_hv hv)
 {
 	switch (hv) {
-	case VMD_HV_QEMU:	return "qemu";
-	case VMD_HV_KVM:	return "kvm";
-	case VMD_HV_XEN_PVH:	return "xen-pvh";
-	case VMD_HV_XEN_HVM:	return "xen-hvm";
+	case VMD_HV_QEMU:
+		return "qemu";
+	case VMD_HV_KVM:
+		return "kvm";
+	case VMD_HV_XEN_PVH:
+		return "xen-pvh";
+	case VMD_HV_XEN_HVM:
+		return "xen-hvm";
 	}
 	return NULL;
 }
@@ -215,13 +231,13 @@ uuid_ok(const char *s, size_t size)
 	if (!printable(s, size))
 		return 0;
 	if (s[0] == '\0')
-		return 1;	/* libvirt makes one up */
+		return 1; /* libvirt makes one up */
 	for (i = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
 		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f'))) {
+			       (s[i] >= 'a' && s[i] <= 'f'))) {
 			return 0;
 		}
 	}
@@ -241,9 +257,9 @@ check_path(const char *what, const char *s, size_t size, char *err,
 	return 0;
 }
 
-#define CHECK_PATH(field)						\
+#define CHECK_PATH(field) \
 	if (check_path(#field, q->field, sizeof(q->field), err, errlen) < 0) \
-		return -1
+	return -1
 
 int
 vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
@@ -273,15 +289,14 @@ vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
 		if (q->template_name[0] == '\0')
 			return fail(err, errlen, "template: %s qube needs one",
 			    q->klass == VMD_CLASS_APP ? "an app" :
-			    "a disposable");
+							"a disposable");
 		if (!name_ok(q->template_name, sizeof(q->template_name)))
 			return fail(err, errlen, "template: not a qube name");
 		break;
 	case VMD_CLASS_TEMPLATE:
 	case VMD_CLASS_STANDALONE:
 		if (q->template_name[0] != '\0')
-			return fail(err, errlen,
-			    "template: a %s qube has none",
+			return fail(err, errlen, "template: a %s qube has none",
 			    vmd_class_name(q->klass));
 		break;
 	}
@@ -300,7 +315,8 @@ vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
 	CHECK_PATH(display_socket);
 	CHECK_PATH(console_log);
 	if (!printable(q->kernel_opts, sizeof(q->kernel_opts)))
-		return fail(err, errlen, "kernel_opts: control or non-ASCII "
+		return fail(err, errlen,
+		    "kernel_opts: control or non-ASCII "
 		    "character, or unterminated");
 
 	if (q->kernel[0] == '\0') {
@@ -311,7 +327,8 @@ vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
 			return fail(err, errlen,
 			    "kernel: Xen PVH cannot boot from disk");
 		if (q->initrd[0] != '\0')
-			return fail(err, errlen, "initrd: given without kernel");
+			return fail(err, errlen,
+			    "initrd: given without kernel");
 		if (q->kernel_opts[0] != '\0')
 			return fail(err, errlen,
 			    "kernel_opts: given without kernel");
@@ -319,8 +336,8 @@ vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
 	if (q->display_socket[0] == '\0')
 		return fail(err, errlen, "display_socket: none given");
 	if (strlen(q->display_socket) > SUN_PATH_MAX)
-		return fail(err, errlen,
-		    "display_socket: longer than %d bytes", SUN_PATH_MAX);
+		return fail(err, errlen, "display_socket: longer than %d bytes",
+		    SUN_PATH_MAX);
 	return 0;
 }
 
@@ -339,7 +356,8 @@ x_metadata(struct sbuf *b, const struct vmd_qube *q)
 {
 	char hex[8];
 
-	sb_puts(b, "  <metadata>\n"
+	sb_puts(b,
+	    "  <metadata>\n"
 	    "    <tessera:qube xmlns:tessera='" VMD_XMLNS "'>\n");
 	x_elem(b, "      ", "tessera:class", vmd_class_name(q->klass));
 	sb_printf(b, "      <tessera:label rgb='%s'>",
@@ -348,7 +366,8 @@ x_metadata(struct sbuf *b, const struct vmd_qube *q)
 	sb_puts(b, "</tessera:label>\n");
 	if (q->template_name[0] != '\0')
 		x_elem(b, "      ", "tessera:template", q->template_name);
-	sb_puts(b, "    </tessera:qube>\n"
+	sb_puts(b,
+	    "    </tessera:qube>\n"
 	    "  </metadata>\n");
 }
 
@@ -359,14 +378,17 @@ x_os(struct sbuf *b, const struct vmd_qube *q, enum vmd_hv hv)
 	switch (hv) {
 	case VMD_HV_QEMU:
 	case VMD_HV_KVM:
-		sb_puts(b, "    <type arch='x86_64' machine='q35'>hvm</type>\n");
+		sb_puts(b,
+		    "    <type arch='x86_64' machine='q35'>hvm</type>\n");
 		break;
 	case VMD_HV_XEN_PVH:
-		sb_puts(b, "    <type arch='x86_64' machine='xenpvh'>xenpvh"
+		sb_puts(b,
+		    "    <type arch='x86_64' machine='xenpvh'>xenpvh"
 		    "</type>\n");
 		break;
 	case VMD_HV_XEN_HVM:
-		sb_puts(b, "    <type arch='x86_64' machine='xenfv'>hvm</type>\n");
+		sb_puts(b,
+		    "    <type arch='x86_64' machine='xenfv'>hvm</type>\n");
 		break;
 	}
 	if (q->kernel[0] != '\0') {
@@ -394,7 +416,8 @@ x_disk(struct sbuf *b, const char *path, const char *dev, enum vmd_hv hv)
 		/* driver qemu = libxl's qdisk backend, which reads qcow2 */
 		sb_puts(b, "      <driver name='qemu' type='qcow2'/>\n");
 	else
-		sb_puts(b, "      <driver name='qemu' type='qcow2' "
+		sb_puts(b,
+		    "      <driver name='qemu' type='qcow2' "
 		    "discard='unmap'/>\n");
 	sb_puts(b, "      <source file='");
 	sb_xml(b, path);
@@ -408,14 +431,17 @@ static void
 x_serial(struct sbuf *b, const struct vmd_qube *q)
 {
 	if (q->console_log[0] != '\0') {
-		sb_puts(b, "    <serial type='file'>\n"
+		sb_puts(b,
+		    "    <serial type='file'>\n"
 		    "      <source path='");
 		sb_xml(b, q->console_log);
-		sb_puts(b, "'/>\n"
+		sb_puts(b,
+		    "'/>\n"
 		    "      <target port='0'/>\n"
 		    "    </serial>\n");
 	} else {
-		sb_puts(b, "    <serial type='pty'>\n"
+		sb_puts(b,
+		    "    <serial type='pty'>\n"
 		    "      <target port='0'/>\n"
 		    "    </serial>\n");
 	}
@@ -440,7 +466,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		break;
 	case VMD_HV_XEN_PVH:
 	case VMD_HV_XEN_HVM:
-		sb_puts(&b, "<domain type='xen' "
+		sb_puts(&b,
+		    "<domain type='xen' "
 		    "xmlns:xen='http://libvirt.org/schemas/domain/xen/1.0'>\n");
 		break;
 	}
@@ -459,13 +486,15 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 
 	switch (hv) {
 	case VMD_HV_QEMU:
-		sb_puts(&b, "  <features>\n"
+		sb_puts(&b,
+		    "  <features>\n"
 		    "    <acpi/>\n"
 		    "  </features>\n"
 		    "  <clock offset='utc'/>\n");
 		break;
 	case VMD_HV_KVM:
-		sb_puts(&b, "  <features>\n"
+		sb_puts(&b,
+		    "  <features>\n"
 		    "    <acpi/>\n"
 		    "  </features>\n"
 		    "  <cpu mode='host-passthrough'/>\n"
@@ -474,12 +503,14 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 	case VMD_HV_XEN_PVH:
 		/* tsc_mode native: PVH guests hang without it under nested
 		 * TCG (MEASURED.md); harmless with an invariant TSC. */
-		sb_puts(&b, "  <clock offset='utc'>\n"
+		sb_puts(&b,
+		    "  <clock offset='utc'>\n"
 		    "    <timer name='tsc' mode='native'/>\n"
 		    "  </clock>\n");
 		break;
 	case VMD_HV_XEN_HVM:
-		sb_puts(&b, "  <features>\n"
+		sb_puts(&b,
+		    "  <features>\n"
 		    "    <acpi/>\n"
 		    "    <apic/>\n"
 		    "    <pae/>\n"
@@ -492,7 +523,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 	 * app qube's root overlay fresh at each start, so it restarts qubes
 	 * itself rather than let libvirt reboot them on stale volumes.
 	 */
-	sb_puts(&b, "  <on_poweroff>destroy</on_poweroff>\n"
+	sb_puts(&b,
+	    "  <on_poweroff>destroy</on_poweroff>\n"
 	    "  <on_reboot>destroy</on_reboot>\n"
 	    "  <on_crash>destroy</on_crash>\n"
 	    "  <devices>\n");
@@ -509,7 +541,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		/* virtio input needs no USB controller: one device fewer. */
 		sb_puts(&b, "    <controller type='usb' model='none'/>\n");
 		x_serial(&b, q);
-		sb_puts(&b, "    <input type='tablet' bus='virtio'/>\n"
+		sb_puts(&b,
+		    "    <input type='tablet' bus='virtio'/>\n"
 		    "    <input type='keyboard' bus='virtio'/>\n"
 		    "    <graphics type='vnc' socket='");
 		sb_xml(&b, q->display_socket);
@@ -517,7 +550,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		 * VNC passes a viewer's size request to it (SetDesktopSize),
 		 * the qube sees a hotplug and a new preferred mode.
 		 * bochs-display and the standard VGA take no size request. */
-		sb_puts(&b, "'/>\n"
+		sb_puts(&b,
+		    "'/>\n"
 		    "    <video>\n"
 		    "      <model type='virtio'/>\n"
 		    "    </video>\n"
@@ -528,7 +562,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		/* The PV console goes through xenconsoled; console_log does
 		 * not apply (xenconsoled --log=guest keeps the logs).  Input
 		 * is xen-kbdfront, added by libvirt with the vfb. */
-		sb_puts(&b, "    <console type='pty'>\n"
+		sb_puts(&b,
+		    "    <console type='pty'>\n"
 		    "      <target type='xen' port='0'/>\n"
 		    "    </console>\n"
 		    "    <graphics type='vnc' autoport='yes'>\n"
@@ -539,7 +574,8 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 	case VMD_HV_XEN_HVM:
 		x_serial(&b, q);
 		/* libxl wants at least 16 MiB for the standard VGA. */
-		sb_puts(&b, "    <input type='tablet' bus='usb'/>\n"
+		sb_puts(&b,
+		    "    <input type='tablet' bus='usb'/>\n"
 		    "    <video>\n"
 		    "      <model type='vga' vram='16384' heads='1' "
 		    "primary='yes'/>\n"
@@ -548,11 +584,13 @@ vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
 		break;
 	}
 	if (is_xen(hv)) {
-		sb_puts(&b, "  <xen:commandline>\n"
+		sb_puts(&b,
+		    "  <xen:commandline>\n"
 		    "    <xen:arg value='-vnc'/>\n"
 		    "    <xen:arg value='unix:");
 		sb_xml_qemuopt(&b, q->display_socket);
-		sb_puts(&b, "'/>\n"
+		sb_puts(&b,
+		    "'/>\n"
 		    "  </xen:commandline>\n");
 	}
 	sb_puts(&b, "</domain>\n");
@@ -573,8 +611,10 @@ static void
 xl_disk(struct sbuf *b, const char *path, const char *dev)
 {
 	/* target= must come last: it may contain commas. */
-	sb_printf(b, "\"format=qcow2,vdev=xvd%s,access=rw,backendtype=qdisk,"
-	    "target=", dev);
+	sb_printf(b,
+	    "\"format=qcow2,vdev=xvd%s,access=rw,backendtype=qdisk,"
+	    "target=",
+	    dev);
 	sb_xl(b, path);
 	sb_puts(b, "\"");
 }
@@ -592,7 +632,8 @@ vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp, char *err,
 	if (vmd_domxml_check(q, hv, err, errlen) < 0)
 		return -1;
 
-	sb_printf(&b, "# xl config of qube %s, written by tessera-vmd: the "
+	sb_printf(&b,
+	    "# xl config of qube %s, written by tessera-vmd: the "
 	    "equivalent of its\n# libvirt domain XML (%s).\n",
 	    q->name, vmd_hv_name(hv));
 	sb_printf(&b, "# class %s, label %s (%s)", vmd_class_name(q->klass),
@@ -626,7 +667,8 @@ vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp, char *err,
 		xl_str(&b, "tsc_mode", "native");
 	else
 		sb_puts(&b, "acpi = 1\napic = 1\npae = 1\n");
-	sb_puts(&b, "on_poweroff = \"destroy\"\n"
+	sb_puts(&b,
+	    "on_poweroff = \"destroy\"\n"
 	    "on_reboot = \"destroy\"\n"
 	    "on_crash = \"destroy\"\n");
 
@@ -642,7 +684,8 @@ vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp, char *err,
 	}
 
 	if (hv == VMD_HV_XEN_PVH) {
-		sb_puts(&b, "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=1\" ]\n");
+		sb_puts(&b,
+		    "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=1\" ]\n");
 	} else {
 		if (q->console_log[0] != '\0') {
 			sb_puts(&b, "serial = \"file:");
@@ -651,7 +694,8 @@ vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp, char *err,
 		} else {
 			xl_str(&b, "serial", "pty");
 		}
-		sb_puts(&b, "vnc = 0\nsdl = 0\n"
+		sb_puts(&b,
+		    "vnc = 0\nsdl = 0\n"
 		    "vga = \"stdvga\"\nvideoram = 16\n"
 		    "usbdevice = [ \"tablet\" ]\n");
 	}

@@ -13,7 +13,7 @@
 #include "qube.h"
 
 /* Our namespace in <metadata>, so a restarted daemon can re-adopt qubes. */
-#define VMD_XMLNS	"https://tessera.invalid/xmlns/qube/1"
+#define VMD_XMLNS "https://tessera.invalid/xmlns/qube/1"
 
 /*
  * Checks that a qube record can be turned into a domain for this
@@ -28,15 +28,15 @@ int vmd_domxml_check(const struct vmd_qube *q, enum vmd_hv hv, char *err,
  * NUL-terminated string in *xmlp that the caller frees.  On failure
  * returns -1, sets *xmlp to NULL and writes the reason into err.
  */
-int vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp,
-    char *err, size_t errlen);
+int vmd_domxml(const struct vmd_qube *q, enum vmd_hv hv, char **xmlp, char *err,
+    size_t errlen);
 
 /*
  * The xl(1) config equivalent to vmd_domxml() for the Xen flavours
  * (VMD_HV_XEN_PVH, VMD_HV_XEN_HVM); -1 for the others.  Same contract.
  */
-int vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp,
-    char *err, size_t errlen);
+int vmd_xl_cfg(const struct vmd_qube *q, enum vmd_hv hv, char **cfgp, char *err,
+    size_t errlen);
 
 /* "qemu", "kvm", "xen-pvh", "xen-hvm"; NULL for an unknown value. */
 const char *vmd_hv_name(enum vmd_hv hv);

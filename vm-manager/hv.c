@@ -24,8 +24,8 @@ hv_err(char *err, size_t errlen, const char *what)
 {
 	virErrorPtr e = virGetLastError();
 
-	snprintf(err, errlen, "%s: %s", what, e && e->message ? e->message :
-	    "libvirt error");
+	snprintf(err, errlen, "%s: %s", what,
+	    e && e->message ? e->message : "libvirt error");
 	virResetLastError();
 }
 
@@ -98,8 +98,8 @@ hv_closed(virConnectPtr c, int reason, void *arg)
 	(void)c;
 	log_warnx("libvirt connection lost (reason %d); reconnecting", reason);
 	if (vmd->reconnect_timer == -1)
-		vmd->reconnect_timer = virEventAddTimeout(1000,
-		    hv_try_reconnect, vmd, NULL);
+		vmd->reconnect_timer =
+		    virEventAddTimeout(1000, hv_try_reconnect, vmd, NULL);
 }
 
 static int
@@ -118,8 +118,8 @@ hv_connect(struct vmd *vmd)
 	if (virConnectSetKeepAlive(c, 5, 3) == -1)
 		virResetLastError();
 	vmd->lifecycle_cb = virConnectDomainEventRegisterAny(c, NULL,
-	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(hv_lifecycle),
-	    vmd, NULL);
+	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(hv_lifecycle), vmd, NULL);
 	if (vmd->lifecycle_cb < 0) {
 		log_warnx("cannot subscribe to libvirt domain events");
 		virConnectClose(c);
@@ -137,7 +137,8 @@ hv_drop(struct vmd *vmd)
 	if (vmd->virt == NULL)
 		return;
 	if (vmd->lifecycle_cb >= 0)
-		virConnectDomainEventDeregisterAny(vmd->virt, vmd->lifecycle_cb);
+		virConnectDomainEventDeregisterAny(vmd->virt,
+		    vmd->lifecycle_cb);
 	virConnectUnregisterCloseCallback(vmd->virt, hv_closed);
 	virConnectClose(vmd->virt);
 	virResetLastError();
@@ -153,7 +154,7 @@ hv_try_reconnect(int timer, void *arg)
 	(void)timer;
 	hv_drop(vmd);
 	if (hv_connect(vmd) == -1)
-		return;		/* the timer fires again */
+		return; /* the timer fires again */
 	virEventRemoveTimeout(vmd->reconnect_timer);
 	vmd->reconnect_timer = -1;
 	hv_reconcile(vmd);
@@ -168,8 +169,8 @@ hv_open(struct vmd *vmd, const struct hv_handlers *on)
 	vmd->reconnect_timer = -1;
 	if (hv_connect(vmd) == -1) {
 		/* keep serving the store; connect when libvirtd comes up */
-		vmd->reconnect_timer = virEventAddTimeout(1000,
-		    hv_try_reconnect, vmd, NULL);
+		vmd->reconnect_timer =
+		    virEventAddTimeout(1000, hv_try_reconnect, vmd, NULL);
 		return -1;
 	}
 	return 0;
@@ -218,8 +219,7 @@ hv_define(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 	}
 	if (vmd_domxml(q, vmd->hv, &xml, err, errlen) == -1)
 		return -1;
-	d = virDomainDefineXMLFlags(vmd->virt, xml,
-	    VIR_DOMAIN_DEFINE_VALIDATE);
+	d = virDomainDefineXMLFlags(vmd->virt, xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	free(xml);
 	if (d == NULL) {
 		hv_err(err, errlen, "define");
@@ -237,9 +237,9 @@ hv_undefine(struct vmd *vmd, const char *name)
 	int rc;
 
 	if ((d = hv_lookup(vmd, name, err, sizeof(err))) == NULL)
-		return hv_connected(vmd) ? 0 : -1;	/* nothing to undefine */
-	rc = virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM |
-	    VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+		return hv_connected(vmd) ? 0 : -1; /* nothing to undefine */
+	rc = virDomainUndefineFlags(d,
+	    VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 	if (rc == -1)
 		rc = virDomainUndefine(d);
 	if (rc == -1) {
@@ -250,28 +250,26 @@ hv_undefine(struct vmd *vmd, const char *name)
 	return rc;
 }
 
-#define HV_SIMPLE(fname, call, what)					\
-int									\
-fname(struct vmd *vmd, const char *name, char *err, size_t errlen)	\
-{									\
-	virDomainPtr d;							\
-	int rc;								\
-									\
-	if ((d = hv_lookup(vmd, name, err, errlen)) == NULL)		\
-		return -1;						\
-	if ((rc = call(d)) == -1)					\
-		hv_err(err, errlen, what);				\
-	virDomainFree(d);						\
-	return rc;							\
-}
+#define HV_SIMPLE(fname, call, what) \
+	int fname(struct vmd *vmd, const char *name, char *err, size_t errlen) \
+	{ \
+		virDomainPtr d; \
+		int rc; \
+\
+		if ((d = hv_lookup(vmd, name, err, errlen)) == NULL) \
+			return -1; \
+		if ((rc = call(d)) == -1) \
+			hv_err(err, errlen, what); \
+		virDomainFree(d); \
+		return rc; \
+	}
 
 HV_SIMPLE(hv_start, virDomainCreate, "start")
 HV_SIMPLE(hv_shutdown, virDomainShutdown, "shutdown")
 HV_SIMPLE(hv_kill, virDomainDestroy, "kill")
 
 int
-hv_pause(struct vmd *vmd, const char *name, int pause, char *err,
-    size_t errlen)
+hv_pause(struct vmd *vmd, const char *name, int pause, char *err, size_t errlen)
 {
 	virDomainPtr d;
 	int rc;
@@ -323,13 +321,13 @@ hv_power(struct vmd *vmd, const char *name)
 }
 
 struct hv_states {
-	size_t		 n;
+	size_t n;
 	struct hv_state {
-		const char	*name;
-		enum tsr_power	 power;
-	}		*v;
-	virDomainPtr	*doms;
-	int		 ndoms;
+		const char *name;
+		enum tsr_power power;
+	} * v;
+	virDomainPtr *doms;
+	int ndoms;
 };
 
 static int
@@ -400,8 +398,8 @@ hv_states_free(struct hv_states *s)
  * qubes, clean up disposables that stopped while we were away.
  */
 struct reconcile {
-	struct vmd		*vmd;
-	struct hv_states	*st;
+	struct vmd *vmd;
+	struct hv_states *st;
 };
 
 /* Picks the qubes to clean up; adopts the running ones on the way. */
@@ -412,9 +410,9 @@ reconcile_one(const struct vmd_qube *q, enum vmd_qstate qs, void *arg)
 	enum tsr_power p = hv_states_find(r->st, q->name);
 
 	if (qs != VMD_Q_READY)
-		return 1;	/* a create or a remove did not finish */
+		return 1; /* a create or a remove did not finish */
 	if (q->klass == VMD_CLASS_DISPOSABLE && p == TSR_POWER_HALTED)
-		return 1;	/* a disposable that stopped while we were away */
+		return 1; /* a disposable that stopped while we were away */
 	if (p != TSR_POWER_HALTED)
 		r->vmd->hv_on->adopt(r->vmd, q);
 	return 0;

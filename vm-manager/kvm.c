@@ -32,11 +32,11 @@ kvm_try(void)
 	    ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION ||
 	    (vm = ioctl(kvm, KVM_CREATE_VM, 0)) == -1)
 		return 1;
-	mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_ANONYMOUS, -1, 0);
+	mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return 1;
-	mem[0] = 0xf4;		/* hlt */
+	mem[0] = 0xf4; /* hlt */
 	memset(&region, 0, sizeof(region));
 	region.guest_phys_addr = 0x1000;
 	region.memory_size = 0x1000;
@@ -45,8 +45,8 @@ kvm_try(void)
 	    (vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) == -1 ||
 	    (size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0)) <= 0)
 		return 1;
-	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    vcpu, 0);
+	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
+	    0);
 	if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &sregs) == -1)
 		return 1;
 	sregs.cs.base = 0;
@@ -76,7 +76,7 @@ kvm_works(void)
 		alarm(3);
 		_exit(kvm_try());
 	}
-	for (i = 0; i < 150; i++) {	/* 3 s */
+	for (i = 0; i < 150; i++) { /* 3 s */
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		nanosleep(&ts, NULL);

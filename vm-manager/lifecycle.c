@@ -22,7 +22,7 @@
 #include "props.h"
 #include "vmd.h"
 
-#define DEFAULT_MEMORY	256
+#define DEFAULT_MEMORY 256
 #define DEFAULT_SHUTDOWN_TIMEOUT 60
 
 /*
@@ -166,7 +166,8 @@ m_vm_create(struct vmd_call *c)
 	}
 	s = json_string_value(json_object_get(args, "name"));
 	if (s == NULL || !tsr_qube_name_valid(s) || reserved_name(s)) {
-		api_err(c, "invalid", "a qube name is [a-z][a-z0-9-]{0,30}, "
+		api_err(c, "invalid",
+		    "a qube name is [a-z][a-z0-9-]{0,30}, "
 		    "not dom0, host or disp*");
 		return;
 	}
@@ -176,7 +177,8 @@ m_vm_create(struct vmd_call *c)
 		q->klass = VMD_CLASS_APP;
 	else if (vmd_class_parse(s, &q->klass) == -1 ||
 	    q->klass == VMD_CLASS_DISPOSABLE) {
-		api_err(c, "invalid", "class is template, app or standalone "
+		api_err(c, "invalid",
+		    "class is template, app or standalone "
 		    "(disposables come from dispvm.create)");
 		return;
 	}
@@ -213,8 +215,8 @@ m_vm_create(struct vmd_call *c)
 		if (!(vmd_prop_find(key)->flags & VMD_PF_SET) ||
 		    strcmp(key, "template") == 0)
 			continue;
-		if (vmd_prop_set(q, key, v, api_lookup, c, err,
-		    sizeof(err)) == -1) {
+		if (vmd_prop_set(q, key, v, api_lookup, c, err, sizeof(err)) ==
+		    -1) {
 			api_err(c, "invalid", "%s", err);
 			return;
 		}
@@ -243,8 +245,8 @@ m_vm_create(struct vmd_call *c)
 		struct vmd_qube src = t;
 		vol_paths(c->vmd, &src);
 		vol_paths(c->vmd, q);
-		if (vol_import_file(c->vmd, src.root_volume, q->root_volume, err,
-		    sizeof(err)) == -1)
+		if (vol_import_file(c->vmd, src.root_volume, q->root_volume,
+			err, sizeof(err)) == -1)
 			log_warnx("%s: %s", q->name, err);
 	}
 	log_info("%s: created %s, label %s, by %s", q->name,
@@ -255,7 +257,8 @@ m_vm_create(struct vmd_call *c)
 void
 m_vm_clone(struct vmd_call *c)
 {
-	const char *s = json_string_value(json_object_get(c->req->args, "name"));
+	const char *s =
+	    json_string_value(json_object_get(c->req->args, "name"));
 	json_t *label = json_object_get(c->req->args, "label");
 	struct vmd_qube dst;
 	const char *code;
@@ -276,8 +279,9 @@ m_vm_clone(struct vmd_call *c)
 	}
 	dst = c->q;
 	snprintf(dst.name, sizeof(dst.name), "%s", s);
-	if (label && vmd_prop_set(&dst, "label", label, api_lookup,
-	    c, err, sizeof(err)) == -1) {
+	if (label &&
+	    vmd_prop_set(&dst, "label", label, api_lookup, c, err,
+		sizeof(err)) == -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
 	}
@@ -334,8 +338,8 @@ m_vm_remove(struct vmd_call *c)
 		return;
 	}
 	if ((users = vmd_store_template_users(c->vmd->store, c->q.name)) != 0) {
-		api_err(c, "busy", "%s is the template of %d qube%s",
-		    c->q.name, users, users == 1 ? "" : "s");
+		api_err(c, "busy", "%s is the template of %d qube%s", c->q.name,
+		    users, users == 1 ? "" : "s");
 		return;
 	}
 	if (remove_qube(c->vmd, &c->q) == -1) {
@@ -349,8 +353,8 @@ m_vm_remove(struct vmd_call *c)
 void
 m_vm_set(struct vmd_call *c)
 {
-	const char *prop = json_string_value(json_object_get(c->req->args,
-	    "property"));
+	const char *prop =
+	    json_string_value(json_object_get(c->req->args, "property"));
 	json_t *v = json_object_get(c->req->args, "value");
 	const struct vmd_prop *p;
 	char err[512];
@@ -364,8 +368,8 @@ m_vm_set(struct vmd_call *c)
 		api_err(c, "state", "%s is running", c->q.name);
 		return;
 	}
-	if (vmd_prop_set(&c->q, prop, v, api_lookup, c,
-	    err, sizeof(err)) == -1) {
+	if (vmd_prop_set(&c->q, prop, v, api_lookup, c, err, sizeof(err)) ==
+	    -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
 	}
@@ -379,8 +383,8 @@ m_vm_set(struct vmd_call *c)
 		api_err(c, "internal", "%s", err);
 		return;
 	}
-	control_event(c->vmd, "property-set", &c->q, json_pack("{s:s, s:O}",
-	    "property", prop, "value", v));
+	control_event(c->vmd, "property-set", &c->q,
+	    json_pack("{s:s, s:O}", "property", prop, "value", v));
 	api_send_qube(c, &c->q);
 }
 
@@ -394,7 +398,8 @@ own_display(struct vmd *vmd, const struct vmd_qube *q)
 
 	for (i = 0; i < 50 && access(q->display_socket, F_OK) == -1; i++)
 		usleep(10000);
-	if (chown(q->display_socket, vmd->display_uid, vmd->display_gid) == -1 ||
+	if (chown(q->display_socket, vmd->display_uid, vmd->display_gid) ==
+		-1 ||
 	    chmod(q->display_socket, 0600) == -1)
 		log_warn("%s: display socket %s", q->name, q->display_socket);
 }
@@ -424,7 +429,8 @@ m_vm_start(struct vmd_call *c)
 	if (c->q.klass == VMD_CLASS_TEMPLATE) {
 		if (vmd_store_template_users(c->vmd->store, c->q.name) > 0)
 			log_info("%s: starting a template that has qubes; they "
-			    "see its changes at their next start", c->q.name);
+				 "see its changes at their next start",
+			    c->q.name);
 	}
 	if (c->power != TSR_POWER_HALTED) {
 		api_err(c, "state", "%s is already %s", c->q.name,
@@ -448,8 +454,9 @@ waiter_timeout(int timer, void *arg)
 
 	virEventRemoveTimeout(timer);
 	TAILQ_REMOVE(&vmd->waiters, w, entry);
-	control_send(conn, tsr_api_reply_err(w->id, "timeout",
-	    "%s did not stop in time", w->qube));
+	control_send(conn,
+	    tsr_api_reply_err(w->id, "timeout", "%s did not stop in time",
+		w->qube));
 	free(w);
 	control_resume(conn);
 }
@@ -497,8 +504,9 @@ m_vm_shutdown(struct vmd_call *c)
 	struct vmd_waiter *w;
 	char err[512];
 
-	if (tmo && (!json_is_integer(tmo) || (secs = json_integer_value(tmo)) <
-	    1 || secs > 3600)) {
+	if (tmo &&
+	    (!json_is_integer(tmo) || (secs = json_integer_value(tmo)) < 1 ||
+		secs > 3600)) {
 		api_err(c, "invalid", "timeout is 1 to 3600 seconds");
 		return;
 	}
@@ -522,10 +530,10 @@ m_vm_shutdown(struct vmd_call *c)
 	w->conn = c->conn;
 	w->id = c->req->id;
 	snprintf(w->qube, sizeof(w->qube), "%s", c->q.name);
-	w->timer = virEventAddTimeout((int)secs * 1000, waiter_timeout, w,
-	    NULL);
+	w->timer =
+	    virEventAddTimeout((int)secs * 1000, waiter_timeout, w, NULL);
 	TAILQ_INSERT_TAIL(&c->vmd->waiters, w, entry);
-	c->conn->waiting = 1;	/* no more requests until this reply */
+	c->conn->waiting = 1; /* no more requests until this reply */
 	/* it may have stopped already, before we registered */
 	if (hv_power(c->vmd, c->q.name) == TSR_POWER_HALTED)
 		life_waiters_notify(c->vmd, c->q.name);
@@ -590,10 +598,12 @@ m_dispvm_create(struct vmd_call *c)
 		 * a qube's default disposable template, as in Qubes; one the
 		 * caller may not list is as good as none
 		 */
-		if (!base->default_dispvm[0] || api_lookup(c,
-		    base->default_dispvm, base) != 1) {
-			api_err(c, "invalid", "%s has no default disposable "
-			    "template", c->req->target);
+		if (!base->default_dispvm[0] ||
+		    api_lookup(c, base->default_dispvm, base) != 1) {
+			api_err(c, "invalid",
+			    "%s has no default disposable "
+			    "template",
+			    c->req->target);
 			return;
 		}
 	}
@@ -636,9 +646,11 @@ import_progress(void *arg, const char *what, uint64_t done, uint64_t total)
 {
 	struct vmd_call *c = arg;
 
-	control_send(c->conn, tsr_api_event("progress", NULL, json_pack(
-	    "{s:I, s:s, s:I, s:I}", "id", (json_int_t)c->req->id, "file", what,
-	    "done", (json_int_t)done, "total", (json_int_t)total)));
+	control_send(c->conn,
+	    tsr_api_event("progress", NULL,
+		json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)c->req->id,
+		    "file", what, "done", (json_int_t)done, "total",
+		    (json_int_t)total)));
 	control_flush(c->conn);
 }
 
@@ -662,8 +674,8 @@ open_as_caller(const struct vmd_caller *who, const char *what,
 	setfsuid(who->uid);
 	if ((uid_t)setfsuid((uid_t)-1) == who->uid &&
 	    (gid_t)setfsgid((gid_t)-1) == who->gid)
-		fd = open(untrusted_path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
-		    O_CLOEXEC);
+		fd = open(untrusted_path,
+		    O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	setfsuid(geteuid());
 	setfsgid(getegid());
 	if (fd != -1 && (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
@@ -671,8 +683,10 @@ open_as_caller(const struct vmd_caller *who, const char *what,
 		fd = -1;
 	}
 	if (fd == -1)
-		snprintf(err, errlen, "%s: not a regular file the caller may "
-		    "read", what);
+		snprintf(err, errlen,
+		    "%s: not a regular file the caller may "
+		    "read",
+		    what);
 	return fd;
 }
 
@@ -684,8 +698,8 @@ m_template_import(struct vmd_call *c)
 	const char *kernel = json_string_value(json_object_get(args, "kernel"));
 	const char *initrd = json_string_value(json_object_get(args, "initrd"));
 	const char *label = json_string_value(json_object_get(args, "label"));
-	const char *opts = json_string_value(json_object_get(args,
-	    "kernel_opts"));
+	const char *opts =
+	    json_string_value(json_object_get(args, "kernel_opts"));
 	const char *disk = json_string_value(json_object_get(args, "disk"));
 	struct vmd_qube *q = &c->q;
 	char dir[VMD_PATH_MAX], err[512];
@@ -698,7 +712,8 @@ m_template_import(struct vmd_call *c)
 	 * with that user's rights: never on a certificate holder's word.
 	 */
 	if (c->conn->caller.kind != VMD_CALLER_UNIX) {
-		api_err(c, "denied", "template.import: on the unix socket only");
+		api_err(c, "denied",
+		    "template.import: on the unix socket only");
 		return;
 	}
 	if (name == NULL || !tsr_qube_name_valid(name) || reserved_name(name)) {
@@ -711,8 +726,9 @@ m_template_import(struct vmd_call *c)
 		api_err(c, "invalid", "invalid label");
 		return;
 	}
-	if (opts && vmd_prop_set(q, "kernel_opts", json_object_get(args,
-	    "kernel_opts"), api_lookup, c, err, sizeof(err)) == -1) {
+	if (opts &&
+	    vmd_prop_set(q, "kernel_opts", json_object_get(args, "kernel_opts"),
+		api_lookup, c, err, sizeof(err)) == -1) {
 		api_err(c, "invalid", "%s", err);
 		return;
 	}
@@ -722,25 +738,31 @@ m_template_import(struct vmd_call *c)
 		api_err(c, "denied", "template.import: denied by policy");
 		return;
 	}
-	if (kernel == NULL || (json_object_get(args, "initrd") &&
-	    initrd == NULL) || (json_object_get(args, "disk") &&
-	    disk == NULL)) {
-		api_err(c, "invalid", "kernel, initrd and disk are paths "
+	if (kernel == NULL ||
+	    (json_object_get(args, "initrd") && initrd == NULL) ||
+	    (json_object_get(args, "disk") && disk == NULL)) {
+		api_err(c, "invalid",
+		    "kernel, initrd and disk are paths "
 		    "(kernel is needed)");
 		return;
 	}
 	if ((kfd = open_as_caller(&c->conn->caller, "kernel", kernel, err,
-	    sizeof(err))) == -1 || (initrd && (ifd = open_as_caller(
-	    &c->conn->caller, "initrd", initrd, err, sizeof(err))) == -1) ||
-	    (disk && (dfd = open_as_caller(&c->conn->caller, "disk", disk,
-	    err, sizeof(err))) == -1)) {
+		 sizeof(err))) == -1 ||
+	    (initrd &&
+		(ifd = open_as_caller(&c->conn->caller, "initrd", initrd, err,
+		     sizeof(err))) == -1) ||
+	    (disk &&
+		(dfd = open_as_caller(&c->conn->caller, "disk", disk, err,
+		     sizeof(err))) == -1)) {
 		api_err(c, "invalid", "%s", err);
 		goto out;
 	}
 	if (vol_qube_dir(c->vmd, name, dir, sizeof(dir)) == -1 ||
 	    (size_t)snprintf(q->kernel, sizeof(q->kernel), "%s/vmlinuz", dir) >=
-	    sizeof(q->kernel) || (initrd && (size_t)snprintf(q->initrd,
-	    sizeof(q->initrd), "%s/initrd", dir) >= sizeof(q->initrd))) {
+		sizeof(q->kernel) ||
+	    (initrd &&
+		(size_t)snprintf(q->initrd, sizeof(q->initrd), "%s/initrd",
+		    dir) >= sizeof(q->initrd))) {
 		api_err(c, "internal", "state directory path too long");
 		goto out;
 	}
@@ -751,10 +773,11 @@ m_template_import(struct vmd_call *c)
 	}
 	code = "internal";
 	if (vol_create(c->vmd, q, err, sizeof(err)) == -1 ||
-	    vol_import_fd(c->vmd, kfd, "kernel", q->kernel, import_progress,
-	    c, err, sizeof(err)) == -1 || (initrd &&
-	    vol_import_fd(c->vmd, ifd, "initrd", q->initrd, import_progress,
-	    c, err, sizeof(err)) == -1))
+	    vol_import_fd(c->vmd, kfd, "kernel", q->kernel, import_progress, c,
+		err, sizeof(err)) == -1 ||
+	    (initrd &&
+		vol_import_fd(c->vmd, ifd, "initrd", q->initrd, import_progress,
+		    c, err, sizeof(err)) == -1))
 		goto undo;
 	code = "invalid";
 	if (disk && vol_import_disk(c->vmd, dfd, q, err, sizeof(err)) == -1)

@@ -21,41 +21,41 @@
 #include "facts.h"
 #include "policy.h"
 
-#define METHOD_MAX	63
-#define UNIXNAME_MAX	32
-#define CN_MAX		64	/* X.520 ub-common-name */
-#define TAG_MAX		31
-#define RULES_MAX	65536
-#define SHOW_MAX	64	/* bytes of a bad token shown in errors */
+#define METHOD_MAX 63
+#define UNIXNAME_MAX 32
+#define CN_MAX 64 /* X.520 ub-common-name */
+#define TAG_MAX 31
+#define RULES_MAX 65536
+#define SHOW_MAX 64 /* bytes of a bad token shown in errors */
 
 enum m_kind { M_ANY, M_EXACT, M_PREFIX };
 enum c_kind { C_ANY, C_USER, C_GROUP, C_CERT, C_ROLE, C_LOGIN };
 enum t_kind { T_ANY, T_QUBE, T_LABEL, T_TAG, T_HOST };
 
 struct rule {
-	enum m_kind	m_kind;
-	char		method[METHOD_MAX + 1];	/* M_PREFIX: "vm." */
-	enum c_kind	c_kind;
-	char		who[CN_MAX + 1];
-	enum vmd_role	role;
-	enum t_kind	t_kind;
-	char		what[TAG_MAX + 1];
-	uint32_t	rgb;
-	int		allow;
-	size_t		file;			/* index into files */
-	int		line;
+	enum m_kind m_kind;
+	char method[METHOD_MAX + 1]; /* M_PREFIX: "vm." */
+	enum c_kind c_kind;
+	char who[CN_MAX + 1];
+	enum vmd_role role;
+	enum t_kind t_kind;
+	char what[TAG_MAX + 1];
+	uint32_t rgb;
+	int allow;
+	size_t file; /* index into files */
+	int line;
 };
 
 struct vmd_policy {
-	struct rule	*rules;
-	size_t		 nrules, cap;
-	char		**files;
-	size_t		 nfiles;
+	struct rule *rules;
+	size_t nrules, cap;
+	char **files;
+	size_t nfiles;
 };
 
 struct tok {
-	const char	*s;
-	size_t		 len;
+	const char *s;
+	size_t len;
 };
 
 void
@@ -79,8 +79,7 @@ vmd_policy_nrules(const struct vmd_policy *pol)
 }
 
 __attribute__((format(printf, 5, 6))) static int
-lerr(char *err, size_t errlen, const char *file, int line,
-    const char *fmt, ...)
+lerr(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -163,7 +162,7 @@ parse_method(const struct tok *t, struct rule *r)
 	r->m_kind = M_EXACT;
 	if (n >= 2 && t->s[n - 1] == '*' && t->s[n - 2] == '.') {
 		r->m_kind = M_PREFIX;
-		n--;		/* keep the dot */
+		n--; /* keep the dot */
 	}
 	if (n == 0 || n > METHOD_MAX)
 		return -1;
@@ -217,7 +216,7 @@ parse_caller(const struct tok *t, struct rule *r, const char **why)
 	struct tok v;
 
 	*why = "want user:NAME, group:NAME, cert:CN, role:viewer|admin, "
-	    "login:NAME or *";
+	       "login:NAME or *";
 	if (tok_is(t, "*")) {
 		r->c_kind = C_ANY;
 		return 0;
@@ -406,7 +405,8 @@ parse_line(struct vmd_policy *pol, const char *name, int lineno,
 	r.file = pol->nfiles - 1;
 	r.line = lineno;
 	if (parse_method(&f[0], &r) < 0)
-		return lerr(err, errlen, name, lineno, "bad method '%s': "
+		return lerr(err, errlen, name, lineno,
+		    "bad method '%s': "
 		    "want NAME.NAME, NAME.* or *",
 		    show(&f[0], show1, sizeof(show1)));
 	if (parse_caller(&f[1], &r, &why) < 0)
@@ -424,8 +424,8 @@ parse_line(struct vmd_policy *pol, const char *name, int lineno,
 		    "unknown action '%s': want allow or deny",
 		    show(&f[3], show1, sizeof(show1)));
 	if (pol->nrules >= RULES_MAX)
-		return lerr(err, errlen, name, lineno,
-		    "more than %d rules", RULES_MAX);
+		return lerr(err, errlen, name, lineno, "more than %d rules",
+		    RULES_MAX);
 	if (add_rule(pol, &r) < 0)
 		return lerr(err, errlen, name, 0, "out of memory");
 	return 0;
@@ -443,11 +443,12 @@ parse_into(struct vmd_policy *pol, const char *name, const void *buf,
 		return lerr(err, errlen, name, 0, "out of memory");
 	while (p < end) {
 		if (lineno == INT_MAX)
-			return lerr(err, errlen, name, lineno, "too many lines");
+			return lerr(err, errlen, name, lineno,
+			    "too many lines");
 		lineno++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (parse_line(pol, name, lineno, p,
-		    (size_t)((nl ? nl : end) - p), err, errlen) < 0)
+			(size_t)((nl ? nl : end) - p), err, errlen) < 0)
 			return -1;
 		p = nl ? nl + 1 : end;
 	}
@@ -503,8 +504,7 @@ cmp_names(const void *a, const void *b)
 
 /* Reads a whole regular file of at most VMD_POLICY_FILE_MAX bytes. */
 static int
-read_file(const char *path, char **bufp, size_t *lenp, char *err,
-    size_t errlen)
+read_file(const char *path, char **bufp, size_t *lenp, char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -573,7 +573,8 @@ vmd_policy_load_dir(const char *dir, char *err, size_t errlen)
 		if (!policy_name(de->d_name, &valid))
 			continue;
 		if (!valid) {
-			lerr(err, errlen, dir, 0, "policy file name with "
+			lerr(err, errlen, dir, 0,
+			    "policy file name with "
 			    "characters outside [0-9a-z_.-]");
 			goto out;
 		}
@@ -648,8 +649,7 @@ match_method(const struct rule *r, const char *method)
 		return strcmp(r->method, method) == 0;
 	case M_PREFIX:
 		n = strlen(r->method);
-		return strncmp(r->method, method, n) == 0 &&
-		    method[n] != '\0';
+		return strncmp(r->method, method, n) == 0 && method[n] != '\0';
 	}
 	return 0;
 }

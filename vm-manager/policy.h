@@ -27,15 +27,15 @@
 
 #include "label.h"
 
-#define VMD_POLICY_LINE_MAX	1024		/* bytes, without newline */
-#define VMD_POLICY_FILE_MAX	(1024 * 1024)	/* bytes */
+#define VMD_POLICY_LINE_MAX 1024	  /* bytes, without newline */
+#define VMD_POLICY_FILE_MAX (1024 * 1024) /* bytes */
 
 struct vmd_policy;
 
 enum vmd_caller_kind {
-	VMD_CALLER_UNIX,	/* local, on the unix socket (SO_PEERCRED) */
-	VMD_CALLER_CERT,	/* remote, mutual TLS */
-	VMD_CALLER_LOGIN,	/* a viewer's password login at a render-server */
+	VMD_CALLER_UNIX,  /* local, on the unix socket (SO_PEERCRED) */
+	VMD_CALLER_CERT,  /* remote, mutual TLS */
+	VMD_CALLER_LOGIN, /* a viewer's password login at a render-server */
 };
 
 enum vmd_role {
@@ -45,31 +45,31 @@ enum vmd_role {
 };
 
 struct vmd_caller {
-	enum vmd_caller_kind	  kind;
+	enum vmd_caller_kind kind;
 	/* VMD_CALLER_UNIX */
-	uid_t			  uid;
-	gid_t			  gid;
-	const char		 *user;		/* NULL: uid has no name;
+	uid_t uid;
+	gid_t gid;
+	const char *user;	   /* NULL: uid has no name;
 						   the login name for LOGIN */
-	const char *const	 *groups;	/* names, primary one too */
-	size_t			  ngroups;
+	const char *const *groups; /* names, primary one too */
+	size_t ngroups;
 	/* VMD_CALLER_CERT */
-	const char		 *cn;		/* certificate common name */
-	enum vmd_role		  role;		/* exact: admin is not viewer */
+	const char *cn;	    /* certificate common name */
+	enum vmd_role role; /* exact: admin is not viewer */
 };
 
 /* What a call is about.  A NULL target, or a NULL name, is @host. */
 struct vmd_target {
-	const char		 *name;
-	struct tsr_label	  label;
-	const char *const	 *tags;
-	size_t			  ntags;
+	const char *name;
+	struct tsr_label label;
+	const char *const *tags;
+	size_t ntags;
 };
 
 /* Where the deciding rule is; file NULL and line 0 for the default deny. */
 struct vmd_policy_where {
-	const char		 *file;		/* valid while the policy is */
-	int			  line;
+	const char *file; /* valid while the policy is */
+	int line;
 };
 
 /*

@@ -13,11 +13,11 @@
 #include "label.h"
 #include "props.h"
 
-#define F(field)	offsetof(struct vmd_qube, field), \
-			sizeof(((struct vmd_qube *)0)->field)
-#define APPS		(VMD_CLASS_BIT(VMD_CLASS_APP) | \
-			VMD_CLASS_BIT(VMD_CLASS_DISPOSABLE))
-#define TEMPLATES	VMD_CLASS_BIT(VMD_CLASS_TEMPLATE)
+#define F(field) \
+	offsetof(struct vmd_qube, field), sizeof(((struct vmd_qube *)0)->field)
+#define APPS \
+	(VMD_CLASS_BIT(VMD_CLASS_APP) | VMD_CLASS_BIT(VMD_CLASS_DISPOSABLE))
+#define TEMPLATES VMD_CLASS_BIT(VMD_CLASS_TEMPLATE)
 
 /*
  * In the order of the Admin API's qube object.  CREATE: vm.create takes
@@ -31,27 +31,28 @@ const struct vmd_prop vmd_props[] = {
 	    .help = "the libvirt domain's UUID, made at creation" },
 	{ "class", VMD_PT_CLASS, VMD_PF_CREATE, F(klass), "class",
 	    .help = "template, app, disposable or standalone" },
-	{ "label", VMD_PT_LABEL, VMD_PF_CREATE | VMD_PF_SET, F(label),
-	    "label", .help = "the trust label: a name or #rrggbb" },
+	{ "label", VMD_PT_LABEL, VMD_PF_CREATE | VMD_PF_SET, F(label), "label",
+	    .help = "the trust label: a name or #rrggbb" },
 	{ "color", VMD_PT_COLOR, 0, F(label), NULL,
 	    .help = "the label's colour, #rrggbb" },
-	{ "template", VMD_PT_QUBE, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_HALTED |
-	    VMD_PF_RESTART | VMD_PF_NULL, F(template_name), "template",
-	    .owners = APPS, .refs = TEMPLATES,
+	{ "template", VMD_PT_QUBE,
+	    VMD_PF_CREATE | VMD_PF_SET | VMD_PF_HALTED | VMD_PF_RESTART |
+		VMD_PF_NULL,
+	    F(template_name), "template", .owners = APPS, .refs = TEMPLATES,
 	    .help = "the template an app qube or disposable boots from" },
 	{ "state", VMD_PT_POWER, 0, 0, 0, NULL,
 	    .help = "halted, starting, running, paused or shutting-down" },
 	{ "memory", VMD_PT_UINT, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
-	    F(memory_mib), "memory_mib", VMD_MEMORY_MIN_MIB,
-	    VMD_MEMORY_MAX_MIB, .help = "memory in MiB, 32 to 1048576" },
+	    F(memory_mib), "memory_mib", VMD_MEMORY_MIN_MIB, VMD_MEMORY_MAX_MIB,
+	    .help = "memory in MiB, 32 to 1048576" },
 	{ "vcpus", VMD_PT_UINT, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
 	    F(vcpus), "vcpus", 1, VMD_VCPUS_MAX,
 	    .help = "virtual CPUs, 1 to 128" },
 	{ "autostart", VMD_PT_BOOL, VMD_PF_CREATE | VMD_PF_SET, F(autostart),
 	    "autostart", .help = "started when tessera-vmd starts" },
-	{ "default_dispvm", VMD_PT_QUBE, VMD_PF_CREATE | VMD_PF_SET |
-	    VMD_PF_NONE, F(default_dispvm), "default_dispvm",
-	    .refs = VMD_CLASS_BIT(VMD_CLASS_APP) | TEMPLATES,
+	{ "default_dispvm", VMD_PT_QUBE,
+	    VMD_PF_CREATE | VMD_PF_SET | VMD_PF_NONE, F(default_dispvm),
+	    "default_dispvm", .refs = VMD_CLASS_BIT(VMD_CLASS_APP) | TEMPLATES,
 	    .help = "what dispvm.create on this qube makes disposables of" },
 	{ "kernel", VMD_PT_PATH, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
 	    F(kernel), "kernel",
@@ -59,9 +60,9 @@ const struct vmd_prop vmd_props[] = {
 	{ "initrd", VMD_PT_PATH, VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART,
 	    F(initrd), "initrd",
 	    .help = "set as a template's name: its initrd; or \"\"" },
-	{ "kernel_opts", VMD_PT_TEXT, VMD_PF_CREATE | VMD_PF_SET |
-	    VMD_PF_RESTART, F(kernel_opts), "kernel_opts",
-	    .help = "the kernel's command line" },
+	{ "kernel_opts", VMD_PT_TEXT,
+	    VMD_PF_CREATE | VMD_PF_SET | VMD_PF_RESTART, F(kernel_opts),
+	    "kernel_opts", .help = "the kernel's command line" },
 	{ "tags", VMD_PT_TAGS, VMD_PF_CREATE | VMD_PF_SET, F(tags), NULL,
 	    .help = "up to 16 of [a-z0-9_-]{1,31}, for the policy" },
 };
@@ -82,11 +83,16 @@ const char *
 vmd_prop_type_name(enum vmd_prop_type t)
 {
 	static const char *const names[] = {
-		[VMD_PT_TEXT] = "text", [VMD_PT_PATH] = "path",
-		[VMD_PT_QUBE] = "qube", [VMD_PT_CLASS] = "class",
-		[VMD_PT_LABEL] = "label", [VMD_PT_COLOR] = "colour",
-		[VMD_PT_POWER] = "state", [VMD_PT_UINT] = "integer",
-		[VMD_PT_BOOL] = "boolean", [VMD_PT_TAGS] = "tags",
+		[VMD_PT_TEXT] = "text",
+		[VMD_PT_PATH] = "path",
+		[VMD_PT_QUBE] = "qube",
+		[VMD_PT_CLASS] = "class",
+		[VMD_PT_LABEL] = "label",
+		[VMD_PT_COLOR] = "colour",
+		[VMD_PT_POWER] = "state",
+		[VMD_PT_UINT] = "integer",
+		[VMD_PT_BOOL] = "boolean",
+		[VMD_PT_TAGS] = "tags",
 	};
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
@@ -137,7 +143,8 @@ valid_tag(const char *s)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!(islower((unsigned char)s[i]) ||
-		    isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+			isdigit((unsigned char)s[i]) || s[i] == '-' ||
+			s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -230,13 +237,14 @@ vmd_prop_set(struct vmd_qube *q, const char *key, json_t *v,
 	field = (char *)q + p->off;
 	switch (p->type) {
 	case VMD_PT_LABEL:
-		if (s == NULL || tsr_label_parse(s, (struct tsr_label *)field) ==
-		    -1)
+		if (s == NULL ||
+		    tsr_label_parse(s, (struct tsr_label *)field) == -1)
 			goto bad;
 		break;
 	case VMD_PT_UINT:
-		if (!json_is_integer(v) || (n = json_integer_value(v)) <
-		    (json_int_t)p->min || n > (json_int_t)p->max)
+		if (!json_is_integer(v) ||
+		    (n = json_integer_value(v)) < (json_int_t)p->min ||
+		    n > (json_int_t)p->max)
 			goto bad;
 		*(uint32_t *)field = (uint32_t)n;
 		break;
@@ -265,7 +273,8 @@ vmd_prop_set(struct vmd_qube *q, const char *key, json_t *v,
 		if (!json_is_array(v) || json_array_size(v) > VMD_TAGS_MAX)
 			goto bad;
 		json_array_foreach(v, i, e) {
-			if (!json_is_string(e) || !valid_tag(json_string_value(e)))
+			if (!json_is_string(e) ||
+			    !valid_tag(json_string_value(e)))
 				goto bad;
 			snprintf(q->tags[i], sizeof(q->tags[i]), "%s",
 			    json_string_value(e));
@@ -273,7 +282,7 @@ vmd_prop_set(struct vmd_qube *q, const char *key, json_t *v,
 		q->ntags = (int)json_array_size(v);
 		break;
 	default:
-		goto bad;	/* not settable: no row says SET */
+		goto bad; /* not settable: no row says SET */
 	}
 	return 0;
 bad:
@@ -300,8 +309,9 @@ prop_json(const struct vmd_qube *q, const struct vmd_prop *p,
 	case VMD_PT_LABEL:
 		return json_string(((const struct tsr_label *)field)->name);
 	case VMD_PT_COLOR:
-		return json_string(tsr_label_hex(((const struct tsr_label *)
-		    field)->rgb, hex, sizeof(hex)));
+		return json_string(
+		    tsr_label_hex(((const struct tsr_label *)field)->rgb, hex,
+			sizeof(hex)));
 	case VMD_PT_POWER:
 		return json_string(tsr_power_name(power));
 	case VMD_PT_UINT:
@@ -324,7 +334,7 @@ vmd_qube_json(const struct vmd_qube *q, enum tsr_power power)
 	size_t i;
 
 	for (i = 0; i < vmd_nprops; i++)
-		json_object_set_new(o, vmd_props[i].name, prop_json(q,
-		    &vmd_props[i], power));
+		json_object_set_new(o, vmd_props[i].name,
+		    prop_json(q, &vmd_props[i], power));
 	return o;
 }

@@ -22,44 +22,44 @@
 #include "facts.h"
 #include "qube.h"
 
-#define VMD_MEMORY_MIN_MIB	32u		/* what vm.set accepts */
-#define VMD_MEMORY_MAX_MIB	(1024u * 1024u)	/* 1 TiB */
-#define VMD_VCPUS_MAX		128u		/* libxl's HVM limit */
+#define VMD_MEMORY_MIN_MIB 32u		   /* what vm.set accepts */
+#define VMD_MEMORY_MAX_MIB (1024u * 1024u) /* 1 TiB */
+#define VMD_VCPUS_MAX 128u		   /* libxl's HVM limit */
 
 enum vmd_prop_type {
-	VMD_PT_TEXT,	/* printable ASCII, shorter than the field */
-	VMD_PT_PATH,	/* a store path, set by a template's name */
-	VMD_PT_QUBE,	/* a qube name, of a qube of a class in refs */
-	VMD_PT_CLASS,	/* enum vmd_class */
-	VMD_PT_LABEL,	/* struct tsr_label, by its name */
-	VMD_PT_COLOR,	/* the label's colour: reported, never stored */
-	VMD_PT_POWER,	/* the power state: from the hypervisor */
-	VMD_PT_UINT,	/* uint32_t in min..max */
-	VMD_PT_BOOL,	/* int, 0 or 1 */
-	VMD_PT_TAGS,	/* tags[], ntags; stored in their own table */
+	VMD_PT_TEXT,  /* printable ASCII, shorter than the field */
+	VMD_PT_PATH,  /* a store path, set by a template's name */
+	VMD_PT_QUBE,  /* a qube name, of a qube of a class in refs */
+	VMD_PT_CLASS, /* enum vmd_class */
+	VMD_PT_LABEL, /* struct tsr_label, by its name */
+	VMD_PT_COLOR, /* the label's colour: reported, never stored */
+	VMD_PT_POWER, /* the power state: from the hypervisor */
+	VMD_PT_UINT,  /* uint32_t in min..max */
+	VMD_PT_BOOL,  /* int, 0 or 1 */
+	VMD_PT_TAGS,  /* tags[], ntags; stored in their own table */
 };
 
-#define VMD_PF_CREATE	0x01	/* vm.create takes it (and vm.set with SET) */
-#define VMD_PF_SET	0x02	/* vm.set takes it */
-#define VMD_PF_HALTED	0x04	/* vm.set only while the qube is halted */
-#define VMD_PF_RESTART	0x08	/* a running qube sees it at its next start */
-#define VMD_PF_NONE	0x10	/* VMD_PT_QUBE: "" (none) is allowed */
-#define VMD_PF_NULL	0x20	/* stored as NULL when "" */
-#define VMD_PF_KEY	0x40	/* the store's key, never updated */
+#define VMD_PF_CREATE 0x01  /* vm.create takes it (and vm.set with SET) */
+#define VMD_PF_SET 0x02	    /* vm.set takes it */
+#define VMD_PF_HALTED 0x04  /* vm.set only while the qube is halted */
+#define VMD_PF_RESTART 0x08 /* a running qube sees it at its next start */
+#define VMD_PF_NONE 0x10    /* VMD_PT_QUBE: "" (none) is allowed */
+#define VMD_PF_NULL 0x20    /* stored as NULL when "" */
+#define VMD_PF_KEY 0x40	    /* the store's key, never updated */
 
 /* A set of classes, for owners and refs. */
-#define VMD_CLASS_BIT(c)	(1u << (c))
+#define VMD_CLASS_BIT(c) (1u << (c))
 
 struct vmd_prop {
-	const char		*name;	/* in the API, its JSON and the CLI */
-	enum vmd_prop_type	 type;
-	unsigned		 flags;
-	size_t			 off, size;	/* the field in vmd_qube */
-	const char		*column;	/* in the store; NULL: none */
-	unsigned long		 min, max;	/* VMD_PT_UINT */
-	unsigned		 owners;	/* classes that have it; 0: all */
-	unsigned		 refs;		/* VMD_PT_QUBE: what it names */
-	const char		*help;
+	const char *name; /* in the API, its JSON and the CLI */
+	enum vmd_prop_type type;
+	unsigned flags;
+	size_t off, size;	/* the field in vmd_qube */
+	const char *column;	/* in the store; NULL: none */
+	unsigned long min, max; /* VMD_PT_UINT */
+	unsigned owners;	/* classes that have it; 0: all */
+	unsigned refs;		/* VMD_PT_QUBE: what it names */
+	const char *help;
 };
 
 extern const struct vmd_prop vmd_props[];
@@ -79,8 +79,8 @@ const char *vmd_prop_type_name(enum vmd_prop_type);
 const char *vmd_prop_access(const struct vmd_prop *);
 
 /* Finds a qube by name: 1 found (into *out), 0 not found, -1 error. */
-typedef int (*vmd_qube_lookup)(void *arg, const char *name,
-    struct vmd_qube *out);
+typedef int (
+    *vmd_qube_lookup)(void *arg, const char *name, struct vmd_qube *out);
 
 /*
  * Sets the property named key of q from the JSON value v, as vm.set and

@@ -22,21 +22,21 @@
 #include "log.h"
 #include "vmd.h"
 
-#define RENDER_SLOTS	256
-#define BACKOFF_MAX_MS	30000
+#define RENDER_SLOTS 256
+#define BACKOFF_MAX_MS 30000
 
 extern char **environ;
 
 struct render {
-	TAILQ_ENTRY(render)	 entry;
-	struct vmd		*vmd;
-	char			 qube[TSR_QUBE_NAME_MAX + 1];
-	pid_t			 pid;		/* 0: not running */
-	int			 slot;
-	int			 backoff_ms;
-	int			 timer;		/* pending restart, or -1 */
-	time_t			 started;
-	int			 stopping;
+	TAILQ_ENTRY(render) entry;
+	struct vmd *vmd;
+	char qube[TSR_QUBE_NAME_MAX + 1];
+	pid_t pid; /* 0: not running */
+	int slot;
+	int backoff_ms;
+	int timer; /* pending restart, or -1 */
+	time_t started;
+	int stopping;
 };
 static TAILQ_HEAD(, render) renders = TAILQ_HEAD_INITIALIZER(renders);
 
@@ -86,12 +86,12 @@ render_spawn(struct vmd *vmd, struct render *r)
 	if (vmd_store_get(vmd->store, r->qube, &q, NULL) != 1 ||
 	    vol_paths(vmd, &q) == -1)
 		return -1;
-	port_str(vnc, sizeof(vnc), vmd->render.addr, vmd->render.port_base +
-	    2 * r->slot);
-	port_str(rdp, sizeof(rdp), vmd->render.addr, vmd->render.port_base +
-	    2 * r->slot + 1);
+	port_str(vnc, sizeof(vnc), vmd->render.addr,
+	    vmd->render.port_base + 2 * r->slot);
+	port_str(rdp, sizeof(rdp), vmd->render.addr,
+	    vmd->render.port_base + 2 * r->slot + 1);
 	argv[n++] = vmd->render.bin;
-	argv[n++] = "-d";	/* foreground, logging to our stderr */
+	argv[n++] = "-d"; /* foreground, logging to our stderr */
 	argv[n++] = "--qube";
 	argv[n++] = q.name;
 	argv[n++] = "--label";
@@ -191,7 +191,7 @@ render_stop(struct vmd *vmd, const char *qube)
 		return;
 	if (r->pid > 0) {
 		r->stopping = 1;
-		kill(r->pid, SIGTERM);	/* reaped in render_reap() */
+		kill(r->pid, SIGTERM); /* reaped in render_reap() */
 	} else {
 		render_forget(r);
 	}
@@ -220,16 +220,20 @@ render_reap(struct vmd *vmd)
 			if (r->pid != pid)
 				continue;
 			r->pid = 0;
-			if (r->stopping || hv_power(vmd, r->qube) == TSR_POWER_HALTED) {
+			if (r->stopping ||
+			    hv_power(vmd, r->qube) == TSR_POWER_HALTED) {
 				render_forget(r);
 				break;
 			}
 			if (time(NULL) - r->started > 60)
-				r->backoff_ms = 500;	/* it ran a while */
-			log_warnx("%s: render-server %s (status %d); restarting "
-			    "in %d ms", r->qube, WIFSIGNALED(status) ?
-			    "was killed" : "exited", WIFSIGNALED(status) ?
-			    WTERMSIG(status) : WEXITSTATUS(status),
+				r->backoff_ms = 500; /* it ran a while */
+			log_warnx(
+			    "%s: render-server %s (status %d); restarting "
+			    "in %d ms",
+			    r->qube,
+			    WIFSIGNALED(status) ? "was killed" : "exited",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+						  WEXITSTATUS(status),
 			    r->backoff_ms);
 			r->timer = virEventAddTimeout(r->backoff_ms,
 			    restart_timer, r, NULL);
@@ -256,7 +260,8 @@ render_stop_all(struct vmd *vmd)
 	/* two seconds to go, then SIGKILL: the daemon's exit never hangs */
 	for (i = 0; i < 40; i++) {
 		TAILQ_FOREACH(r, &renders, entry)
-			if (r->pid > 0 && waitpid(r->pid, NULL, WNOHANG) == r->pid)
+			if (r->pid > 0 &&
+			    waitpid(r->pid, NULL, WNOHANG) == r->pid)
 				r->pid = 0;
 		TAILQ_FOREACH(r, &renders, entry)
 			if (r->pid > 0)
@@ -267,7 +272,8 @@ render_stop_all(struct vmd *vmd)
 	}
 	while ((r = TAILQ_FIRST(&renders)) != NULL) {
 		if (r->pid > 0) {
-			log_warnx("%s: render-server ignores SIGTERM; killing it",
+			log_warnx(
+			    "%s: render-server ignores SIGTERM; killing it",
 			    r->qube);
 			kill(r->pid, SIGKILL);
 			waitpid(r->pid, NULL, 0);
@@ -283,11 +289,10 @@ render_endpoint(struct vmd *vmd, const char *qube)
 
 	if (r == NULL || vmd->render.bin == NULL)
 		return NULL;
-	return json_pack("{s:s, s:i, s:i, s:s, s:b}",
-	    "host", vmd->render.public_host ? vmd->render.public_host :
-	    vmd->render.addr,
-	    "vnc_port", vmd->render.port_base + 2 * r->slot,
-	    "rdp_port", vmd->render.port_base + 2 * r->slot + 1,
-	    "fingerprint", vmd->render.fingerprint,
-	    "running", r->pid > 0);
+	return json_pack("{s:s, s:i, s:i, s:s, s:b}", "host",
+	    vmd->render.public_host ? vmd->render.public_host :
+				      vmd->render.addr,
+	    "vnc_port", vmd->render.port_base + 2 * r->slot, "rdp_port",
+	    vmd->render.port_base + 2 * r->slot + 1, "fingerprint",
+	    vmd->render.fingerprint, "running", r->pid > 0);
 }

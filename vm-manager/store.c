@@ -15,11 +15,11 @@
 #include "store.h"
 
 struct vmd_store {
-	sqlite3	*db;
+	sqlite3 *db;
 	/* made from the property table (props.c) when the store opens */
-	char	 insert_sql[1024];
-	char	 update_sql[1024];
-	char	 select_sql[1024];
+	char insert_sql[1024];
+	char update_sql[1024];
+	char select_sql[1024];
 };
 
 /*
@@ -117,8 +117,10 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 		return -1;
 	}
 	if (v > VMD_STORE_SCHEMA) {
-		snprintf(err, errlen, "store has schema %d, newer than this "
-		    "program's %d", v, VMD_STORE_SCHEMA);
+		snprintf(err, errlen,
+		    "store has schema %d, newer than this "
+		    "program's %d",
+		    v, VMD_STORE_SCHEMA);
 		return -1;
 	}
 	for (; v < VMD_STORE_SCHEMA; v++) {
@@ -195,14 +197,17 @@ vmd_store_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_FULLMUTEX,
+		NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
 	if (make_sql(s) == -1) {
-		snprintf(err, errlen, "the property table makes too long a "
+		snprintf(err, errlen,
+		    "the property table makes too long a "
 		    "statement");
 		goto fail;
 	}
@@ -278,14 +283,14 @@ write_tags(sqlite3 *db, const struct vmd_qube *q, char *err, size_t errlen)
 	int i, rc = -1;
 
 	if (sqlite3_prepare_v2(db, "DELETE FROM tags WHERE qube = ?", -1, &st,
-	    NULL) != SQLITE_OK)
+		NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO tags VALUES (?, ?)",
-	    -1, &st, NULL) != SQLITE_OK)
+		-1, &st, NULL) != SQLITE_OK)
 		goto out;
 	for (i = 0; i < q->ntags; i++) {
 		sqlite3_reset(st);
@@ -312,7 +317,7 @@ vmd_store_insert(struct vmd_store *s, const struct vmd_qube *q, char *err,
 	if (exec_sql(s->db, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM qubes WHERE name = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+		&st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -452,12 +457,13 @@ row_to_qube(struct vmd_store *s, sqlite3_stmt *st, struct vmd_qube *q,
 			break;
 		case VMD_PT_LABEL:
 			copy_col(buf, sizeof(buf), st, col);
-			if (tsr_label_parse(buf, (struct tsr_label *)field) == -1)
+			if (tsr_label_parse(buf, (struct tsr_label *)field) ==
+			    -1)
 				return -1;
 			break;
 		case VMD_PT_UINT:
-			*(uint32_t *)field = (uint32_t)sqlite3_column_int64(st,
-			    col);
+			*(uint32_t *)field =
+			    (uint32_t)sqlite3_column_int64(st, col);
 			break;
 		case VMD_PT_BOOL:
 			*(int *)field = sqlite3_column_int(st, col);
@@ -472,8 +478,10 @@ row_to_qube(struct vmd_store *s, sqlite3_stmt *st, struct vmd_qube *q,
 	if (qstate_parse(buf, qs) == -1)
 		return -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT tag FROM tags WHERE qube = ? "
-	    "ORDER BY tag", -1, &tst, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT tag FROM tags WHERE qube = ? "
+		"ORDER BY tag",
+		-1, &tst, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(tst, 1, q->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(tst) == SQLITE_ROW && q->ntags < VMD_TAGS_MAX) {
@@ -540,11 +548,10 @@ vmd_store_foreach(struct vmd_store *s,
 }
 
 struct names {
-	int		(*want)(const struct vmd_qube *, enum vmd_qstate,
-			    void *);
-	void		*arg;
-	vmd_name	*v;
-	size_t		 n, cap;
+	int (*want)(const struct vmd_qube *, enum vmd_qstate, void *);
+	void *arg;
+	vmd_name *v;
+	size_t n, cap;
 };
 
 static int
@@ -556,8 +563,8 @@ names_one(const struct vmd_qube *q, enum vmd_qstate st, void *arg)
 	if (!l->want(q, st, l->arg))
 		return 0;
 	if (l->n == l->cap) {
-		if ((nv = realloc(l->v, (l->cap ? l->cap * 2 : 16) *
-		    sizeof(*l->v))) == NULL)
+		if ((nv = realloc(l->v,
+			 (l->cap ? l->cap * 2 : 16) * sizeof(*l->v))) == NULL)
 			return 1;
 		l->v = nv;
 		l->cap = l->cap ? l->cap * 2 : 16;
@@ -584,8 +591,10 @@ vmd_store_template_users(struct vmd_store *s, const char *name)
 	sqlite3_stmt *st;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM qubes WHERE "
-	    "template = ? OR default_dispvm = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT count(*) FROM qubes WHERE "
+		"template = ? OR default_dispvm = ?1",
+		-1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -601,7 +610,7 @@ vmd_store_next_disp_name(struct vmd_store *s, char *name, size_t namesz)
 	int n, rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM qubes WHERE name = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+		&st, NULL) != SQLITE_OK)
 		return -1;
 	for (n = 1; n <= 9999; n++) {
 		snprintf(name, namesz, "disp%d", n);

@@ -12,7 +12,7 @@
 
 #include "qube.h"
 
-#define VMD_STORE_SCHEMA	1
+#define VMD_STORE_SCHEMA 1
 
 struct vmd_store;
 
@@ -27,13 +27,13 @@ void vmd_store_close(struct vmd_store *);
 int vmd_store_schema(struct vmd_store *);
 
 /* Insert q with state CREATING.  Fails (EEXIST in *err) if the name is taken. */
-int vmd_store_insert(struct vmd_store *, const struct vmd_qube *q,
-    char *err, size_t errlen);
+int vmd_store_insert(struct vmd_store *, const struct vmd_qube *q, char *err,
+    size_t errlen);
 int vmd_store_set_state(struct vmd_store *, const char *name,
     enum vmd_qstate st);
 /* Replace every stored property of an existing qube (not its name). */
-int vmd_store_update(struct vmd_store *, const struct vmd_qube *q,
-    char *err, size_t errlen);
+int vmd_store_update(struct vmd_store *, const struct vmd_qube *q, char *err,
+    size_t errlen);
 int vmd_store_delete(struct vmd_store *, const char *name);
 
 /* 1 found, 0 not found, -1 error. */

@@ -14,12 +14,12 @@
 #include "label.h"
 #include "props.h"
 
-#define DEFAULT_SOCKET	"/var/lib/tessera/control.sock"
+#define DEFAULT_SOCKET "/var/lib/tessera/control.sock"
 
 static struct {
-	const char	*socket;
-	const char	*host, *cert, *key, *ca;
-	int		 json;
+	const char *socket;
+	const char *host, *cert, *key, *ca;
+	int json;
 } opt;
 
 static struct tsr_client *cl;
@@ -115,26 +115,31 @@ swatch(const char *hex)
 static int
 cmd_ls(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
 		{ "running", no_argument, NULL, 'r' },
 		{ "raw-list", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	int ch, running = 0, raw = 0;
 	json_t *list, *q;
 	size_t i;
 
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'j': opt.json = 1; break;
-		case 'r': running = 1; break;
-		case 'R': raw = 1; break;
+		case 'j':
+			opt.json = 1;
+			break;
+		case 'r':
+			running = 1;
+			break;
+		case 'R':
+			raw = 1;
+			break;
 		case 'h':
 			printf("usage: tessera ls [--json] [--running] "
-			    "[--raw-list] [NAME...]\n");
+			       "[--raw-list] [NAME...]\n");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	list = call_or_die("vm.list", NULL, NULL);
@@ -151,7 +156,8 @@ cmd_ls(int argc, char **argv)
 		int k, match = optind >= argc;
 		for (k = optind; k < argc; k++)
 			match |= strcmp(argv[k], str(q, "name")) == 0;
-		if (!match || (running && strcmp(str(q, "state"), "halted") == 0))
+		if (!match ||
+		    (running && strcmp(str(q, "state"), "halted") == 0))
 			continue;
 		if (raw) {
 			printf("%s\n", str(q, "name"));
@@ -164,7 +170,8 @@ cmd_ls(int argc, char **argv)
 		printf("%-20s %-13s %-10s %-8s %-16s %6lld\n", str(q, "name"),
 		    str(q, "state"), str(q, "class"), str(q, "label"),
 		    str(q, "template")[0] ? str(q, "template") : "-",
-		    (long long)json_integer_value(json_object_get(q, "memory")));
+		    (long long)json_integer_value(
+			json_object_get(q, "memory")));
 	}
 	json_decref(list);
 	return 0;
@@ -175,10 +182,14 @@ cmd_ls(int argc, char **argv)
 static const char *
 qubes_class(const char *c)
 {
-	if (strcmp(c, "AppVM") == 0) return "app";
-	if (strcmp(c, "TemplateVM") == 0) return "template";
-	if (strcmp(c, "StandaloneVM") == 0) return "standalone";
-	if (strcmp(c, "DispVM") == 0) return "disposable";
+	if (strcmp(c, "AppVM") == 0)
+		return "app";
+	if (strcmp(c, "TemplateVM") == 0)
+		return "template";
+	if (strcmp(c, "StandaloneVM") == 0)
+		return "standalone";
+	if (strcmp(c, "DispVM") == 0)
+		return "disposable";
 	return c;
 }
 
@@ -196,8 +207,8 @@ typed(const char *key, const char *v)
 	if (p && p->type == VMD_PT_TAGS) {
 		json_t *a = json_array();
 		char *dup = strdup(v), *t, *save = NULL;
-		for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",",
-		    &save))
+		for (t = strtok_r(dup, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save))
 			json_array_append_new(a, json_string(t));
 		free(dup);
 		return a;
@@ -218,8 +229,8 @@ typed(const char *key, const char *v)
 static int
 cmd_create(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "label", required_argument, NULL, 'l' },
+	static const struct option lo[] = { { "label", required_argument, NULL,
+						'l' },
 		{ "template", required_argument, NULL, 't' },
 		{ "class", required_argument, NULL, 'C' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -230,37 +241,64 @@ cmd_create(int argc, char **argv)
 		{ "tag", required_argument, NULL, 'T' },
 		{ "property", required_argument, NULL, 'p' },
 		{ "prop", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	json_t *args = json_object(), *tags = json_array(), *r;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "l:t:C:p:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'l': json_object_set_new(args, "label", json_string(optarg)); break;
-		case 't': json_object_set_new(args, "template", json_string(optarg)); break;
-		case 'C': json_object_set_new(args, "class", json_string(qubes_class(optarg))); break;
-		case 'm': json_object_set_new(args, "memory", typed("memory", optarg)); break;
-		case 'c': json_object_set_new(args, "vcpus", typed("vcpus", optarg)); break;
-		case 'k': json_object_set_new(args, "kernel", json_string(optarg)); break;
-		case 'i': json_object_set_new(args, "initrd", json_string(optarg)); break;
-		case 'o': json_object_set_new(args, "kernel_opts", json_string(optarg)); break;
-		case 'T': json_array_append_new(tags, json_string(optarg)); break;
+		case 'l':
+			json_object_set_new(args, "label", json_string(optarg));
+			break;
+		case 't':
+			json_object_set_new(args, "template",
+			    json_string(optarg));
+			break;
+		case 'C':
+			json_object_set_new(args, "class",
+			    json_string(qubes_class(optarg)));
+			break;
+		case 'm':
+			json_object_set_new(args, "memory",
+			    typed("memory", optarg));
+			break;
+		case 'c':
+			json_object_set_new(args, "vcpus",
+			    typed("vcpus", optarg));
+			break;
+		case 'k':
+			json_object_set_new(args, "kernel",
+			    json_string(optarg));
+			break;
+		case 'i':
+			json_object_set_new(args, "initrd",
+			    json_string(optarg));
+			break;
+		case 'o':
+			json_object_set_new(args, "kernel_opts",
+			    json_string(optarg));
+			break;
+		case 'T':
+			json_array_append_new(tags, json_string(optarg));
+			break;
 		case 'p': {
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL)
 				die("--property wants KEY=VALUE");
 			*eq = '\0';
-			json_object_set_new(args, optarg, typed(optarg, eq + 1));
+			json_object_set_new(args, optarg,
+			    typed(optarg, eq + 1));
 			break;
 		}
 		case 'h':
-			printf("usage: tessera create NAME --label LABEL "
+			printf(
+			    "usage: tessera create NAME --label LABEL "
 			    "[--template T] [--class app|template|standalone]\n"
 			    "       [--memory MiB] [--vcpus N] [--kernel F] "
 			    "[--initrd F] [--kernel-opts S] [--tag T]...\n");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (optind != argc - 1)
@@ -277,18 +315,23 @@ cmd_create(int argc, char **argv)
 static int
 cmd_clone(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "label", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option lo[] = { { "label", required_argument, NULL,
+						'l' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	json_t *args = json_object();
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "l:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'l': json_object_set_new(args, "label", json_string(optarg)); break;
-		case 'h': printf("usage: tessera clone SOURCE NAME [--label L]\n"); return 0;
-		default: return 2;
+		case 'l':
+			json_object_set_new(args, "label", json_string(optarg));
+			break;
+		case 'h':
+			printf(
+			    "usage: tessera clone SOURCE NAME [--label L]\n");
+			return 0;
+		default:
+			return 2;
 		}
 	}
 	if (optind != argc - 2)
@@ -321,14 +364,13 @@ show_progress(const struct tsr_api_msg *m, void *arg)
 static int
 cmd_template(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "kernel", required_argument, NULL, 'k' },
+	static const struct option lo[] = { { "kernel", required_argument, NULL,
+						'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "kernel-opts", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	json_t *args = json_object();
 	char abs[4096];
 	int ch;
@@ -339,19 +381,31 @@ cmd_template(int argc, char **argv)
 	argc--, argv++;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'k': case 'i': case 'd':
+		case 'k':
+		case 'i':
+		case 'd':
 			if (realpath(optarg, abs) == NULL)
 				die("%s: %s", optarg, strerror(errno));
-			json_object_set_new(args, ch == 'k' ? "kernel" : ch == 'i' ?
-			    "initrd" : "disk", json_string(abs));
+			json_object_set_new(args,
+			    ch == 'k'	  ? "kernel" :
+				ch == 'i' ? "initrd" :
+					    "disk",
+			    json_string(abs));
 			break;
-		case 'l': json_object_set_new(args, "label", json_string(optarg)); break;
-		case 'o': json_object_set_new(args, "kernel_opts", json_string(optarg)); break;
+		case 'l':
+			json_object_set_new(args, "label", json_string(optarg));
+			break;
+		case 'o':
+			json_object_set_new(args, "kernel_opts",
+			    json_string(optarg));
+			break;
 		case 'h':
-			printf("usage: tessera template import NAME --kernel K "
+			printf(
+			    "usage: tessera template import NAME --kernel K "
 			    "--initrd I [--disk D] [--label L] [--kernel-opts S]\n");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (optind != argc - 1)
@@ -373,8 +427,8 @@ each(int argc, char **argv, const char *method, json_t *args)
 	if (optind >= argc)
 		die("%s wants at least one qube name", method);
 	for (i = optind; i < argc; i++)
-		json_decref(call(method, argv[i], args ? json_incref(args) :
-		    NULL, &failed));
+		json_decref(call(method, argv[i],
+		    args ? json_incref(args) : NULL, &failed));
 	json_decref(args);
 	return failed;
 }
@@ -395,25 +449,31 @@ cmd_simple(int argc, char **argv, const char *method)
 static int
 cmd_shutdown(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "wait", no_argument, NULL, 'w' },
+	static const struct option lo[] = { { "wait", no_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	json_t *args = json_object();
 	int ch, all = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'w': json_object_set_new(args, "wait", json_true()); break;
-		case 't': json_object_set_new(args, "timeout", json_integer(atoi(optarg))); break;
-		case 'a': all = 1; break;
+		case 'w':
+			json_object_set_new(args, "wait", json_true());
+			break;
+		case 't':
+			json_object_set_new(args, "timeout",
+			    json_integer(atoi(optarg)));
+			break;
+		case 'a':
+			all = 1;
+			break;
 		case 'h':
 			printf("usage: tessera shutdown [--wait] [--timeout S] "
-			    "[--all] NAME...\n");
+			       "[--all] NAME...\n");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (all) {
@@ -434,21 +494,23 @@ cmd_shutdown(int argc, char **argv)
 static int
 cmd_run(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dispvm", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option lo[] = { { "dispvm", required_argument, NULL,
+						'd' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *tmpl = NULL;
 	json_t *r;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'd': tmpl = optarg; break;
+		case 'd':
+			tmpl = optarg;
+			break;
 		case 'h':
 			printf("usage: tessera run --dispvm TEMPLATE\n");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (tmpl == NULL)
@@ -486,7 +548,8 @@ prefs_help(void)
 	const struct vmd_prop *p;
 	size_t i;
 
-	printf("usage: tessera prefs NAME [PROPERTY [VALUE]]\n\n"
+	printf(
+	    "usage: tessera prefs NAME [PROPERTY [VALUE]]\n\n"
 	    "Properties.  set: tessera prefs NAME PROPERTY VALUE sets it;\n"
 	    "halted: only while the qube is halted; restart: a running qube\n"
 	    "sees it at its next start; create: given to tessera create.\n\n");
@@ -500,8 +563,7 @@ prefs_help(void)
 static int
 cmd_prefs(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option lo[] = { { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	json_t *q, *v;
 	const char *k;
@@ -517,9 +579,9 @@ cmd_prefs(int argc, char **argv)
 	if (optind >= argc || argc - optind > 3)
 		die("prefs wants NAME [PROPERTY [VALUE]]");
 	if (argc - optind == 3) {
-		json_decref(call_or_die("vm.set", argv[optind], json_pack(
-		    "{s:s, s:o}", "property", argv[optind + 1], "value",
-		    typed(argv[optind + 1], argv[optind + 2]))));
+		json_decref(call_or_die("vm.set", argv[optind],
+		    json_pack("{s:s, s:o}", "property", argv[optind + 1],
+			"value", typed(argv[optind + 1], argv[optind + 2]))));
 		return 0;
 	}
 	q = call_or_die("vm.get", argv[optind], NULL);
@@ -561,10 +623,13 @@ cmd_display(int argc, char **argv)
 	} else {
 		if (json_object_get(ep, "vnc_port"))
 			printf("vnc %s:%lld\nrdp %s:%lld\nfingerprint %s\n",
-			    str(ep, "host"), (long long)json_integer_value(
-			    json_object_get(ep, "vnc_port")), str(ep, "host"),
-			    (long long)json_integer_value(json_object_get(ep,
-			    "rdp_port")), str(ep, "fingerprint"));
+			    str(ep, "host"),
+			    (long long)json_integer_value(
+				json_object_get(ep, "vnc_port")),
+			    str(ep, "host"),
+			    (long long)json_integer_value(
+				json_object_get(ep, "rdp_port")),
+			    str(ep, "fingerprint"));
 		if (json_object_get(ep, "socket"))
 			printf("socket %s\n", str(ep, "socket"));
 	}
@@ -627,35 +692,35 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tessera [--state DIR | --socket PATH | --host HOST:PORT --ca F\n"
-"                --cert F --key F] [--json] COMMAND [ARGS]\n"
-"\n"
-"commands:\n"
-"  ls [--json] [--running]         list qubes\n"
-"  create NAME --label L [--template T] [--class C] [--memory M] ...\n"
-"  clone SOURCE NAME [--label L]   copy a halted qube\n"
-"  rm NAME...                      remove halted qubes\n"
-"  prefs NAME [PROPERTY [VALUE]]   show or set properties\n"
-"  start NAME...                   start qubes\n"
-"  shutdown [--wait] [--timeout S] [--all] NAME...\n"
-"  kill NAME...                    stop qubes at once\n"
-"  pause NAME... / unpause NAME...\n"
-"  run --dispvm TEMPLATE           start a disposable, print its name\n"
-"  events                          print events as they happen\n"
-"  display NAME                    where a qube's display is served\n"
-"  label ls                        the trust labels\n"
-"  template import NAME --kernel K --initrd I [--label L]\n"
-"\n"
-"The socket is $TESSERA_SOCKET, or STATE/control.sock with --state, or\n"
-DEFAULT_SOCKET ". Also installed as qvm-ls, qvm-create, qvm-start,\n"
-"qvm-shutdown, qvm-kill, qvm-prefs, qvm-remove and qvm-clone.\n");
+	    "usage: tessera [--state DIR | --socket PATH | --host HOST:PORT --ca F\n"
+	    "                --cert F --key F] [--json] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands:\n"
+	    "  ls [--json] [--running]         list qubes\n"
+	    "  create NAME --label L [--template T] [--class C] [--memory M] ...\n"
+	    "  clone SOURCE NAME [--label L]   copy a halted qube\n"
+	    "  rm NAME...                      remove halted qubes\n"
+	    "  prefs NAME [PROPERTY [VALUE]]   show or set properties\n"
+	    "  start NAME...                   start qubes\n"
+	    "  shutdown [--wait] [--timeout S] [--all] NAME...\n"
+	    "  kill NAME...                    stop qubes at once\n"
+	    "  pause NAME... / unpause NAME...\n"
+	    "  run --dispvm TEMPLATE           start a disposable, print its name\n"
+	    "  events                          print events as they happen\n"
+	    "  display NAME                    where a qube's display is served\n"
+	    "  label ls                        the trust labels\n"
+	    "  template import NAME --kernel K --initrd I [--label L]\n"
+	    "\n"
+	    "The socket is $TESSERA_SOCKET, or STATE/control.sock with --state, or\n" DEFAULT_SOCKET
+	    ". Also installed as qvm-ls, qvm-create, qvm-start,\n"
+	    "qvm-shutdown, qvm-kill, qvm-prefs, qvm-remove and qvm-clone.\n");
 }
 
 static const struct cmd {
-	const char	*name;
-	const char	*qvm;
-	int		(*fn)(int, char **);
-	const char	*method;
+	const char *name;
+	const char *qvm;
+	int (*fn)(int, char **);
+	const char *method;
 } cmds[] = {
 	{ "ls", "qvm-ls", cmd_ls, NULL },
 	{ "create", "qvm-create", cmd_create, NULL },
@@ -687,13 +752,13 @@ int
 main(int argc, char **argv)
 {
 	static char sockbuf[4096];
-	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
-	    argv[0];
+	const char *prog =
+	    strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	size_t i;
 	int rc;
 
 	opt.socket = getenv("TESSERA_SOCKET") ? getenv("TESSERA_SOCKET") :
-	    DEFAULT_SOCKET;
+						DEFAULT_SOCKET;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (cmds[i].qvm && strcmp(prog, cmds[i].qvm) == 0) {
 			rc = run_cmd(&cmds[i], argc, argv);
@@ -715,7 +780,8 @@ main(int argc, char **argv)
 		if (v == NULL)
 			die("%s wants a value", a);
 		if (strcmp(a, "--state") == 0) {
-			snprintf(sockbuf, sizeof(sockbuf), "%s/control.sock", v);
+			snprintf(sockbuf, sizeof(sockbuf), "%s/control.sock",
+			    v);
 			opt.socket = sockbuf;
 		} else if (strcmp(a, "--socket") == 0) {
 			opt.socket = v;

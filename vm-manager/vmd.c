@@ -23,50 +23,49 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tessera-vmd [-dnv] [--state DIR] [--policy DIR] [--connect URI]\n"
-"                   [--listen ADDR:PORT --cert FILE --key FILE --ca FILE\n"
-"                    [--crl FILE]] [--display-user USER]\n"
-"\n"
-"The Tessera qube manager: the qube store, qube lifecycle through libvirt,\n"
-"policy, and the Admin API on STATE/control.sock (and over mutual TLS with\n"
-"--listen).\n"
-"\n"
-"  -d, --foreground     stay in the foreground and log to stderr\n"
-"  -n, --check          check the policy files and exit\n"
-"  -v, --verbose        log debug messages too\n"
-"      --state DIR      state directory (default /var/lib/tessera)\n"
-"      --policy DIR     policy directory (default /etc/tessera/policy.d,\n"
-"                       or STATE/policy.d when --state is given)\n"
-"      --connect URI    libvirt URI (default xen:///system on a Xen host,\n"
-"                       qemu:///system elsewhere)\n"
-"      --listen A:P     serve the Admin API over mutual TLS on A:P\n"
-"      --cert, --key    this host's certificate and key (tessera-ca)\n"
-"      --ca FILE        the CA that client certificates must chain to\n"
-"      --crl FILE       refuse certificates revoked in this CRL\n"
-"      --handshake-timeout MS  a TLS client must finish its handshake\n"
-"                       within MS (5000)\n"
-"      --display-user U owner of the qubes' display sockets\n"
-"      --render-bin F   start this tessera-render for every running qube\n"
-"      --render-addr A  where render-servers listen (default 127.0.0.1)\n"
-"      --render-host H  the host name viewers are given (default: the address)\n"
-"      --render-port-base P  VNC on P+2*slot, RDP on P+2*slot+1 (5900)\n"
-"      --render-cert F, --render-key F  their certificate and key\n"
-"      --render-ca F, --render-crl F    viewers' CA and CRL (--ca, --crl)\n"
-"      --render-passwd F  viewers' passwords (tessera-render passwd)\n"
-"      --render-user U  the unprivileged user they run as\n"
-"      --domain-type T  qemu (TCG, the default), kvm, or auto (kvm when a\n"
-"                       vCPU runs on /dev/kvm); ignored for Xen\n"
-"                       (default tessera-render if it exists, else root)\n"
-"  -h, --help           this text\n"
-"\n"
-"Signals: SIGHUP reloads the policy (an invalid one is refused and the\n"
-"old one kept); SIGTERM and SIGINT stop the daemon, leaving qubes running\n"
-"(the next start re-adopts them).\n");
+	    "usage: tessera-vmd [-dnv] [--state DIR] [--policy DIR] [--connect URI]\n"
+	    "                   [--listen ADDR:PORT --cert FILE --key FILE --ca FILE\n"
+	    "                    [--crl FILE]] [--display-user USER]\n"
+	    "\n"
+	    "The Tessera qube manager: the qube store, qube lifecycle through libvirt,\n"
+	    "policy, and the Admin API on STATE/control.sock (and over mutual TLS with\n"
+	    "--listen).\n"
+	    "\n"
+	    "  -d, --foreground     stay in the foreground and log to stderr\n"
+	    "  -n, --check          check the policy files and exit\n"
+	    "  -v, --verbose        log debug messages too\n"
+	    "      --state DIR      state directory (default /var/lib/tessera)\n"
+	    "      --policy DIR     policy directory (default /etc/tessera/policy.d,\n"
+	    "                       or STATE/policy.d when --state is given)\n"
+	    "      --connect URI    libvirt URI (default xen:///system on a Xen host,\n"
+	    "                       qemu:///system elsewhere)\n"
+	    "      --listen A:P     serve the Admin API over mutual TLS on A:P\n"
+	    "      --cert, --key    this host's certificate and key (tessera-ca)\n"
+	    "      --ca FILE        the CA that client certificates must chain to\n"
+	    "      --crl FILE       refuse certificates revoked in this CRL\n"
+	    "      --handshake-timeout MS  a TLS client must finish its handshake\n"
+	    "                       within MS (5000)\n"
+	    "      --display-user U owner of the qubes' display sockets\n"
+	    "      --render-bin F   start this tessera-render for every running qube\n"
+	    "      --render-addr A  where render-servers listen (default 127.0.0.1)\n"
+	    "      --render-host H  the host name viewers are given (default: the address)\n"
+	    "      --render-port-base P  VNC on P+2*slot, RDP on P+2*slot+1 (5900)\n"
+	    "      --render-cert F, --render-key F  their certificate and key\n"
+	    "      --render-ca F, --render-crl F    viewers' CA and CRL (--ca, --crl)\n"
+	    "      --render-passwd F  viewers' passwords (tessera-render passwd)\n"
+	    "      --render-user U  the unprivileged user they run as\n"
+	    "      --domain-type T  qemu (TCG, the default), kvm, or auto (kvm when a\n"
+	    "                       vCPU runs on /dev/kvm); ignored for Xen\n"
+	    "                       (default tessera-render if it exists, else root)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the policy (an invalid one is refused and the\n"
+	    "old one kept); SIGTERM and SIGINT stop the daemon, leaving qubes running\n"
+	    "(the next start re-adopts them).\n");
 }
 
 static void
-qube_event(struct vmd *vmd, const char *name, const char *event,
-    json_t *data)
+qube_event(struct vmd *vmd, const char *name, const char *event, json_t *data)
 {
 	struct vmd_qube q;
 	enum vmd_qstate st;
@@ -100,8 +99,8 @@ on_stopped(struct vmd *vmd, const char *name, const char *reason)
 	render_stop(vmd, name);
 	if (strcmp(reason, "shutdown") == 0)
 		qube_event(vmd, name, "domain-shutdown", NULL);
-	qube_event(vmd, name, "domain-stopped", json_pack("{s:s}", "reason",
-	    reason));
+	qube_event(vmd, name, "domain-stopped",
+	    json_pack("{s:s}", "reason", reason));
 	life_waiters_notify(vmd, name);
 	life_dispose(vmd, name);
 }
@@ -186,8 +185,8 @@ make_dir(const char *path, mode_t mode, uid_t uid)
 		log_warn("mkdir %s", path);
 		return -1;
 	}
-	if (chmod(path, mode) == -1 || (uid != (uid_t)-1 &&
-	    chown(path, uid, (gid_t)-1) == -1)) {
+	if (chmod(path, mode) == -1 ||
+	    (uid != (uid_t)-1 && chown(path, uid, (gid_t)-1) == -1)) {
 		log_warn("%s", path);
 		return -1;
 	}
@@ -278,19 +277,46 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt_long(argc, argv, "dnvh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 1: state = optarg; state_given = 1; break;
-		case 2: policy = optarg; break;
-		case 3: uri = optarg; break;
-		case 4: listen_addr = optarg; break;
-		case 5: cert = optarg; break;
-		case 6: key = optarg; break;
-		case 7: ca = optarg; break;
-		case 8: crl = optarg; break;
-		case 9: display_user = optarg; break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 1:
+			state = optarg;
+			state_given = 1;
+			break;
+		case 2:
+			policy = optarg;
+			break;
+		case 3:
+			uri = optarg;
+			break;
+		case 4:
+			listen_addr = optarg;
+			break;
+		case 5:
+			cert = optarg;
+			break;
+		case 6:
+			key = optarg;
+			break;
+		case 7:
+			ca = optarg;
+			break;
+		case 8:
+			crl = optarg;
+			break;
+		case 9:
+			display_user = optarg;
+			break;
 		case 10:
 			if (strcmp(optarg, "qemu") && strcmp(optarg, "kvm") &&
 			    strcmp(optarg, "auto")) {
@@ -299,9 +325,15 @@ main(int argc, char *argv[])
 			}
 			domain_type = optarg;
 			break;
-		case 20: vmd.render.bin = optarg; break;
-		case 21: vmd.render.addr = optarg; break;
-		case 22: vmd.render.public_host = optarg; break;
+		case 20:
+			vmd.render.bin = optarg;
+			break;
+		case 21:
+			vmd.render.addr = optarg;
+			break;
+		case 22:
+			vmd.render.public_host = optarg;
+			break;
 		case 23:
 			vmd.render.port_base = atoi(optarg);
 			if (vmd.render.port_base < 1 ||
@@ -310,12 +342,24 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
-		case 24: vmd.render.cert = optarg; break;
-		case 25: vmd.render.key = optarg; break;
-		case 26: vmd.render.ca = optarg; break;
-		case 27: vmd.render.crl = optarg; break;
-		case 28: vmd.render.passwd = optarg; break;
-		case 29: vmd.render.user = optarg; break;
+		case 24:
+			vmd.render.cert = optarg;
+			break;
+		case 25:
+			vmd.render.key = optarg;
+			break;
+		case 26:
+			vmd.render.ca = optarg;
+			break;
+		case 27:
+			vmd.render.crl = optarg;
+			break;
+		case 28:
+			vmd.render.passwd = optarg;
+			break;
+		case 29:
+			vmd.render.user = optarg;
+			break;
 		case 30:
 			vmd.handshake_ms = atoi(optarg);
 			if (vmd.handshake_ms < 100 ||
@@ -324,7 +368,9 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
-		default: usage(stderr); return 2;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -333,14 +379,16 @@ main(int argc, char *argv[])
 	}
 	if (vmd.render.bin) {
 		if (!vmd.render.cert || !vmd.render.key) {
-			fprintf(stderr, "tessera-vmd: --render-bin needs "
+			fprintf(stderr,
+			    "tessera-vmd: --render-bin needs "
 			    "--render-cert and --render-key\n");
 			return 2;
 		}
 		if (vmd.render.ca == NULL)
 			vmd.render.ca = ca;
 		if (vmd.render.ca == NULL) {
-			fprintf(stderr, "tessera-vmd: --render-bin needs "
+			fprintf(stderr,
+			    "tessera-vmd: --render-bin needs "
 			    "--render-ca (or --ca)\n");
 			return 2;
 		}
@@ -352,13 +400,15 @@ main(int argc, char *argv[])
 			vmd.render.crl = crl;
 	}
 	if (listen_addr && (!cert || !key || !ca)) {
-		fprintf(stderr, "tessera-vmd: --listen needs --cert, --key "
+		fprintf(stderr,
+		    "tessera-vmd: --listen needs --cert, --key "
 		    "and --ca\n");
 		return 2;
 	}
 	log_init("tessera-vmd", foreground || check, verbose);
-	if (vmd.render.bin && tsr_tls_cert_fingerprint(vmd.render.cert,
-	    vmd.render.fingerprint, sizeof(vmd.render.fingerprint)) == -1)
+	if (vmd.render.bin &&
+	    tsr_tls_cert_fingerprint(vmd.render.cert, vmd.render.fingerprint,
+		sizeof(vmd.render.fingerprint)) == -1)
 		fatalx("%s: not a certificate", vmd.render.cert);
 
 	if (state[0] != '/' || strlen(state) > VMD_PATH_MAX - 64)
@@ -378,7 +428,7 @@ main(int argc, char *argv[])
 		    "/etc/tessera/policy.d");
 
 	if ((vmd.policy = vmd_policy_load_dir(vmd.policy_dir, err,
-	    sizeof(err))) == NULL)
+		 sizeof(err))) == NULL)
 		fatalx("policy: %s", err);
 	if (check) {
 		printf("policy OK: %zu rules\n", vmd_policy_nrules(vmd.policy));
@@ -442,8 +492,8 @@ main(int argc, char *argv[])
 	}
 	if (control_listen_unix(&vmd) == -1)
 		fatalx("cannot listen on %s", vmd.sock_path);
-	if (listen_addr && control_listen_tls(&vmd, listen_addr, cert, key, ca,
-	    crl) == -1)
+	if (listen_addr &&
+	    control_listen_tls(&vmd, listen_addr, cert, key, ca, crl) == -1)
 		fatalx("cannot listen on %s", listen_addr);
 	log_info("ready: %s, %s%s%s", vmd.sock_path, vmd_hv_name(vmd.hv),
 	    listen_addr ? ", TLS on " : "", listen_addr ? listen_addr : "");

@@ -46,11 +46,11 @@ struct hv_handlers;
 
 /* A request whose reply waits for an event (shutdown --wait). */
 struct vmd_waiter {
-	TAILQ_ENTRY(vmd_waiter)	 entry;
-	struct vmd_conn		*conn;
-	int64_t			 id;
-	char			 qube[TSR_QUBE_NAME_MAX + 1];
-	int			 timer;		/* libvirt timeout id */
+	TAILQ_ENTRY(vmd_waiter) entry;
+	struct vmd_conn *conn;
+	int64_t id;
+	char qube[TSR_QUBE_NAME_MAX + 1];
+	int timer; /* libvirt timeout id */
 };
 TAILQ_HEAD(vmd_waiters, vmd_waiter);
 
@@ -58,80 +58,80 @@ TAILQ_HEAD(vmd_waiters, vmd_waiter);
  * certificates): good for one qube, while the connection it came from
  * stays open. */
 struct vmd_ticket {
-	char			 qube[TSR_QUBE_NAME_MAX + 1];
-	unsigned char		 secret[TSR_TICKET_BYTES];
+	char qube[TSR_QUBE_NAME_MAX + 1];
+	unsigned char secret[TSR_TICKET_BYTES];
 };
-#define VMD_TICKET_MAX		256	/* per connection */
+#define VMD_TICKET_MAX 256 /* per connection */
 
 struct vmd_conn {
-	TAILQ_ENTRY(vmd_conn)	 entry;
-	struct vmd		*vmd;
-	int			 fd;
-	int			 watch;		/* libvirt handle id */
-	SSL			*ssl;		/* NULL on the unix socket */
-	int			 handshaking;
-	struct tsr_admit_key	 key;		/* TLS: its address */
-	int			 gated;		/* counted in vmd->admit */
-	int			 timer;		/* handshake / idle timeout */
-	struct vmd_caller	 caller;	/* points into the cred_* below */
-	char			 cred_user[64];
-	char			 cred_cn[TSR_TLS_CN_MAX + 1];
-	char			 cred_groups[32][64];
-	const char		*cred_group_names[32];
-	char			 who[96];	/* for the log */
-	struct tsr_lines	 in;
-	char			*out;		/* queued output */
-	size_t			 outlen, outcap;
-	int			 subscribed;
-	int			 waiting;	/* a reply is pending */
-	int			 closing;	/* close once out is flushed */
-	int			 draining;	/* closing: reading to EOF */
-	int			 dead;
+	TAILQ_ENTRY(vmd_conn) entry;
+	struct vmd *vmd;
+	int fd;
+	int watch; /* libvirt handle id */
+	SSL *ssl;  /* NULL on the unix socket */
+	int handshaking;
+	struct tsr_admit_key key; /* TLS: its address */
+	int gated;		  /* counted in vmd->admit */
+	int timer;		  /* handshake / idle timeout */
+	struct vmd_caller caller; /* points into the cred_* below */
+	char cred_user[64];
+	char cred_cn[TSR_TLS_CN_MAX + 1];
+	char cred_groups[32][64];
+	const char *cred_group_names[32];
+	char who[96]; /* for the log */
+	struct tsr_lines in;
+	char *out; /* queued output */
+	size_t outlen, outcap;
+	int subscribed;
+	int waiting;  /* a reply is pending */
+	int closing;  /* close once out is flushed */
+	int draining; /* closing: reading to EOF */
+	int dead;
 	/* a render-server we started: it may only ask about its qube */
-	char			 render_qube[TSR_QUBE_NAME_MAX + 1];
-	struct vmd_ticket	*tickets;	/* display.endpoint's, for RDP */
-	size_t			 ntickets;
+	char render_qube[TSR_QUBE_NAME_MAX + 1];
+	struct vmd_ticket *tickets; /* display.endpoint's, for RDP */
+	size_t ntickets;
 };
 TAILQ_HEAD(vmd_conns, vmd_conn);
 
 struct vmd {
-	char			 state_dir[VMD_PATH_MAX];
-	char			 qubes_dir[VMD_PATH_MAX];
-	char			 display_dir[VMD_PATH_MAX];
-	char			 policy_dir[VMD_PATH_MAX];
-	char			 sock_path[VMD_PATH_MAX];
-	struct vmd_store	*store;
-	struct vmd_policy	*policy;
+	char state_dir[VMD_PATH_MAX];
+	char qubes_dir[VMD_PATH_MAX];
+	char display_dir[VMD_PATH_MAX];
+	char policy_dir[VMD_PATH_MAX];
+	char sock_path[VMD_PATH_MAX];
+	struct vmd_store *store;
+	struct vmd_policy *policy;
 
-	char			 uri[128];
-	enum vmd_hv		 hv;
-	virConnectPtr		 virt;
-	const struct hv_handlers *hv_on;	/* set by vmd.c */
-	int			 lifecycle_cb;
-	int			 reconnect_timer;
+	char uri[128];
+	enum vmd_hv hv;
+	virConnectPtr virt;
+	const struct hv_handlers *hv_on; /* set by vmd.c */
+	int lifecycle_cb;
+	int reconnect_timer;
 
-	int			 unix_fd, unix_watch;
-	int			 tls_fd, tls_watch;
-	SSL_CTX			*tls_ctx;
-	int			 handshake_ms;	/* 0: HANDSHAKE_TIMEOUT_MS */
-	struct tsr_admit	 admit;		/* TLS peers in their handshake */
-	int			 accept_paused;	/* out of descriptors */
+	int unix_fd, unix_watch;
+	int tls_fd, tls_watch;
+	SSL_CTX *tls_ctx;
+	int handshake_ms;	/* 0: HANDSHAKE_TIMEOUT_MS */
+	struct tsr_admit admit; /* TLS peers in their handshake */
+	int accept_paused;	/* out of descriptors */
 
-	uid_t			 display_uid;	/* owner of display sockets */
-	gid_t			 display_gid;
+	uid_t display_uid; /* owner of display sockets */
+	gid_t display_gid;
 
-	struct {			/* render-servers; bin NULL: none */
-		const char	*bin;
-		const char	*addr;		/* where they listen */
-		const char	*public_host;	/* what viewers are told */
-		int		 port_base;
-		const char	*cert, *key, *ca, *crl, *passwd, *user;
-		char		 fingerprint[96];
-	}			 render;
+	struct { /* render-servers; bin NULL: none */
+		const char *bin;
+		const char *addr;	 /* where they listen */
+		const char *public_host; /* what viewers are told */
+		int port_base;
+		const char *cert, *key, *ca, *crl, *passwd, *user;
+		char fingerprint[96];
+	} render;
 
-	struct vmd_conns	 conns;
-	struct vmd_waiters	 waiters;
-	int			 quit;
+	struct vmd_conns conns;
+	struct vmd_waiters waiters;
+	int quit;
 };
 
 /* control.c */
@@ -141,10 +141,10 @@ int control_listen_tls(struct vmd *, const char *addr, const char *cert,
 void control_close_all(struct vmd *);
 /* The daemon's end of a socketpair given to a render-server for qube. */
 int control_adopt_render(struct vmd *, int fd, const char *qube);
-void control_send(struct vmd_conn *, char *line);	/* takes line */
-void control_flush(struct vmd_conn *);	/* now, as far as it goes */
+void control_send(struct vmd_conn *, char *line); /* takes line */
+void control_flush(struct vmd_conn *);		  /* now, as far as it goes */
 void control_close(struct vmd_conn *);
-void control_resume(struct vmd_conn *);		/* after a deferred reply */
+void control_resume(struct vmd_conn *); /* after a deferred reply */
 /* Sends an event to every subscriber allowed to see the subject. */
 void control_event(struct vmd *, const char *event, const struct vmd_qube *q,
     json_t *data);
@@ -154,21 +154,20 @@ void control_event(struct vmd *, const char *event, const struct vmd_qube *q,
  * methods about a qube, the target and its power state.
  */
 struct vmd_call {
-	struct vmd_conn		*conn;
-	struct vmd		*vmd;
-	struct tsr_api_req	*req;
-	struct vmd_qube		 q;	/* the target, when there is one */
-	enum tsr_power		 power;
+	struct vmd_conn *conn;
+	struct vmd *vmd;
+	struct tsr_api_req *req;
+	struct vmd_qube q; /* the target, when there is one */
+	enum tsr_power power;
 };
 
 /* api.c */
 void api_dispatch(struct vmd_conn *, struct tsr_api_req *);
-int api_target_of(struct vmd *, const struct vmd_qube *,
-    struct vmd_target *);
+int api_target_of(struct vmd *, const struct vmd_qube *, struct vmd_target *);
 /* Replies to a call; sends the error reply. */
 void api_ok(struct vmd_call *, json_t *result);
-__attribute__((format(printf, 3, 4)))
-void api_err(struct vmd_call *, const char *code, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void api_err(struct vmd_call *,
+    const char *code, const char *fmt, ...);
 /* The qube object of q, with its power state now. */
 void api_send_qube(struct vmd_call *, const struct vmd_qube *q);
 /* May this connection's caller call method on q (NULL: @host)? */
@@ -207,12 +206,12 @@ void m_display_authorize(struct vmd_call *);
 /* hv.c */
 /* What hv.c tells the rest of the daemon about domains, all by name. */
 struct hv_handlers {
-	void	(*started)(struct vmd *, const char *name);
-	void	(*paused)(struct vmd *, const char *name, int paused);
-	void	(*stopped)(struct vmd *, const char *name,
-		    const char *reason);		/* shutdown, killed, crashed */
+	void (*started)(struct vmd *, const char *name);
+	void (*paused)(struct vmd *, const char *name, int paused);
+	void (*stopped)(struct vmd *, const char *name,
+	    const char *reason); /* shutdown, killed, crashed */
 	/* hv_reconcile found q running: take it back */
-	void	(*adopt)(struct vmd *, const struct vmd_qube *q);
+	void (*adopt)(struct vmd *, const struct vmd_qube *q);
 };
 int hv_open(struct vmd *, const struct hv_handlers *);
 void hv_close(struct vmd *);
@@ -243,15 +242,15 @@ int vol_remove(struct vmd *, const char *name);
 /* Copies with progress(arg, done, total) now and then, if progress is set. */
 typedef void (*vol_progress_fn)(void *arg, const char *what, uint64_t done,
     uint64_t total);
-int vol_import_file(struct vmd *, const char *src, const char *dst,
-    char *err, size_t errlen);
+int vol_import_file(struct vmd *, const char *src, const char *dst, char *err,
+    size_t errlen);
 /* The file open on in; what names it in messages and progress. */
 int vol_import_fd(struct vmd *, int in, const char *what, const char *dst,
     vol_progress_fn progress, void *arg, char *err, size_t errlen);
-int vol_import_disk(struct vmd *, int in, struct vmd_qube *,
+int vol_import_disk(struct vmd *, int in, struct vmd_qube *, char *err,
+    size_t errlen);
+int vol_clone(struct vmd *, const struct vmd_qube *src, struct vmd_qube *dst,
     char *err, size_t errlen);
-int vol_clone(struct vmd *, const struct vmd_qube *src,
-    struct vmd_qube *dst, char *err, size_t errlen);
 
 /* render.c */
 void render_start(struct vmd *, const char *qube);

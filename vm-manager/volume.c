@@ -24,8 +24,8 @@
 #include "log.h"
 #include "vmd.h"
 
-#define ROOT_SIZE	"1G"
-#define PRIVATE_SIZE	"2G"
+#define ROOT_SIZE "1G"
+#define PRIVATE_SIZE "2G"
 
 extern char **environ;
 
@@ -41,8 +41,8 @@ vol_qube_dir(struct vmd *vmd, const char *name, char *out, size_t outsz)
 static int
 join(char *out, size_t outsz, const char *dir, const char *file)
 {
-	return (size_t)snprintf(out, outsz, "%s/%s", dir, file) >= outsz ?
-	    -1 : 0;
+	return (size_t)snprintf(out, outsz, "%s/%s", dir, file) >= outsz ? -1 :
+									   0;
 }
 
 int
@@ -53,14 +53,15 @@ vol_paths(struct vmd *vmd, struct vmd_qube *q)
 	if (vol_qube_dir(vmd, q->name, dir, sizeof(dir)) == -1 ||
 	    join(q->root_volume, sizeof(q->root_volume), dir, "root.qcow2") ||
 	    (size_t)snprintf(q->display_socket, sizeof(q->display_socket),
-	    "%s/%s.vnc", vmd->display_dir, q->name) >= sizeof(q->display_socket))
+		"%s/%s.vnc", vmd->display_dir,
+		q->name) >= sizeof(q->display_socket))
 		return -1;
 	if (join(q->console_log, sizeof(q->console_log), dir, "console.log"))
 		return -1;
 	q->private_volume[0] = '\0';
 	if (q->klass != VMD_CLASS_TEMPLATE &&
 	    join(q->private_volume, sizeof(q->private_volume), dir,
-	    "private.qcow2"))
+		"private.qcow2"))
 		return -1;
 	return 0;
 }
@@ -92,7 +93,7 @@ qemu_img_out(char *out, size_t outsz, char *err, size_t errlen,
 	    O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (posix_spawnp(&pid, "qemu-img", &fa, NULL, (char *const *)argv,
-	    environ) != 0) {
+		environ) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -114,8 +115,8 @@ qemu_img_out(char *out, size_t outsz, char *err, size_t errlen,
 	if (out)
 		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	snprintf(err, errlen, "qemu-img %s: %s", argv[1], buf[0] ? buf :
-	    "failed");
+	snprintf(err, errlen, "qemu-img %s: %s", argv[1],
+	    buf[0] ? buf : "failed");
 	return -1;
 }
 
@@ -126,16 +127,16 @@ qemu_img(char *err, size_t errlen, const char *const argv[])
 }
 
 static int
-img_create(const char *path, const char *backing, const char *size,
-    char *err, size_t errlen)
+img_create(const char *path, const char *backing, const char *size, char *err,
+    size_t errlen)
 {
 	if (backing) {
-		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2",
-		    "-b", backing, "-F", "qcow2", path, NULL };
+		const char *argv[] = { "qemu-img", "create", "-q", "-f",
+			"qcow2", "-b", backing, "-F", "qcow2", path, NULL };
 		return qemu_img(err, errlen, argv);
 	} else {
-		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2",
-		    path, size, NULL };
+		const char *argv[] = { "qemu-img", "create", "-q", "-f",
+			"qcow2", path, size, NULL };
 		return qemu_img(err, errlen, argv);
 	}
 }
@@ -156,12 +157,14 @@ vol_create(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if ((q->klass == VMD_CLASS_TEMPLATE || q->klass == VMD_CLASS_STANDALONE)
-	    && access(q->root_volume, F_OK) == -1 &&
+	if ((q->klass == VMD_CLASS_TEMPLATE ||
+		q->klass == VMD_CLASS_STANDALONE) &&
+	    access(q->root_volume, F_OK) == -1 &&
 	    img_create(q->root_volume, NULL, ROOT_SIZE, err, errlen) == -1)
 		return -1;
 	if ((q->klass == VMD_CLASS_APP || q->klass == VMD_CLASS_STANDALONE) &&
-	    img_create(q->private_volume, NULL, PRIVATE_SIZE, err, errlen) == -1)
+	    img_create(q->private_volume, NULL, PRIVATE_SIZE, err, errlen) ==
+		-1)
 		return -1;
 	return 0;
 }
@@ -172,8 +175,7 @@ vol_create(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
  * qube whose private volume it starts from).
  */
 int
-vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
-    size_t errlen)
+vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err, size_t errlen)
 {
 	struct vmd_qube *base = NULL, *tmpl = NULL;
 	int rc = -1;
@@ -198,7 +200,7 @@ vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
 	*tmpl = *base;
 	if (base->klass == VMD_CLASS_APP) {
 		if (vmd_store_get(vmd->store, base->template_name, tmpl,
-		    NULL) != 1) {
+			NULL) != 1) {
 			snprintf(err, errlen, "template %s is gone",
 			    base->template_name);
 			goto out;
@@ -206,8 +208,8 @@ vol_prepare_start(struct vmd *vmd, struct vmd_qube *q, char *err,
 		vol_paths(vmd, tmpl);
 	}
 	unlink(q->root_volume);
-	if (img_create(q->root_volume, tmpl->root_volume, NULL, err,
-	    errlen) == -1)
+	if (img_create(q->root_volume, tmpl->root_volume, NULL, err, errlen) ==
+	    -1)
 		goto out;
 	if (q->klass == VMD_CLASS_DISPOSABLE) {
 		unlink(q->private_volume);
@@ -234,8 +236,7 @@ out:
  * format is in fmt.
  */
 static int
-disk_check(const char *info, char *fmt, size_t fmtsz, char *err,
-    size_t errlen)
+disk_check(const char *info, char *fmt, size_t fmtsz, char *err, size_t errlen)
 {
 	json_t *o, *data;
 	const char *f;
@@ -252,7 +253,8 @@ disk_check(const char *info, char *fmt, size_t fmtsz, char *err,
 	else if (json_object_get(o, "backing-filename") != NULL ||
 	    json_object_get(o, "full-backing-filename") != NULL ||
 	    json_object_get(data, "data-file") != NULL)
-		snprintf(err, errlen, "disk: an image with a backing file or "
+		snprintf(err, errlen,
+		    "disk: an image with a backing file or "
 		    "a data file is refused");
 	else {
 		snprintf(fmt, fmtsz, "%s", f);
@@ -275,15 +277,16 @@ vol_import_disk(struct vmd *vmd, int in, struct vmd_qube *q, char *err,
 	char src[VMD_PATH_MAX + 8], tmp[VMD_PATH_MAX + 8], fmt[8];
 	char info[16384];
 	const char *info_argv[] = { "qemu-img", "info", "-U", "--output=json",
-	    src, NULL };
+		src, NULL };
 	const char *argv[] = { "qemu-img", "convert", "-q", "-U", "-f", fmt,
-	    "-O", "qcow2", src, tmp, NULL };
+		"-O", "qcow2", src, tmp, NULL };
 	int rc = -1;
 
-	if (vol_paths(vmd, q) == -1 || (size_t)snprintf(tmp, sizeof(tmp),
-	    "%s.part", q->root_volume) >= sizeof(tmp) ||
+	if (vol_paths(vmd, q) == -1 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.part", q->root_volume) >=
+		sizeof(tmp) ||
 	    (size_t)snprintf(src, sizeof(src), "%s.src", q->root_volume) >=
-	    sizeof(src)) {
+		sizeof(src)) {
 		snprintf(err, errlen, "path too long");
 		return -1;
 	}
@@ -295,7 +298,8 @@ vol_import_disk(struct vmd *vmd, int in, struct vmd_qube *q, char *err,
 	    qemu_img(err, errlen, argv) == -1)
 		goto out;
 	if (rename(tmp, q->root_volume) == -1) {
-		snprintf(err, errlen, "%s: %s", q->root_volume, strerror(errno));
+		snprintf(err, errlen, "%s: %s", q->root_volume,
+		    strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -318,7 +322,8 @@ vol_remove(struct vmd *vmd, const char *name)
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (unlink(path) == -1) {
@@ -372,7 +377,7 @@ vol_import_fd(struct vmd *vmd, int in, const char *what, const char *dst,
 		snprintf(err, errlen, "%s: not a regular file", what);
 		return -1;
 	}
-	step = (uint64_t)sb.st_size / 20;	/* every 5 % */
+	step = (uint64_t)sb.st_size / 20; /* every 5 % */
 	next = step;
 	unlink(tmp);
 	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) ==
@@ -424,7 +429,10 @@ vol_clone(struct vmd *vmd, const struct vmd_qube *src, struct vmd_qube *dst,
 	char sdir[VMD_PATH_MAX], ddir[VMD_PATH_MAX];
 	char s[VMD_PATH_MAX + 16], d[VMD_PATH_MAX + 16];
 	static const char *const files[] = {
-		"root.qcow2", "private.qcow2", "vmlinuz", "initrd",
+		"root.qcow2",
+		"private.qcow2",
+		"vmlinuz",
+		"initrd",
 	};
 	size_t i;
 
@@ -455,7 +463,8 @@ vol_clone(struct vmd *vmd, const struct vmd_qube *src, struct vmd_qube *dst,
 		const char *sp = i == 2 ? src->kernel : src->initrd;
 
 		snprintf(s, sizeof(s), "%s/%s", sdir, files[i]);
-		if (strcmp(sp, s) == 0 && join(p, VMD_PATH_MAX, ddir, files[i])) {
+		if (strcmp(sp, s) == 0 &&
+		    join(p, VMD_PATH_MAX, ddir, files[i])) {
 			snprintf(err, errlen, "path too long");
 			return -1;
 		}

@@ -53,7 +53,7 @@ static struct rec_lat lat;
 static int updates;
 static struct rec_quality quality;
 static pcRdpgfxUpdateSurfaces gdi_update_surfaces;
-static FILE *trace;	/* BENCH_RDPC_TRACE: one line per painted update */
+static FILE *trace; /* BENCH_RDPC_TRACE: one line per painted update */
 
 /* What is painted now: a new frame number? */
 static void
@@ -68,20 +68,21 @@ check(rdpContext *ctx)
 	if (gdi == NULL || gdi->primary_buffer == NULL || times == NULL ||
 	    !times->started || gdi->stride % 4 != 0 ||
 	    rec_code_read((const uint32_t *)(void *)gdi->primary_buffer,
-	    gdi->stride / 4, gdi->width, gdi->height, o.code_x, o.code_y,
-	    &k) == -1)
+		gdi->stride / 4, gdi->width, gdi->height, o.code_x, o.code_y,
+		&k) == -1)
 		return;
 	if ((is_new = rec_lat_frame(&lat, times, k, now)) == -1)
 		return;
 	if (have_rec && o.code_x + (int)rec.w <= gdi->width &&
-	    o.code_y + (int)rec.h <= gdi->height && rec_seek(&rec, (int)k) == 0) {
+	    o.code_y + (int)rec.h <= gdi->height &&
+	    rec_seek(&rec, (int)k) == 0) {
 		double q = rec_psnr(gdi->primary_buffer, gdi->stride, o.code_x,
 		    o.code_y, rec.cur, (int)rec.w, (int)rec.h);
 
 		rec_quality_frame(&quality, q, is_new);
 		if (trace)
-			fprintf(trace, "%d %u %d %.1f %.2f\n", updates, k, is_new,
-			    (double)(now - times->t[k]) / 1e6, q);
+			fprintf(trace, "%d %u %d %.1f %.2f\n", updates, k,
+			    is_new, (double)(now - times->t[k]) / 1e6, q);
 	}
 }
 
@@ -160,7 +161,8 @@ pre_connect(freerdp *instance)
 	rdpContext *ctx = instance->context;
 
 	PubSub_SubscribeChannelConnected(ctx->pubSub, on_channel_connected);
-	PubSub_SubscribeChannelDisconnected(ctx->pubSub, on_channel_disconnected);
+	PubSub_SubscribeChannelDisconnected(ctx->pubSub,
+	    on_channel_disconnected);
 	return freerdp_client_load_addins(ctx->channels, instance->settings);
 }
 
@@ -181,9 +183,15 @@ verify_certificate(freerdp *instance, const char *host, UINT16 port,
     const char *cn, const char *subject, const char *issuer,
     const char *fingerprint, DWORD flags)
 {
-	(void)instance; (void)host; (void)port; (void)cn; (void)subject;
-	(void)issuer; (void)fingerprint; (void)flags;
-	return 2;	/* this session only */
+	(void)instance;
+	(void)host;
+	(void)port;
+	(void)cn;
+	(void)subject;
+	(void)issuer;
+	(void)fingerprint;
+	(void)flags;
+	return 2; /* this session only */
 }
 
 static BOOL
@@ -213,8 +221,9 @@ tcp_bytes(void)
 	while ((d = readdir(dir)) != NULL) {
 		fd = atoi(d->d_name);
 		len = sizeof(ss);
-		if (d->d_name[0] == '.' || getpeername(fd, (struct sockaddr *)&ss,
-		    &len) == -1 || ss.ss_family != AF_INET ||
+		if (d->d_name[0] == '.' ||
+		    getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    ss.ss_family != AF_INET ||
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port) != o.port)
 			continue;
 		len = sizeof(ti);
@@ -260,18 +269,33 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': o.port = atoi(optarg); break;
-		case 'u': o.user = optarg; break;
-		case 'P': o.pass = optarg; break;
-		case 'T': timesf = optarg; break;
-		case 'r': recf = optarg; break;
-		case 'C': o.codec = optarg; break;
+		case 'p':
+			o.port = atoi(optarg);
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'P':
+			o.pass = optarg;
+			break;
+		case 'T':
+			timesf = optarg;
+			break;
+		case 'r':
+			recf = optarg;
+			break;
+		case 'C':
+			o.codec = optarg;
+			break;
 		case 'x':
 			if (sscanf(optarg, "%d,%d", &o.code_x, &o.code_y) != 2)
 				return 2;
 			break;
-		case 't': timeout_s = atoi(optarg); break;
-		default: return 2;
+		case 't':
+			timeout_s = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (o.port <= 0 || !o.user || !o.pass || !timesf || optind != argc ||
@@ -293,7 +317,8 @@ main(int argc, char **argv)
 		}
 		have_rec = 1;
 	}
-	freerdp_register_addin_provider(freerdp_channels_load_static_addin_entry, 0);
+	freerdp_register_addin_provider(
+	    freerdp_channels_load_static_addin_entry, 0);
 	memset(&ep, 0, sizeof(ep));
 	ep.Size = sizeof(ep);
 	ep.Version = RDP_CLIENT_INTERFACE_VERSION;
@@ -303,7 +328,8 @@ main(int argc, char **argv)
 		return 1;
 	instance = ctx->instance;
 	s = ctx->settings;
-	if (!freerdp_settings_set_string(s, FreeRDP_ServerHostname, "127.0.0.1") ||
+	if (!freerdp_settings_set_string(s, FreeRDP_ServerHostname,
+		"127.0.0.1") ||
 	    !freerdp_settings_set_string(s, FreeRDP_Username, o.user) ||
 	    !freerdp_settings_set_string(s, FreeRDP_Password, o.pass))
 		return 1;
@@ -323,9 +349,11 @@ main(int argc, char **argv)
 	freerdp_settings_set_bool(s, FreeRDP_SurfaceFrameMarkerEnabled, TRUE);
 	if (strcmp(o.codec, "rfx") == 0) {
 		freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE);
-		freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline, FALSE);
+		freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline,
+		    FALSE);
 	} else {
-		freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline, TRUE);
+		freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline,
+		    TRUE);
 		freerdp_settings_set_bool(s, FreeRDP_GfxH264, TRUE);
 		freerdp_settings_set_bool(s, FreeRDP_GfxAVC444, FALSE);
 		freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE);
@@ -343,15 +371,17 @@ main(int argc, char **argv)
 		}
 		if (started && times->done && done_at == 0)
 			done_at = rec_now_ns();
-		if (done_at && (lat.last_k + 1 >= times->nframes ||
-		    rec_now_ns() - done_at > 2000000000LL))
+		if (done_at &&
+		    (lat.last_k + 1 >= times->nframes ||
+			rec_now_ns() - done_at > 2000000000LL))
 			break;
 		nh = freerdp_get_event_handles(ctx, handles, 64);
 		if (nh == 0)
 			break;
 		WaitForMultipleObjects(nh, handles, FALSE, 5);
 		if (!freerdp_check_event_handles(ctx)) {
-			printf("failed: the connection ended after %d updates\n",
+			printf(
+			    "failed: the connection ended after %d updates\n",
 			    updates);
 			return 1;
 		}

@@ -51,14 +51,16 @@ record(const char *display, const char *out, int fps, int frames)
 	Window root;
 
 	if ((dpy = XOpenDisplay(display)) == NULL) {
-		fprintf(stderr, "bench-record: cannot open display %s\n", display);
+		fprintf(stderr, "bench-record: cannot open display %s\n",
+		    display);
 		return 1;
 	}
 	root = DefaultRootWindow(dpy);
 	w = DisplayWidth(dpy, DefaultScreen(dpy));
 	h = DisplayHeight(dpy, DefaultScreen(dpy));
 	if ((pix = malloc((size_t)w * h * 4)) == NULL ||
-	    rec_create(&wr, out, (uint32_t)w, (uint32_t)h, (uint32_t)fps) == -1) {
+	    rec_create(&wr, out, (uint32_t)w, (uint32_t)h, (uint32_t)fps) ==
+		-1) {
 		fprintf(stderr, "bench-record: cannot create %s\n", out);
 		return 1;
 	}
@@ -73,8 +75,9 @@ record(const char *display, const char *out, int fps, int frames)
 		if (img->bits_per_pixel == 32 && img->red_mask == 0xff0000 &&
 		    img->green_mask == 0xff00 && img->blue_mask == 0xff) {
 			for (y = 0; y < h; y++)
-				memcpy(pix + (size_t)y * w, img->data +
-				    (size_t)y * img->bytes_per_line, (size_t)w * 4);
+				memcpy(pix + (size_t)y * w,
+				    img->data + (size_t)y * img->bytes_per_line,
+				    (size_t)w * 4);
 		} else {
 			for (y = 0; y < h; y++)
 				for (x = 0; x < w; x++) {
@@ -122,16 +125,19 @@ merge(const char *out, int n, char **in)
 
 	for (i = 0; i < n; i++) {
 		if (rec_open(&r, in[i]) == -1) {
-			fprintf(stderr, "bench-record: cannot read %s\n", in[i]);
+			fprintf(stderr, "bench-record: cannot read %s\n",
+			    in[i]);
 			return 1;
 		}
 		if (i == 0 && rec_create(&wr, out, r.w, r.h, r.fps) == -1) {
-			fprintf(stderr, "bench-record: cannot create %s\n", out);
+			fprintf(stderr, "bench-record: cannot create %s\n",
+			    out);
 			return 1;
 		}
 		if (r.w != wr.w || r.h != wr.h) {
-			fprintf(stderr, "bench-record: %s is %ux%u, not %ux%u\n",
-			    in[i], r.w, r.h, wr.w, wr.h);
+			fprintf(stderr,
+			    "bench-record: %s is %ux%u, not %ux%u\n", in[i],
+			    r.w, r.h, wr.w, wr.h);
 			return 1;
 		}
 		while (rec_next(&r) == 0) {
@@ -140,7 +146,8 @@ merge(const char *out, int n, char **in)
 			frames++;
 		}
 		if (r.idx + 1 != (int)r.n) {
-			fprintf(stderr, "bench-record: %s is truncated\n", in[i]);
+			fprintf(stderr, "bench-record: %s is truncated\n",
+			    in[i]);
 			return 1;
 		}
 		rec_close(&r);
@@ -167,19 +174,31 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': display = optarg; break;
-		case 'o': out = optarg; break;
-		case 'f': fps = atoi(optarg); break;
-		case 'n': frames = atoi(optarg); break;
-		case 'm': mout = optarg; break;
-		default: return 2;
+		case 'd':
+			display = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			fps = atoi(optarg);
+			break;
+		case 'n':
+			frames = atoi(optarg);
+			break;
+		case 'm':
+			mout = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (mout)
 		return merge(mout, argc - optind, argv + optind);
 	if (display == NULL || out == NULL || fps < 1 || fps > 1000 ||
 	    frames < 1 || optind != argc) {
-		fprintf(stderr, "usage: bench-record --display :N --out FILE "
+		fprintf(stderr,
+		    "usage: bench-record --display :N --out FILE "
 		    "[--fps N] [--frames N] | --merge OUT IN...\n");
 		return 2;
 	}

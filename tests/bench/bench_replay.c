@@ -86,7 +86,7 @@ vnc_setup(const char *path)
 	    listen(lsock, 4) == -1)
 		return -1;
 	if ((screen = rfbGetScreen(NULL, NULL, (int)rec.w, (int)rec.h, 8, 3,
-	    4)) == NULL)
+		 4)) == NULL)
 		return -1;
 	screen->serverFormat.redShift = 16;
 	screen->serverFormat.greenShift = 8;
@@ -112,8 +112,8 @@ vnc_serve(int ms)
 	struct pollfd p = { .fd = lsock, .events = POLLIN };
 	int fd;
 
-	if (poll(&p, 1, 0) == 1 && (fd = accept4(lsock, NULL, NULL,
-	    SOCK_CLOEXEC)) != -1)
+	if (poll(&p, 1, 0) == 1 &&
+	    (fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC)) != -1)
 		rfbNewClient(screen, fd);
 	rfbProcessEvents(screen, ms > 0 ? ms * 1000L : 0);
 }
@@ -121,7 +121,8 @@ vnc_serve(int ms)
 static int
 x_setup(const char *display)
 {
-	XSetWindowAttributes a = { .override_redirect = True, .background_pixel = 0 };
+	XSetWindowAttributes a = { .override_redirect = True,
+		.background_pixel = 0 };
 	XEvent ev;
 	int scr;
 
@@ -211,17 +212,31 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'r': recf = optarg; break;
-		case 't': timesf = optarg; break;
-		case 'v': vsock = optarg; break;
-		case 'x': xdisp = optarg; break;
-		case 'f': fps = atoi(optarg); break;
-		case 'n': nframes = atoi(optarg); break;
-		default: return 2;
+		case 'r':
+			recf = optarg;
+			break;
+		case 't':
+			timesf = optarg;
+			break;
+		case 'v':
+			vsock = optarg;
+			break;
+		case 'x':
+			xdisp = optarg;
+			break;
+		case 'f':
+			fps = atoi(optarg);
+			break;
+		case 'n':
+			nframes = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!recf || !timesf || !vsock == !xdisp || optind != argc) {
-		fprintf(stderr, "usage: bench-replay --rec FILE --times FILE "
+		fprintf(stderr,
+		    "usage: bench-replay --rec FILE --times FILE "
 		    "(--vnc-socket PATH | --x-display :N) [--fps N] "
 		    "[--frames N]\n");
 		return 2;
@@ -255,7 +270,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (xdisp && x_setup(xdisp) == -1) {
-		fprintf(stderr, "bench-replay: cannot use X display %s\n", xdisp);
+		fprintf(stderr, "bench-replay: cannot use X display %s\n",
+		    xdisp);
 		return 1;
 	}
 	/* frame 0 is on the screen before anything is measured */
@@ -279,8 +295,8 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (rec_next(&rec) == -1) {
-			fprintf(stderr, "bench-replay: %s: frame %d unreadable\n",
-			    recf, k);
+			fprintf(stderr,
+			    "bench-replay: %s: frame %d unreadable\n", recf, k);
 			return 1;
 		}
 		show(k);

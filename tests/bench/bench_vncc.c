@@ -93,15 +93,16 @@ on_finished(rfbClient *cl)
 	updates++;
 	if (times == NULL || !times->started ||
 	    rec_code_read((uint32_t *)cl->frameBuffer, (size_t)cl->width,
-	    cl->width, cl->height, 0, 0, &k) == -1)
+		cl->width, cl->height, 0, 0, &k) == -1)
 		return;
 	if ((is_new = rec_lat_frame(&lat, times, k, now)) == -1)
 		return;
 	if (have_rec && rec.w == (uint32_t)cl->width &&
 	    rec.h == (uint32_t)cl->height && rec_seek(&rec, (int)k) == 0)
-		rec_quality_frame(&quality, rec_psnr(cl->frameBuffer,
-		    (size_t)cl->width * 4, 0, 0, rec.cur, cl->width,
-		    cl->height), is_new);
+		rec_quality_frame(&quality,
+		    rec_psnr(cl->frameBuffer, (size_t)cl->width * 4, 0, 0,
+			rec.cur, cl->width, cl->height),
+		    is_new);
 }
 
 static rfbClient *
@@ -149,16 +150,16 @@ static int
 send_preset(rfbClient *cl)
 {
 	const int32_t enc[] = {
-		7,			/* Tight */
-		1,			/* CopyRect */
-		0,			/* Raw */
-		-23,			/* JPEG quality level 9 */
-		-512 + o.quality,	/* fine quality */
-		-768,			/* 4:4:4 (1X subsampling) */
-		-256 + 1,		/* compression level 1 */
-		-223,			/* DesktopSize */
-		-224,			/* LastRect */
-		-258,			/* QEMU extended key events: as in
+		7,		  /* Tight */
+		1,		  /* CopyRect */
+		0,		  /* Raw */
+		-23,		  /* JPEG quality level 9 */
+		-512 + o.quality, /* fine quality */
+		-768,		  /* 4:4:4 (1X subsampling) */
+		-256 + 1,	  /* compression level 1 */
+		-223,		  /* DesktopSize */
+		-224,		  /* LastRect */
+		-258,		  /* QEMU extended key events: as in
 					 * libvncclient's first list */
 	};
 	uint8_t msg[4 + sizeof(enc)];
@@ -170,7 +171,8 @@ send_preset(rfbClient *cl)
 	msg[3] = (uint8_t)n;
 	for (i = 0; i < n; i++)
 		put32(msg + 4 + 4 * i, enc[i]);
-	return WriteToRFBServer(cl, (char *)msg, (unsigned)sizeof(msg)) ? 0 : -1;
+	return WriteToRFBServer(cl, (char *)msg, (unsigned)sizeof(msg)) ? 0 :
+									  -1;
 }
 
 static int
@@ -208,13 +210,15 @@ run_replay(const char *timesf, const char *recf, int timeout_s)
 		}
 		if (started && times->done && done_at == 0)
 			done_at = rec_now_ns();
-		if (done_at && (lat.last_k + 1 >= times->nframes ||
-		    rec_now_ns() - done_at > 2000000000LL))
+		if (done_at &&
+		    (lat.last_k + 1 >= times->nframes ||
+			rec_now_ns() - done_at > 2000000000LL))
 			break;
 		n = WaitForMessage(cl, 5000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			printf("failed: the server closed the connection after "
-			    "%d updates\n", updates);
+			       "%d updates\n",
+			    updates);
 			return 1;
 		}
 	}
@@ -260,7 +264,8 @@ run_pointer(int moves, int timeout_s)
 {
 	static double ld[REC_MAX_SAMPLES], lv[REC_MAX_SAMPLES];
 	rfbClient *direct, *via;
-	int64_t t0, deadline, end = rec_now_ns() + (int64_t)timeout_s * 1000000000;
+	int64_t t0, deadline,
+	    end = rec_now_ns() + (int64_t)timeout_s * 1000000000;
 	int i, nd = 0, nv = 0, x, y, got_d, got_v;
 	const char *sock = o.sock;
 
@@ -278,7 +283,7 @@ run_pointer(int moves, int timeout_s)
 		if (pump(direct) == -1 || pump(via) == -1)
 			return 1;
 	for (i = 0; i < moves && i < REC_MAX_SAMPLES && rec_now_ns() < end;
-	    i++) {
+	     i++) {
 		x = direct->width / 4 + (i % 2) * direct->width / 2 + i % 7;
 		y = direct->height * 2 / 3 + i % 5;
 		got_d = got_v = 0;
@@ -304,13 +309,14 @@ run_pointer(int moves, int timeout_s)
 	}
 	if (nd == 0 || nv == 0) {
 		printf("failed: the marker was seen %d times directly, %d "
-		    "through tessera-render, of %d moves\n", nd, nv, i);
+		       "through tessera-render, of %d moves\n",
+		    nd, nv, i);
 		return 1;
 	}
 	printf("moves %d direct_n %d direct_med %.1f direct_p95 %.1f via_n %d "
-	    "via_med %.1f via_p95 %.1f\n", i, nd, rec_pct(ld, nd, 0.5),
-	    rec_pct(ld, nd, 0.95), nv, rec_pct(lv, nv, 0.5),
-	    rec_pct(lv, nv, 0.95));
+	       "via_med %.1f via_p95 %.1f\n",
+	    i, nd, rec_pct(ld, nd, 0.5), rec_pct(ld, nd, 0.95), nv,
+	    rec_pct(lv, nv, 0.5), rec_pct(lv, nv, 0.95));
 	rfbClientCleanup(direct);
 	rfbClientCleanup(via);
 	return 0;
@@ -338,18 +344,41 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'H': o.host = optarg; break;
-		case 'p': o.port = atoi(optarg); break;
-		case 's': o.sock = optarg; break;
-		case 'a': o.ca = optarg; break;
-		case 'c': o.cert = optarg; break;
-		case 'k': o.key = optarg; break;
-		case 'T': timesf = optarg; break;
-		case 'r': recf = optarg; break;
-		case 't': timeout_s = atoi(optarg); break;
-		case 'q': o.quality = atoi(optarg); break;
-		case 'P': moves = atoi(optarg); break;
-		default: return 2;
+		case 'H':
+			o.host = optarg;
+			break;
+		case 'p':
+			o.port = atoi(optarg);
+			break;
+		case 's':
+			o.sock = optarg;
+			break;
+		case 'a':
+			o.ca = optarg;
+			break;
+		case 'c':
+			o.cert = optarg;
+			break;
+		case 'k':
+			o.key = optarg;
+			break;
+		case 'T':
+			timesf = optarg;
+			break;
+		case 'r':
+			recf = optarg;
+			break;
+		case 't':
+			timeout_s = atoi(optarg);
+			break;
+		case 'q':
+			o.quality = atoi(optarg);
+			break;
+		case 'P':
+			moves = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	rfbClientLog = quiet;

@@ -62,10 +62,11 @@ rec_lat_print(struct rec_lat *l, uint32_t nframes, unsigned long long bytes,
 	int n = (int)nframes - 1;
 	int kept = l->seen < REC_MAX_SAMPLES ? l->seen : REC_MAX_SAMPLES;
 
-	printf("frames %d seen %d bytes %llu bpf %.0f lat_med %.1f lat_p95 %.1f "
-	    "psnr %.2f updates %d\n", n, l->seen, bytes, (double)bytes / n,
-	    rec_pct(l->ms, kept, 0.5), rec_pct(l->ms, kept, 0.95), psnr,
-	    updates);
+	printf(
+	    "frames %d seen %d bytes %llu bpf %.0f lat_med %.1f lat_p95 %.1f "
+	    "psnr %.2f updates %d\n",
+	    n, l->seen, bytes, (double)bytes / n, rec_pct(l->ms, kept, 0.5),
+	    rec_pct(l->ms, kept, 0.95), psnr, updates);
 }
 
 static uint32_t
@@ -276,9 +277,11 @@ rec_code_read(const uint32_t *pix, size_t stride, int w, int h, int x, int y,
 	if (x < 0 || y < 0 || x + REC_CODE_W > w || y + REC_CODE_H > h)
 		return -1;
 	for (i = 0; i < REC_CODE_BITS; i++) {
-		a = a << 1 | (uint32_t)block_bit(pix, stride, x + i * REC_CODE_B, y);
-		b = b << 1 | (uint32_t)block_bit(pix, stride, x + i * REC_CODE_B,
-		    y + REC_CODE_B);
+		a = a << 1 |
+		    (uint32_t)block_bit(pix, stride, x + i * REC_CODE_B, y);
+		b = b << 1 |
+		    (uint32_t)block_bit(pix, stride, x + i * REC_CODE_B,
+			y + REC_CODE_B);
 	}
 	if ((a ^ b) != (1u << REC_CODE_BITS) - 1)
 		return -1;
@@ -319,8 +322,8 @@ rec_times_map(const char *path, uint32_t nframes, int create)
 	if (create) {
 		t->nframes = nframes;
 		t->magic = REC_TIMES_MAGIC;
-	} else if (t->magic != REC_TIMES_MAGIC || size < sizeof(*t) +
-	    (size_t)t->nframes * sizeof(int64_t)) {
+	} else if (t->magic != REC_TIMES_MAGIC ||
+	    size < sizeof(*t) + (size_t)t->nframes * sizeof(int64_t)) {
 		munmap(t, size);
 		return NULL;
 	}
@@ -342,22 +345,28 @@ rec_diff(const uint32_t *a, const uint32_t *b, int w, int h,
 		for (tx = 0; tx <= ntx; tx++) {
 			changed = 0;
 			if (tx < ntx) {
-				tw = w - tx * TILE < TILE ? w - tx * TILE : TILE;
-				for (y = ty * TILE; y < ty * TILE + th && !changed; y++)
-					changed = memcmp(a + (size_t)y * w + tx * TILE,
-					    b + (size_t)y * w + tx * TILE,
-					    (size_t)tw * 4) != 0;
+				tw =
+				    w - tx * TILE < TILE ? w - tx * TILE : TILE;
+				for (y = ty * TILE;
+				     y < ty * TILE + th && !changed; y++)
+					changed =
+					    memcmp(a + (size_t)y * w +
+						    tx * TILE,
+						b + (size_t)y * w + tx * TILE,
+						(size_t)tw * 4) != 0;
 			}
 			if (changed && run == -1)
 				run = tx;
 			if (!changed && run != -1) {
 				if (n == max) {
-					out[0] = (struct rec_rect){ 0, 0, w, h };
+					out[0] =
+					    (struct rec_rect){ 0, 0, w, h };
 					return 1;
 				}
 				out[n].x = run * TILE;
 				out[n].y = ty * TILE;
-				out[n].w = (tx * TILE > w ? w : tx * TILE) - run * TILE;
+				out[n].w = (tx * TILE > w ? w : tx * TILE) -
+				    run * TILE;
 				out[n].h = th;
 				/* the same run as the row above: grow that one */
 				if (n > 0 && out[n - 1].x == out[n].x &&
@@ -384,8 +393,10 @@ rec_psnr(const uint8_t *fb, size_t stride, int ox, int oy, const uint32_t *src,
 
 	for (y = 0; y < h; y += 2)
 		for (x = y < REC_CODE_H ? REC_CODE_W : 0; x < w; x++) {
-			memcpy(&a, fb + (size_t)(y + oy) * stride +
-			    (size_t)(x + ox) * 4, 4);
+			memcpy(&a,
+			    fb + (size_t)(y + oy) * stride +
+				(size_t)(x + ox) * 4,
+			    4);
 			b = src[(size_t)y * w + x];
 			for (c = 0; c < 24; c += 8) {
 				d = (int)(a >> c & 0xff) - (int)(b >> c & 0xff);

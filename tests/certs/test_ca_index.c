@@ -9,22 +9,23 @@
 #include "../../certs/ca_index.h"
 #include "../lib/tap.h"
 
-#define H	"tessera-ca-index 1\ncrlnumber 3\n"
-#define SER	"0123456789abcdef0123456789abcdef"
-#define FP	"00112233445566778899aabbccddeeff" \
-		"00112233445566778899aabbccddeeff"
+#define H "tessera-ca-index 1\ncrlnumber 3\n"
+#define SER "0123456789abcdef0123456789abcdef"
+#define FP \
+	"00112233445566778899aabbccddeeff" \
+	"00112233445566778899aabbccddeeff"
 #define SRV(st, rev, sans) \
 	"cert " SER " " st " server web 1000 2000 " rev " - " FP " " sans "\n"
 #define CLI(ser, st, name, role) \
 	"cert " ser " " st " client " name " 1000 2000 - " role " " FP " -\n"
-#define SER2	"7fffffffffffffffffffffffffffffff"
-#define SER3	"00000000000000000000000000000001"
-#define NUL_IN	"tessera-ca-index 1\ncrlnumber 3\0\n"
+#define SER2 "7fffffffffffffffffffffffffffffff"
+#define SER3 "00000000000000000000000000000001"
+#define NUL_IN "tessera-ca-index 1\ncrlnumber 3\0\n"
 
 struct pcase {
-	const char	*what;
-	const char	*in;
-	const char	*err;	/* NULL: must parse */
+	const char *what;
+	const char *in;
+	const char *err; /* NULL: must parse */
 };
 
 static const struct pcase pcases[] = {
@@ -33,11 +34,14 @@ static const struct pcase pcases[] = {
 	{ "a revoked server", H SRV("revoked", "1500", "dns:a"), NULL },
 	{ "IPv6 SAN", H SRV("valid", "-", "ip:::1,ip:fe80::1"), NULL },
 	{ "wildcard SAN", H SRV("valid", "-", "dns:*.lab.example"), NULL },
-	{ "clients", H CLI(SER, "valid", "alice", "viewer")
-	    CLI(SER2, "valid", "bob", "admin"), NULL },
+	{ "clients",
+	    H CLI(SER, "valid", "alice", "viewer")
+		CLI(SER2, "valid", "bob", "admin"),
+	    NULL },
 	{ "superseded and current of one name",
 	    H CLI(SER, "superseded", "alice", "viewer")
-	    CLI(SER2, "valid", "alice", "viewer"), NULL },
+		CLI(SER2, "valid", "alice", "viewer"),
+	    NULL },
 	{ "lowest serial", H CLI(SER3, "valid", "a", "viewer"), NULL },
 
 	{ "empty file", "", "line 0: empty file" },
@@ -54,43 +58,62 @@ static const struct pcase pcases[] = {
 	{ "trailing space", "tessera-ca-index 1\ncrlnumber 3 \n", "fields" },
 	{ "leading zero", "tessera-ca-index 1\ncrlnumber 03\n", "crlnumber" },
 	{ "negative", "tessera-ca-index 1\ncrlnumber -3\n", "crlnumber" },
-	{ "huge crlnumber", "tessera-ca-index 1\ncrlnumber 9223372036854775808"
-	    "\n", "crlnumber" },
+	{ "huge crlnumber",
+	    "tessera-ca-index 1\ncrlnumber 9223372036854775808"
+	    "\n",
+	    "crlnumber" },
 	{ "unknown record", H "key x\n", "fields" },
 	{ "short serial", H CLI("0123", "valid", "a", "viewer"), "bad serial" },
-	{ "uppercase serial", H CLI("0123456789ABCDEF0123456789ABCDEF",
-	    "valid", "a", "viewer"), "bad serial" },
-	{ "negative serial", H CLI("8123456789abcdef0123456789abcdef",
-	    "valid", "a", "viewer"), "bad serial" },
-	{ "zero serial", H CLI("00000000000000000000000000000000", "valid",
-	    "a", "viewer"), "bad serial" },
+	{ "uppercase serial",
+	    H CLI("0123456789ABCDEF0123456789ABCDEF", "valid", "a", "viewer"),
+	    "bad serial" },
+	{ "negative serial",
+	    H CLI("8123456789abcdef0123456789abcdef", "valid", "a", "viewer"),
+	    "bad serial" },
+	{ "zero serial",
+	    H CLI("00000000000000000000000000000000", "valid", "a", "viewer"),
+	    "bad serial" },
 	{ "bad status", H CLI(SER, "expired", "a", "viewer"), "bad status" },
 	{ "bad name ..", H CLI(SER, "valid", "..", "viewer"), "bad name" },
 	{ "bad name slash", H CLI(SER, "valid", "a/b", "viewer"), "bad name" },
-	{ "name too long", H CLI(SER, "valid", "a1234567890123456789012345678"
-	    "901234567890123456789012345678901234", "viewer"), "bad name" },
+	{ "name too long",
+	    H CLI(SER, "valid",
+		"a1234567890123456789012345678"
+		"901234567890123456789012345678901234",
+		"viewer"),
+	    "bad name" },
 	{ "client without role", H CLI(SER, "valid", "a", "-"), "role" },
 	{ "bad role", H CLI(SER, "valid", "a", "root"), "bad role" },
 	{ "server without SAN", H SRV("valid", "-", "-"), "SANs" },
-	{ "revoked without time", H SRV("revoked", "-", "dns:a"), "revocation" },
+	{ "revoked without time", H SRV("revoked", "-", "dns:a"),
+	    "revocation" },
 	{ "valid with time", H SRV("valid", "5", "dns:a"), "revocation" },
 	{ "bad DNS", H SRV("valid", "-", "dns:-a"), "DNS" },
 	{ "empty SAN", H SRV("valid", "-", "dns:a,"), "SAN" },
 	{ "bad IP", H SRV("valid", "-", "ip:1.2.3"), "IP" },
 	{ "non-canonical IP", H SRV("valid", "-", "ip:0:0::1"), "IP" },
 	{ "unknown SAN", H SRV("valid", "-", "uri:x"), "SAN type" },
-	{ "time order", H "cert " SER " valid client a 2000 1000 - viewer " FP
-	    " -\n", "not_before" },
-	{ "time too big", H "cert " SER " valid client a 1 253402300800 - "
-	    "viewer " FP " -\n", "validity" },
-	{ "short fingerprint", H "cert " SER " valid client a 1 2 - viewer "
-	    "00 -\n", "fingerprint" },
-	{ "duplicate serial", H CLI(SER, "valid", "a", "viewer")
-	    CLI(SER, "valid", "b", "viewer"), "line 4: duplicate serial" },
-	{ "two current", H CLI(SER, "valid", "a", "viewer")
-	    CLI(SER2, "revoked", "a", "viewer"), "line 4:" },
-	{ "too many fields", H "cert " SER " valid client a 1 2 - viewer " FP
-	    " - x\n", "too many fields" },
+	{ "time order",
+	    H "cert " SER " valid client a 2000 1000 - viewer " FP " -\n",
+	    "not_before" },
+	{ "time too big",
+	    H "cert " SER " valid client a 1 253402300800 - "
+	      "viewer " FP " -\n",
+	    "validity" },
+	{ "short fingerprint",
+	    H "cert " SER " valid client a 1 2 - viewer "
+	      "00 -\n",
+	    "fingerprint" },
+	{ "duplicate serial",
+	    H CLI(SER, "valid", "a", "viewer") CLI(SER, "valid", "b", "viewer"),
+	    "line 4: duplicate serial" },
+	{ "two current",
+	    H CLI(SER, "valid", "a", "viewer")
+		CLI(SER2, "revoked", "a", "viewer"),
+	    "line 4:" },
+	{ "too many fields",
+	    H "cert " SER " valid client a 1 2 - viewer " FP " - x\n",
+	    "too many fields" },
 };
 
 static void
@@ -107,14 +130,15 @@ test_parse(const struct pcase *c, size_t len)
 			diag("  %s", err);
 			return;
 		}
-		ok(ca_index_format(&idx, &out, &outlen) == 0 &&
-		    outlen == len && memcmp(out, c->in, len) == 0,
+		ok(ca_index_format(&idx, &out, &outlen) == 0 && outlen == len &&
+			memcmp(out, c->in, len) == 0,
 		    "formats back to itself: %s", c->what);
 		free(out);
 		ca_index_free(&idx);
 	} else {
-		if (!ok(r == -1 && strstr(err, c->err) != NULL &&
-		    idx.n == 0 && idx.v == NULL, "rejects: %s", c->what))
+		if (!ok(r == -1 && strstr(err, c->err) != NULL && idx.n == 0 &&
+			    idx.v == NULL,
+			"rejects: %s", c->what))
 			diag("  r=%d err=\"%s\", want \"%s\"", r, err, c->err);
 	}
 }
@@ -153,18 +177,18 @@ test_roundtrip(void)
 	strcpy(e.sans[0].value, "vmd.example");
 	e.sans[1].type = CA_SAN_IP;
 	strcpy(e.sans[1].value, "192.0.2.1");
-	ok(ca_index_add(&idx, &e) == 0 && e.sans == NULL,
-	    "add takes the SANs");
+	ok(ca_index_add(&idx, &e) == 0 && e.sans == NULL, "add takes the SANs");
 	idx.crlnumber = 42;
 	ok(ca_index_format(&idx, &out, &len) == 0, "format");
 	ok(ca_index_parse(&back, out, len, err, sizeof(err)) == 0 &&
-	    back.n == 1 && back.crlnumber == 42 &&
-	    strcmp(back.v[0].name, "vmd.host-1") == 0 &&
-	    back.v[0].nsans == 2 && back.v[0].not_after == 253402300799 &&
-	    back.v[0].serial[15] == 7, "parse(format(x)) == x");
+		back.n == 1 && back.crlnumber == 42 &&
+		strcmp(back.v[0].name, "vmd.host-1") == 0 &&
+		back.v[0].nsans == 2 && back.v[0].not_after == 253402300799 &&
+		back.v[0].serial[15] == 7,
+	    "parse(format(x)) == x");
 	ok(ca_index_has_name(&back, "vmd.host-1") &&
-	    !ca_index_has_name(&back, "vmd") &&
-	    ca_index_current(&back, "vmd.host-1") == &back.v[0],
+		!ca_index_has_name(&back, "vmd") &&
+		ca_index_current(&back, "vmd.host-1") == &back.v[0],
 	    "lookups by name");
 	free(out);
 	ca_index_free(&back);
@@ -172,33 +196,61 @@ test_roundtrip(void)
 }
 
 struct scase {
-	const char	*s;
-	int		 ok;
+	const char *s;
+	int ok;
 };
 
 static void
 test_names(void)
 {
 	static const struct scase names[] = {
-		{ "a", 1 }, { "web-1.lab_x", 1 }, { "0", 1 },
-		{ "", 0 }, { "../x", 0 }, { ".x", 0 }, { "-x", 0 }, { "_x", 0 },
-		{ "a/b", 0 }, { "a b", 0 }, { "caf\xc3\xa9", 0 }, { "a\n", 0 },
+		{ "a", 1 },
+		{ "web-1.lab_x", 1 },
+		{ "0", 1 },
+		{ "", 0 },
+		{ "../x", 0 },
+		{ ".x", 0 },
+		{ "-x", 0 },
+		{ "_x", 0 },
+		{ "a/b", 0 },
+		{ "a b", 0 },
+		{ "caf\xc3\xa9", 0 },
+		{ "a\n", 0 },
 		{ "a123456789012345678901234567890123456789012345678901234"
-		    "567890123", 1 },
+		  "567890123",
+		    1 },
 		{ "a123456789012345678901234567890123456789012345678901234"
-		    "5678901234", 0 },
+		  "5678901234",
+		    0 },
 	};
 	static const struct scase dns[] = {
-		{ "localhost", 1 }, { "a.b-c.example", 1 }, { "*.lab", 1 },
-		{ "", 0 }, { "a..b", 0 }, { "a.", 0 }, { ".a", 0 },
-		{ "-a", 0 }, { "a-", 0 }, { "a_b", 0 }, { "*", 0 },
-		{ "a.*.b", 0 }, { "a,b", 0 }, { "a:b", 0 },
+		{ "localhost", 1 },
+		{ "a.b-c.example", 1 },
+		{ "*.lab", 1 },
+		{ "", 0 },
+		{ "a..b", 0 },
+		{ "a.", 0 },
+		{ ".a", 0 },
+		{ "-a", 0 },
+		{ "a-", 0 },
+		{ "a_b", 0 },
+		{ "*", 0 },
+		{ "a.*.b", 0 },
+		{ "a,b", 0 },
+		{ "a:b", 0 },
 	};
-	static const struct { const char *in, *out; } ips[] = {
-		{ "127.0.0.1", "127.0.0.1" }, { "::1", "::1" },
-		{ "0:0::1", "::1" }, { "FE80::1", "fe80::1" },
-		{ "1.2.3", NULL }, { "256.1.1.1", NULL }, { "", NULL },
-		{ "localhost", NULL }, { "1.2.3.4/8", NULL },
+	static const struct {
+		const char *in, *out;
+	} ips[] = {
+		{ "127.0.0.1", "127.0.0.1" },
+		{ "::1", "::1" },
+		{ "0:0::1", "::1" },
+		{ "FE80::1", "fe80::1" },
+		{ "1.2.3", NULL },
+		{ "256.1.1.1", NULL },
+		{ "", NULL },
+		{ "localhost", NULL },
+		{ "1.2.3.4/8", NULL },
 	};
 	char buf[64];
 	size_t i;

@@ -18,8 +18,7 @@ key(struct tsr_admit_key *k, const char *addr)
 	if (inet_pton(AF_INET, addr, &sin.sin_addr) == 1)
 		return tsr_admit_key(k, (struct sockaddr *)&sin, sizeof(sin));
 	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) == 1)
-		return tsr_admit_key(k, (struct sockaddr *)&sin6,
-		    sizeof(sin6));
+		return tsr_admit_key(k, (struct sockaddr *)&sin6, sizeof(sin6));
 	return -1;
 }
 
@@ -28,27 +27,26 @@ main(void)
 {
 	/* per address 2, total 4: one step each, in order, on one table */
 	static const struct {
-		const char	*addr;
-		int		 enter;	/* 1 enter, 0 leave */
-		int		 want;	/* enter's result */
-		int		 n;	/* counted afterwards */
+		const char *addr;
+		int enter; /* 1 enter, 0 leave */
+		int want;  /* enter's result */
+		int n;	   /* counted afterwards */
 	} steps[] = {
-		{ "127.0.0.2", 1, 0, 1 },
-		{ "127.0.0.2", 1, 0, 2 },
-		{ "127.0.0.2", 1, -1, 2 },	/* the address is full */
+		{ "127.0.0.2", 1, 0, 1 }, { "127.0.0.2", 1, 0, 2 },
+		{ "127.0.0.2", 1, -1, 2 },	  /* the address is full */
 		{ "::ffff:127.0.0.2", 1, -1, 2 }, /* mapped: the same one */
-		{ "127.0.0.1", 1, 0, 3 },	/* another is not */
+		{ "127.0.0.1", 1, 0, 3 },	  /* another is not */
 		{ "2001:db8:0:1::1", 1, 0, 4 },
-		{ "2001:db8:0:2::1", 1, -1, 4 },	/* the total is full */
+		{ "2001:db8:0:2::1", 1, -1, 4 }, /* the total is full */
 		{ "127.0.0.2", 0, 0, 3 },
-		{ "2001:db8:0:1::2", 1, 0, 4 },	/* the same /64 */
+		{ "2001:db8:0:1::2", 1, 0, 4 }, /* the same /64 */
 		{ "2001:db8:0:1::2", 0, 0, 3 },
 		{ "2001:db8:0:1:ffff::", 1, 0, 4 },
-		{ "2001:db8:0:1::3", 1, -1, 4 },	/* total again */
+		{ "2001:db8:0:1::3", 1, -1, 4 }, /* total again */
 		{ "127.0.0.1", 0, 0, 3 },
-		{ "2001:db8:0:1::3", 1, -1, 3 },	/* /64 full */
-		{ "2001:db8:0:2::1", 1, 0, 4 },	/* the next /64 is not */
-		{ "10.0.0.9", 0, 0, 4 },	/* leave of a stranger: nothing */
+		{ "2001:db8:0:1::3", 1, -1, 3 }, /* /64 full */
+		{ "2001:db8:0:2::1", 1, 0, 4 },	 /* the next /64 is not */
+		{ "10.0.0.9", 0, 0, 4 }, /* leave of a stranger: nothing */
 	};
 	struct tsr_admit a;
 	struct tsr_admit_key k, k2;
@@ -80,7 +78,8 @@ main(void)
 	    "a unix address has no key");
 	ok(key(&k, "1.2.3.4") == 0 && k.fam == 4, "IPv4 key");
 	ok(key(&k2, "::ffff:1.2.3.4") == 0 && k2.fam == 4 &&
-	    memcmp(k.b, k2.b, sizeof(k.b)) == 0, "IPv4-mapped key is IPv4");
+		memcmp(k.b, k2.b, sizeof(k.b)) == 0,
+	    "IPv4-mapped key is IPv4");
 
 	/* a total above the table is the table */
 	tsr_admit_init(&a, 1000, 1000, 0);

@@ -29,10 +29,27 @@ capture(void (*fn)(void))
 	return out;
 }
 
-static void do_warnx(void) { log_warnx("bad %s at %d", "thing", 7); }
-static void do_warn(void) { errno = ENOENT; log_warn("open %s", "f"); }
-static void do_debug(void) { log_debug("hidden"); }
-static void do_info(void) { log_info("shown"); }
+static void
+do_warnx(void)
+{
+	log_warnx("bad %s at %d", "thing", 7);
+}
+static void
+do_warn(void)
+{
+	errno = ENOENT;
+	log_warn("open %s", "f");
+}
+static void
+do_debug(void)
+{
+	log_debug("hidden");
+}
+static void
+do_info(void)
+{
+	log_info("shown");
+}
 
 int
 main(void)
@@ -41,14 +58,17 @@ main(void)
 
 	log_init("tsr-test", 1, 0);
 	is_str(capture(do_warnx), "tsr-test: bad thing at 7\n", "log_warnx");
-	is_str(capture(do_warn), "tsr-test: open f: No such file or directory\n",
+	is_str(capture(do_warn),
+	    "tsr-test: open f: No such file or directory\n",
 	    "log_warn appends strerror");
 	is_str(capture(do_debug), "", "log_debug hidden when not verbose");
 	is_str(capture(do_info), "tsr-test: shown\n", "log_info");
 	log_setverbose(1);
-	is_str(capture(do_debug), "tsr-test: hidden\n", "log_debug when verbose");
+	is_str(capture(do_debug), "tsr-test: hidden\n",
+	    "log_debug when verbose");
 
-	is_str(log_escape(buf, sizeof(buf), "plain", 5), "plain", "escape plain");
+	is_str(log_escape(buf, sizeof(buf), "plain", 5), "plain",
+	    "escape plain");
 	is_str(log_escape(buf, sizeof(buf), "a\nb\x1b[31m\\", 9),
 	    "a\\x0ab\\x1b[31m\\x5c", "escape control bytes and backslash");
 	is_str(log_escape(buf, sizeof(buf), "a\0b", 3), "a\\x00b",

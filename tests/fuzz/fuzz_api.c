@@ -31,10 +31,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += room;
 		while ((rc = tsr_lines_next(&l, &line, &len)) == 1) {
 			if (tsr_api_parse_request(line, len, &req, err,
-			    sizeof(err)) == 0)
+				sizeof(err)) == 0)
 				tsr_api_req_free(&req);
 			if (tsr_api_parse_msg(line, len, &msg, err,
-			    sizeof(err)) == 0)
+				sizeof(err)) == 0)
 				tsr_api_msg_free(&msg);
 		}
 		if (rc == -1)

@@ -20,8 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t outlen;
 
 	err[0] = '\0';
-	if (ca_index_parse(&idx, (const char *)data, len, err,
-	    sizeof(err)) == -1) {
+	if (ca_index_parse(&idx, (const char *)data, len, err, sizeof(err)) ==
+	    -1) {
 		if (idx.n != 0 || idx.v != NULL || err[0] == '\0')
 			abort();
 		return 0;

@@ -16,20 +16,26 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "vm.start", "label.list",
-	    "display.endpoint", "vm.kill", "" };
+		"display.endpoint", "vm.kill", "" };
 	static const char *const groups[] = { "lab", "wheel" };
 	static const char *const tags[] = { "lab" };
 	const struct vmd_caller callers[] = {
-		{ .kind = VMD_CALLER_UNIX, .user = "alice", .groups = groups,
+		{ .kind = VMD_CALLER_UNIX,
+		    .user = "alice",
+		    .groups = groups,
 		    .ngroups = 2 },
 		{ .kind = VMD_CALLER_UNIX },
-		{ .kind = VMD_CALLER_CERT, .cn = "lab-terminal-3",
+		{ .kind = VMD_CALLER_CERT,
+		    .cn = "lab-terminal-3",
 		    .role = VMD_ROLE_VIEWER },
-		{ .kind = VMD_CALLER_CERT, .cn = "alice",
+		{ .kind = VMD_CALLER_CERT,
+		    .cn = "alice",
 		    .role = VMD_ROLE_ADMIN },
 	};
 	const struct vmd_target targets[] = {
-		{ .name = "work", .label = { "blue", 0x3465a4 }, .tags = tags,
+		{ .name = "work",
+		    .label = { "blue", 0x3465a4 },
+		    .tags = tags,
 		    .ntags = 1 },
 		{ .name = "vault", .label = { "black", 0 } },
 		{ .name = NULL },
@@ -54,8 +60,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    &callers[c], t < 3 ? &targets[t] : NULL,
 				    &w);
 				if ((r != 0 && r != 1) || w.line < 0 ||
-				    (w.line > 0 && (w.file == NULL ||
-				    strcmp(w.file, "t.policy") != 0)) ||
+				    (w.line > 0 &&
+					(w.file == NULL ||
+					    strcmp(w.file, "t.policy") != 0)) ||
 				    (r == 1 && w.line == 0))
 					__builtin_trap();
 			}

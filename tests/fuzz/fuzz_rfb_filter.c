@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (chunk > size - off)
 			chunk = size - off;
 		if (rs_filter_feed(&f, data + off, chunk, &used, out,
-		    sizeof(out), &outlen) == -1)
+			sizeof(out), &outlen) == -1)
 			break;
 		if (used > chunk || outlen > sizeof(out))
 			__builtin_trap();

@@ -24,7 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	w = (data[0] | data[1] << 8) % (TV_MAX_W + 1);
 	h = (data[2] | data[3] << 8) % (TV_MAX_H + 1);
-	if (tv_msg_check(data + 4, size - 4, w, h, &m, err, sizeof(err)) == -1) {
+	if (tv_msg_check(data + 4, size - 4, w, h, &m, err, sizeof(err)) ==
+	    -1) {
 		if (memchr(err, '\0', sizeof(err)) == NULL)
 			__builtin_trap();
 		return 0;

@@ -31,8 +31,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += used;
 		if (st == RS_VC_TLS)
 			st = rs_vc_tls_up(&vc);
-		if (st == RS_VC_CREDS && (strlen(vc.user) > RS_VC_CRED_MAX ||
-		    strlen(vc.pass) > RS_VC_CRED_MAX))
+		if (st == RS_VC_CREDS &&
+		    (strlen(vc.user) > RS_VC_CRED_MAX ||
+			strlen(vc.pass) > RS_VC_CRED_MAX))
 			__builtin_trap();
 		if (st == RS_VC_FAIL || st == RS_VC_CERT || st == RS_VC_CREDS)
 			break;

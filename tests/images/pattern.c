@@ -18,7 +18,15 @@ const uint32_t pat_bar_rgb[PAT_NBARS] = {
 };
 
 static const char *const bar_names[PAT_NBARS] = {
-	"red", "orange", "yellow", "green", "gray", "blue", "purple", "black", "white",
+	"red",
+	"orange",
+	"yellow",
+	"green",
+	"gray",
+	"blue",
+	"purple",
+	"black",
+	"white",
 };
 
 void
@@ -98,7 +106,8 @@ intersect(struct pat_rect a, struct pat_rect b)
 }
 
 static void
-fill(uint32_t *pix, size_t stride, struct pat_rect clip, struct pat_rect r, uint32_t rgb)
+fill(uint32_t *pix, size_t stride, struct pat_rect clip, struct pat_rect r,
+    uint32_t rgb)
 {
 	int x, y;
 
@@ -111,11 +120,12 @@ fill(uint32_t *pix, size_t stride, struct pat_rect clip, struct pat_rect r, uint
 }
 
 static void
-draw_text(uint32_t *pix, size_t stride, struct pat_rect clip, int x, int y, const char *text,
-    uint32_t fg, uint32_t bg)
+draw_text(uint32_t *pix, size_t stride, struct pat_rect clip, int x, int y,
+    const char *text, uint32_t fg, uint32_t bg)
 {
 	for (; *text; text++, x += PAT_FONT_W) {
-		struct pat_rect cell = intersect(clip, rect(x, y, x + PAT_FONT_W, y + PAT_FONT_H));
+		struct pat_rect cell =
+		    intersect(clip, rect(x, y, x + PAT_FONT_W, y + PAT_FONT_H));
 		unsigned c = (unsigned char)*text;
 		const uint8_t *g;
 		int cx, cy;
@@ -160,8 +170,8 @@ pat_status_text(int w, const struct pat_state *s, char *buf, size_t len)
 {
 	size_t max = (size_t)line_chars(w);
 
-	snprintf(buf, len, "frame %u key %u mod %u ptr %d,%d btn %u", s->counter, s->key, s->mods,
-	    s->ptr_x, s->ptr_y, s->buttons);
+	snprintf(buf, len, "frame %u key %u mod %u ptr %d,%d btn %u",
+	    s->counter, s->key, s->mods, s->ptr_x, s->ptr_y, s->buttons);
 	if (max < len)
 		buf[max] = '\0';
 }
@@ -169,12 +179,13 @@ pat_status_text(int w, const struct pat_state *s, char *buf, size_t len)
 static struct pat_rect
 marker_rect(const struct pat_state *s)
 {
-	return rect(s->ptr_x - PAT_MARK_ARM, s->ptr_y - PAT_MARK_ARM, s->ptr_x + PAT_MARK_ARM + 1,
-	    s->ptr_y + PAT_MARK_ARM + 1);
+	return rect(s->ptr_x - PAT_MARK_ARM, s->ptr_y - PAT_MARK_ARM,
+	    s->ptr_x + PAT_MARK_ARM + 1, s->ptr_y + PAT_MARK_ARM + 1);
 }
 
 static void
-draw_marker(uint32_t *pix, size_t stride, struct pat_rect clip, const struct pat_state *s)
+draw_marker(uint32_t *pix, size_t stride, struct pat_rect clip,
+    const struct pat_state *s)
 {
 	uint32_t c = s->buttons ? PAT_MARK_PRESSED : PAT_MARK_COLOUR;
 	int x = s->ptr_x, y = s->ptr_y;
@@ -182,24 +193,30 @@ draw_marker(uint32_t *pix, size_t stride, struct pat_rect clip, const struct pat
 	if (x < 0 || y < 0)
 		return;
 	fill(pix, stride, clip,
-	    rect(x - PAT_MARK_ARM, y - PAT_MARK_HALF, x + PAT_MARK_ARM + 1, y + PAT_MARK_HALF + 1), c);
+	    rect(x - PAT_MARK_ARM, y - PAT_MARK_HALF, x + PAT_MARK_ARM + 1,
+		y + PAT_MARK_HALF + 1),
+	    c);
 	fill(pix, stride, clip,
-	    rect(x - PAT_MARK_HALF, y - PAT_MARK_ARM, x + PAT_MARK_HALF + 1, y + PAT_MARK_ARM + 1), c);
+	    rect(x - PAT_MARK_HALF, y - PAT_MARK_ARM, x + PAT_MARK_HALF + 1,
+		y + PAT_MARK_ARM + 1),
+	    c);
 }
 
 static void
-draw_gradient(uint32_t *pix, size_t stride, struct pat_rect r, const struct pat_opts *o,
-    const struct pat_state *s)
+draw_gradient(uint32_t *pix, size_t stride, struct pat_rect r,
+    const struct pat_opts *o, const struct pat_state *s)
 {
 	uint32_t shift = (uint32_t)o->scroll * s->counter;
 	int x, y;
 
 	for (y = r.y0; y < r.y1; y++) {
 		uint32_t *row = pix + (size_t)y * stride;
-		uint32_t gy = (uint32_t)(y - PAT_GRAD_Y), g = gy & 255, bq = 16 * (gy >> 8 & 3);
+		uint32_t gy = (uint32_t)(y - PAT_GRAD_Y), g = gy & 255,
+			 bq = 16 * (gy >> 8 & 3);
 		for (x = r.x0; x < r.x1; x++) {
 			uint32_t xs = (uint32_t)x + shift;
-			row[x] = (xs & 255) << 16 | g << 8 | (64 * (xs >> 8 & 3) + bq);
+			row[x] = (xs & 255) << 16 | g << 8 |
+			    (64 * (xs >> 8 & 3) + bq);
 		}
 	}
 }
@@ -223,14 +240,20 @@ pat_draw(uint32_t *pix, size_t stride, int w, int h, const struct pat_opts *o,
 		return;
 
 	for (i = 0; i < PAT_NBARS; i++)
-		fill(pix, stride, clip, rect(i * w / PAT_NBARS, 0, (i + 1) * w / PAT_NBARS, PAT_BAR_H),
+		fill(pix, stride, clip,
+		    rect(i * w / PAT_NBARS, 0, (i + 1) * w / PAT_NBARS,
+			PAT_BAR_H),
 		    pat_bar_rgb[i]);
-	fill(pix, stride, clip, rect(0, PAT_PANEL_Y, w, PAT_PANEL_END), PAT_PANEL_BG);
+	fill(pix, stride, clip, rect(0, PAT_PANEL_Y, w, PAT_PANEL_END),
+	    PAT_PANEL_BG);
 	pat_echo_text(w, s, text, sizeof(text));
-	draw_text(pix, stride, clip, PAT_ECHO_X, PAT_ECHO_Y, text, PAT_TEXT_FG, PAT_PANEL_BG);
+	draw_text(pix, stride, clip, PAT_ECHO_X, PAT_ECHO_Y, text, PAT_TEXT_FG,
+	    PAT_PANEL_BG);
 	pat_status_text(w, s, text, sizeof(text));
-	draw_text(pix, stride, clip, PAT_STATUS_X, PAT_STATUS_Y, text, PAT_TEXT_FG, PAT_PANEL_BG);
-	draw_gradient(pix, stride, intersect(clip, rect(0, PAT_GRAD_Y, w, h)), o, s);
+	draw_text(pix, stride, clip, PAT_STATUS_X, PAT_STATUS_Y, text,
+	    PAT_TEXT_FG, PAT_PANEL_BG);
+	draw_gradient(pix, stride, intersect(clip, rect(0, PAT_GRAD_Y, w, h)),
+	    o, s);
 
 	draw_marker(pix, stride, clip, s);
 
@@ -241,17 +264,22 @@ pat_draw(uint32_t *pix, size_t stride, int w, int h, const struct pat_opts *o,
 		fill(pix, stride, clip, rect(0, h - b, w, h), c);
 		fill(pix, stride, clip, rect(0, 0, b, h), c);
 		fill(pix, stride, clip, rect(w - b, 0, w, h), c);
-		draw_text(pix, stride, intersect(clip, rect(b, 0, w - b, PAT_SPOOF_TITLE_H)),
-		    PAT_SPOOF_TEXT_X, PAT_SPOOF_TEXT_Y, o->title, is_light(c) ? 0x000000 : 0xffffff, c);
+		draw_text(pix, stride,
+		    intersect(clip, rect(b, 0, w - b, PAT_SPOOF_TITLE_H)),
+		    PAT_SPOOF_TEXT_X, PAT_SPOOF_TEXT_Y, o->title,
+		    is_light(c) ? 0x000000 : 0xffffff, c);
 	}
 
 	for (i = 0; i < PAT_CTR_BITS; i++) {
 		int bit = s->counter >> (PAT_CTR_BITS - 1 - i) & 1;
 		int x = PAT_CTR_X + i * PAT_CTR_BLOCK;
-		fill(pix, stride, clip, rect(x, PAT_CTR_Y, x + PAT_CTR_BLOCK, PAT_CTR_Y + PAT_CTR_BLOCK),
+		fill(pix, stride, clip,
+		    rect(x, PAT_CTR_Y, x + PAT_CTR_BLOCK,
+			PAT_CTR_Y + PAT_CTR_BLOCK),
 		    bit ? 0xffffff : 0);
 		fill(pix, stride, clip,
-		    rect(x, PAT_CTR_INV_Y, x + PAT_CTR_BLOCK, PAT_CTR_INV_Y + PAT_CTR_BLOCK),
+		    rect(x, PAT_CTR_INV_Y, x + PAT_CTR_BLOCK,
+			PAT_CTR_INV_Y + PAT_CTR_BLOCK),
 		    bit ? 0 : 0xffffff);
 	}
 }
@@ -263,17 +291,20 @@ pat_damage(int w, int h, const struct pat_opts *o, const struct pat_state *a,
 	int n = 0;
 
 	if (a->counter != b->counter) {
-		out[n++] = rect(PAT_CTR_X, PAT_CTR_Y, PAT_CTR_X + PAT_CTR_BITS * PAT_CTR_BLOCK,
+		out[n++] = rect(PAT_CTR_X, PAT_CTR_Y,
+		    PAT_CTR_X + PAT_CTR_BITS * PAT_CTR_BLOCK,
 		    PAT_CTR_INV_Y + PAT_CTR_BLOCK);
 		if (o->scroll)
 			out[n++] = rect(0, PAT_GRAD_Y, w, h);
 	}
-	if (a->counter != b->counter || a->key != b->key || a->mods != b->mods ||
-	    a->ptr_x != b->ptr_x || a->ptr_y != b->ptr_y || a->buttons != b->buttons)
+	if (a->counter != b->counter || a->key != b->key ||
+	    a->mods != b->mods || a->ptr_x != b->ptr_x ||
+	    a->ptr_y != b->ptr_y || a->buttons != b->buttons)
 		out[n++] = rect(0, PAT_STATUS_Y, w, PAT_STATUS_Y + PAT_FONT_H);
 	if (strncmp(a->echo, b->echo, sizeof(a->echo)) != 0)
 		out[n++] = rect(0, PAT_ECHO_Y, w, PAT_ECHO_Y + PAT_FONT_H);
-	if (a->ptr_x != b->ptr_x || a->ptr_y != b->ptr_y || (a->buttons != 0) != (b->buttons != 0)) {
+	if (a->ptr_x != b->ptr_x || a->ptr_y != b->ptr_y ||
+	    (a->buttons != 0) != (b->buttons != 0)) {
 		if (a->ptr_x >= 0 && a->ptr_y >= 0)
 			out[n++] = marker_rect(a);
 		if (b->ptr_x >= 0 && b->ptr_y >= 0)
@@ -292,18 +323,21 @@ block_value(const uint32_t *pix, size_t stride, int x, int y)
 		return -1;
 	for (j = 0; j < PAT_CTR_BLOCK; j++)
 		for (i = 0; i < PAT_CTR_BLOCK; i++)
-			if ((pix[(size_t)(y + j) * stride + (size_t)(x + i)] & 0xffffff) != first)
+			if ((pix[(size_t)(y + j) * stride + (size_t)(x + i)] &
+				0xffffff) != first)
 				return -1;
 	return first != 0;
 }
 
 int
-pat_decode_counter(const uint32_t *pix, size_t stride, int w, int h, uint32_t *counter)
+pat_decode_counter(const uint32_t *pix, size_t stride, int w, int h,
+    uint32_t *counter)
 {
 	uint32_t v = 0;
 	int i;
 
-	if (w < PAT_CTR_X + PAT_CTR_BITS * PAT_CTR_BLOCK || h < PAT_CTR_INV_Y + PAT_CTR_BLOCK)
+	if (w < PAT_CTR_X + PAT_CTR_BITS * PAT_CTR_BLOCK ||
+	    h < PAT_CTR_INV_Y + PAT_CTR_BLOCK)
 		return -1;
 	for (i = 0; i < PAT_CTR_BITS; i++) {
 		int x = PAT_CTR_X + i * PAT_CTR_BLOCK;

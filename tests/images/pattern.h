@@ -78,7 +78,8 @@
 #define PAT_FONT_FIRST 0x20
 #define PAT_FONT_LAST 0x7e
 
-#define PAT_ECHO_MAX 256 /* characters kept; the line shows the tail that fits */
+#define PAT_ECHO_MAX \
+	256 /* characters kept; the line shows the tail that fits */
 #define PAT_TITLE_MAX 64
 
 /* Modifier bits in pat_state.mods. */
@@ -98,18 +99,18 @@ extern const uint8_t pat_font[PAT_FONT_LAST - PAT_FONT_FIRST + 1][PAT_FONT_H];
 
 /* Options fixed for a qube's lifetime (from its kernel command line). */
 struct pat_opts {
-	int spoof;               /* draw a fake trust frame */
-	uint32_t spoof_rgb;      /* its colour */
+	int spoof;		   /* draw a fake trust frame */
+	uint32_t spoof_rgb;	   /* its colour */
 	char title[PAT_TITLE_MAX]; /* its title text */
-	int scroll;              /* gradient moves this many px per frame */
+	int scroll;		   /* gradient moves this many px per frame */
 };
 
 /* What changes while the qube runs. */
 struct pat_state {
 	uint32_t counter;
 	char echo[PAT_ECHO_MAX + 1];
-	unsigned key;     /* evdev code of the last key pressed, 0 = none */
-	unsigned mods;    /* PAT_MOD_* held */
+	unsigned key;	  /* evdev code of the last key pressed, 0 = none */
+	unsigned mods;	  /* PAT_MOD_* held */
 	int ptr_x, ptr_y; /* pointer in pixels, -1,-1 = no pointer seen yet */
 	unsigned buttons; /* PAT_BTN_* held */
 };
@@ -131,8 +132,8 @@ void pat_state_init(struct pat_state *s);
 int pat_parse_colour(const char *text, uint32_t *rgb);
 
 /* Draw the pixels of the picture inside clip into pix (stride in pixels). */
-void pat_draw(uint32_t *pix, size_t stride, int w, int h, const struct pat_opts *o,
-    const struct pat_state *s, struct pat_rect clip);
+void pat_draw(uint32_t *pix, size_t stride, int w, int h,
+    const struct pat_opts *o, const struct pat_state *s, struct pat_rect clip);
 
 /*
  * Rectangles that differ between the pictures for states a and b (same
@@ -140,15 +141,16 @@ void pat_draw(uint32_t *pix, size_t stride, int w, int h, const struct pat_opts 
  * count.  Drawing those rectangles of b over a picture of a gives b.
  */
 #define PAT_MAX_DAMAGE 6
-int pat_damage(int w, int h, const struct pat_opts *o, const struct pat_state *a,
-    const struct pat_state *b, struct pat_rect *out);
+int pat_damage(int w, int h, const struct pat_opts *o,
+    const struct pat_state *a, const struct pat_state *b, struct pat_rect *out);
 
 /*
  * The counter read back from a picture: 0 and *counter set if every block of
  * both rows is uniformly black or white and the rows are complements, -1
  * otherwise (torn, or not our picture).
  */
-int pat_decode_counter(const uint32_t *pix, size_t stride, int w, int h, uint32_t *counter);
+int pat_decode_counter(const uint32_t *pix, size_t stride, int w, int h,
+    uint32_t *counter);
 
 /* The texts of the two lines, as drawn (tail-clipped to the screen width). */
 void pat_echo_text(int w, const struct pat_state *s, char *buf, size_t len);

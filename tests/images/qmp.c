@@ -26,14 +26,16 @@ static int json_value(struct jp *j, int depth);
 static void
 skip_ws(struct jp *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+	while (j->p < j->end &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
 static int
 is_hex(char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
 }
 
 /* A string at j->p (on the opening quote).  If key_kind is not NULL, it gets
@@ -62,12 +64,20 @@ json_string(struct jp *j, enum qmp_kind *key_kind)
 			if (++j->p >= j->end)
 				return -1;
 			switch (*j->p) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				j->p++;
 				break;
 			case 'u':
-				if (j->end - j->p < 5 || !is_hex(j->p[1]) || !is_hex(j->p[2]) ||
-				    !is_hex(j->p[3]) || !is_hex(j->p[4]))
+				if (j->end - j->p < 5 || !is_hex(j->p[1]) ||
+				    !is_hex(j->p[2]) || !is_hex(j->p[3]) ||
+				    !is_hex(j->p[4]))
 					return -1;
 				j->p += 5;
 				break;
@@ -272,7 +282,8 @@ printable(char *dst, size_t dstlen, const char *src, size_t n)
 
 /* Next line into line (without the newline); 0, or -1 on timeout/EOF/error. */
 static int
-read_line(struct qmp *q, char **line, size_t *linelen, long long deadline, char *err, size_t errlen)
+read_line(struct qmp *q, char **line, size_t *linelen, long long deadline,
+    char *err, size_t errlen)
 {
 	for (;;) {
 		char *nl = memchr(q->buf, '\n', q->len);
@@ -286,20 +297,22 @@ read_line(struct qmp *q, char **line, size_t *linelen, long long deadline, char 
 			return 0;
 		}
 		if (q->len == sizeof(q->buf)) {
-			seterr(err, errlen, "QMP: line longer than %zu bytes", sizeof(q->buf));
+			seterr(err, errlen, "QMP: line longer than %zu bytes",
+			    sizeof(q->buf));
 			return -1;
 		}
 		left = deadline - (long long)tsr_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			seterr(err, errlen, "QMP: timed out waiting for a reply");
+			seterr(err, errlen,
+			    "QMP: timed out waiting for a reply");
 			return -1;
 		}
 		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			seterr(err, errlen, "QMP: connection closed%s%s", n < 0 ? ": " : "",
-			    n < 0 ? strerror(errno) : "");
+			seterr(err, errlen, "QMP: connection closed%s%s",
+			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
 		q->len += (size_t)n;
@@ -317,7 +330,8 @@ consume_line(struct qmp *q, size_t linelen)
 
 /* Wait for a message of kind want (or an error), skipping events. */
 static int
-wait_reply(struct qmp *q, enum qmp_kind want, long long deadline, char *err, size_t errlen)
+wait_reply(struct qmp *q, enum qmp_kind want, long long deadline, char *err,
+    size_t errlen)
 {
 	for (;;) {
 		char *line, text[256];
@@ -357,7 +371,8 @@ write_all(int fd, const char *p, size_t n)
 }
 
 int
-qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errlen)
+qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err,
+    size_t errlen)
 {
 	struct sockaddr_un sa;
 	long long deadline = (long long)tsr_mono_ms() + timeout_ms;
@@ -382,14 +397,15 @@ qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errl
 		close(q->fd);
 		q->fd = -1;
 		if ((long long)tsr_mono_ms() >= deadline) {
-			seterr(err, errlen, "QMP: cannot connect to %s: %s", path, strerror(errno));
+			seterr(err, errlen, "QMP: cannot connect to %s: %s",
+			    path, strerror(errno));
 			return -1;
 		}
 		usleep(50 * 1000);
 	}
 	if (wait_reply(q, QMP_GREETING, deadline, err, errlen) < 0 ||
 	    qmp_command(q, "{\"execute\":\"qmp_capabilities\"}",
-	    (int)(deadline - (long long)tsr_mono_ms()), err, errlen) < 0) {
+		(int)(deadline - (long long)tsr_mono_ms()), err, errlen) < 0) {
 		qmp_close(q);
 		return -1;
 	}
@@ -397,11 +413,14 @@ qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errl
 }
 
 int
-qmp_command(struct qmp *q, const char *json, int timeout_ms, char *err, size_t errlen)
+qmp_command(struct qmp *q, const char *json, int timeout_ms, char *err,
+    size_t errlen)
 {
-	long long deadline = (long long)tsr_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	long long deadline =
+	    (long long)tsr_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 
-	if (write_all(q->fd, json, strlen(json)) < 0 || write_all(q->fd, "\n", 1) < 0) {
+	if (write_all(q->fd, json, strlen(json)) < 0 ||
+	    write_all(q->fd, "\n", 1) < 0) {
 		seterr(err, errlen, "QMP: write: %s", strerror(errno));
 		return -1;
 	}

@@ -38,12 +38,14 @@ enum qmp_kind qmp_classify(const char *line, size_t len);
 
 /* Connect to the socket at path (retrying until timeout_ms: QEMU may still
  * be starting), read the greeting, enter command mode.  0 or -1 (err). */
-int qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err, size_t errlen);
+int qmp_open(struct qmp *q, const char *path, int timeout_ms, char *err,
+    size_t errlen);
 
 /* Send one command (a JSON object, no newline) and wait for its reply,
  * skipping events.  0 on "return", -1 on "error", timeout or I/O failure
  * (err says which, with the reply's text made printable). */
-int qmp_command(struct qmp *q, const char *json, int timeout_ms, char *err, size_t errlen);
+int qmp_command(struct qmp *q, const char *json, int timeout_ms, char *err,
+    size_t errlen);
 
 void qmp_close(struct qmp *q);
 

@@ -48,20 +48,28 @@ main(void)
 	uint32_t rgb = 0, c = 0, *p;
 	char text[512];
 	int i, sizes[] = { 640, 1024, 1280, 1920, 4096 };
-	const uint32_t counters[] = { 0, 1, 0x80000000u, 0xdeadbeefu, 0xffffffffu };
+	const uint32_t counters[] = { 0, 1, 0x80000000u, 0xdeadbeefu,
+		0xffffffffu };
 
 	pat_opts_init(&o);
 	pat_state_init(&s);
 
-	ok(pat_parse_colour("red", &rgb) == 0 && rgb == 0xcc0000, "colour by label name");
-	ok(pat_parse_colour("Purple", &rgb) == 0 && rgb == 0x75507b, "label names ignore case");
-	ok(pat_parse_colour("#3465a4", &rgb) == 0 && rgb == 0x3465a4, "colour as #rrggbb");
-	ok(pat_parse_colour("00ff7F", &rgb) == 0 && rgb == 0x00ff7f, "colour as rrggbb");
-	ok(pat_parse_colour("#12345", &rgb) < 0 && pat_parse_colour("pink", &rgb) < 0 &&
-		pat_parse_colour("#12345g", &rgb) < 0 && pat_parse_colour("", &rgb) < 0,
+	ok(pat_parse_colour("red", &rgb) == 0 && rgb == 0xcc0000,
+	    "colour by label name");
+	ok(pat_parse_colour("Purple", &rgb) == 0 && rgb == 0x75507b,
+	    "label names ignore case");
+	ok(pat_parse_colour("#3465a4", &rgb) == 0 && rgb == 0x3465a4,
+	    "colour as #rrggbb");
+	ok(pat_parse_colour("00ff7F", &rgb) == 0 && rgb == 0x00ff7f,
+	    "colour as rrggbb");
+	ok(pat_parse_colour("#12345", &rgb) < 0 &&
+		pat_parse_colour("pink", &rgb) < 0 &&
+		pat_parse_colour("#12345g", &rgb) < 0 &&
+		pat_parse_colour("", &rgb) < 0,
 	    "bad colours are refused");
 
-	ok(memcmp(pat_font[0], "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0, "font: space is blank");
+	ok(memcmp(pat_font[0], "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0,
+	    "font: space is blank");
 	for (i = 0, c = 0; i < 16; i++)
 		c += pat_font['A' - PAT_FONT_FIRST][i] != 0;
 	ok(c >= 8, "font: 'A' has ink on %u rows", c);
@@ -73,9 +81,11 @@ main(void)
 			break;
 	}
 	ok(i == PAT_NBARS, "nine colour bars in label order");
-	ok(p[(size_t)(PAT_PANEL_END - 1) * W + W - 1] == PAT_PANEL_BG, "panel background");
-	ok(p[(size_t)(H - 1) * W + 0] == (((uint32_t)(H - 1 - PAT_GRAD_Y) & 255) << 8 |
-		16 * ((uint32_t)(H - 1 - PAT_GRAD_Y) >> 8 & 3)),
+	ok(p[(size_t)(PAT_PANEL_END - 1) * W + W - 1] == PAT_PANEL_BG,
+	    "panel background");
+	ok(p[(size_t)(H - 1) * W + 0] ==
+		(((uint32_t)(H - 1 - PAT_GRAD_Y) & 255) << 8 |
+		    16 * ((uint32_t)(H - 1 - PAT_GRAD_Y) >> 8 & 3)),
 	    "gradient formula at the bottom-left pixel");
 	free(p);
 
@@ -85,8 +95,10 @@ main(void)
 		c = 0;
 		ok(pat_decode_counter(p, W, W, H, &c) == 0 && c == counters[i],
 		    "counter 0x%08x reads back", counters[i]);
-		p[(size_t)(PAT_CTR_Y + 5) * W + PAT_CTR_X + 3 * PAT_CTR_BLOCK + 7] ^= 0xffffff;
-		ok(pat_decode_counter(p, W, W, H, &c) < 0, "one flipped pixel makes counter 0x%08x unreadable",
+		p[(size_t)(PAT_CTR_Y + 5) * W + PAT_CTR_X + 3 * PAT_CTR_BLOCK +
+		    7] ^= 0xffffff;
+		ok(pat_decode_counter(p, W, W, H, &c) < 0,
+		    "one flipped pixel makes counter 0x%08x unreadable",
 		    counters[i]);
 		free(p);
 	}
@@ -94,18 +106,24 @@ main(void)
 	p = frame(W, H, &o, &s);
 	for (i = 0; i < PAT_CTR_BLOCK; i++)
 		memcpy(p + (size_t)(PAT_CTR_INV_Y + i) * W + PAT_CTR_X,
-		    p + (size_t)(PAT_CTR_Y + i) * W + PAT_CTR_X, PAT_CTR_BLOCK * 4);
-	ok(pat_decode_counter(p, W, W, H, &c) < 0, "a block equal to its complement is torn");
+		    p + (size_t)(PAT_CTR_Y + i) * W + PAT_CTR_X,
+		    PAT_CTR_BLOCK * 4);
+	ok(pat_decode_counter(p, W, W, H, &c) < 0,
+	    "a block equal to its complement is torn");
 	free(p);
 
 	for (i = 0; i < (int)(sizeof(sizes) / sizeof(sizes[0])); i++) {
 		int px, bad = 0;
 		for (px = 0; px < sizes[i]; px++)
-			if (pat_abs_to_px(pat_px_to_abs(px, sizes[i]), 0, 0x7fff, sizes[i]) != px)
+			if (pat_abs_to_px(pat_px_to_abs(px, sizes[i]), 0,
+				0x7fff, sizes[i]) != px)
 				bad++;
-		ok(bad == 0, "pointer: every pixel of %d survives QEMU's axis scaling", sizes[i]);
+		ok(bad == 0,
+		    "pointer: every pixel of %d survives QEMU's axis scaling",
+		    sizes[i]);
 	}
-	ok(pat_abs_to_px(-5, 0, 0x7fff, W) == 0 && pat_abs_to_px(40000, 0, 0x7fff, W) == W - 1,
+	ok(pat_abs_to_px(-5, 0, 0x7fff, W) == 0 &&
+		pat_abs_to_px(40000, 0, 0x7fff, W) == W - 1,
 	    "pointer: out-of-range values clamp");
 
 	pat_state_init(&s);
@@ -113,7 +131,8 @@ main(void)
 		s.echo[i % PAT_ECHO_MAX] = (char)('a' + i % 26);
 	s.echo[PAT_ECHO_MAX] = '\0';
 	pat_echo_text(640, &s, text, sizeof(text));
-	ok(strlen(text) == (640 - 2 * PAT_ECHO_X) / PAT_FONT_W && strncmp(text, "echo: ", 6) == 0 &&
+	ok(strlen(text) == (640 - 2 * PAT_ECHO_X) / PAT_FONT_W &&
+		strncmp(text, "echo: ", 6) == 0 &&
 		text[strlen(text) - 1] == '_' &&
 		text[strlen(text) - 2] == s.echo[PAT_ECHO_MAX - 1],
 	    "a long echo shows its tail, within the width");
@@ -132,7 +151,8 @@ main(void)
 	s2.counter = 1;
 	ok(damage_ok(W, H, &o, &s, &s2), "damage: counter");
 	o.scroll = 7;
-	ok(damage_ok(W, H, &o, &s, &s2), "damage: counter with a scrolling gradient");
+	ok(damage_ok(W, H, &o, &s, &s2),
+	    "damage: counter with a scrolling gradient");
 	o.scroll = 0;
 	s2 = s;
 	strcpy(s2.echo, "typed");
@@ -140,19 +160,23 @@ main(void)
 	ok(damage_ok(W, H, &o, &s, &s2), "damage: echo and key");
 	s2.ptr_x = 5;
 	s2.ptr_y = 140; /* marker under the counter rows */
-	ok(damage_ok(W, H, &spoof, &s, &s2), "damage: first pointer position, spoof on");
+	ok(damage_ok(W, H, &spoof, &s, &s2),
+	    "damage: first pointer position, spoof on");
 	s = s2;
 	s2.ptr_x = W - 1;
 	s2.ptr_y = H - 1;
 	s2.buttons = PAT_BTN_LEFT;
 	s2.counter = 99;
-	ok(damage_ok(W, H, &spoof, &s, &s2), "damage: pointer moved to a corner, button, counter");
+	ok(damage_ok(W, H, &spoof, &s, &s2),
+	    "damage: pointer moved to a corner, button, counter");
 	s = s2;
 	s2.buttons = 0;
 	s2.mods = PAT_MOD_CTRL;
 	s2.echo[0] = '\0';
-	ok(damage_ok(640, 480, &o, &s, &s2), "damage: button released, echo cleared, at 640x480");
-	ok(pat_damage(W, H, &o, &s2, &s2, (struct pat_rect[PAT_MAX_DAMAGE]){ { 0, 0, 0, 0 } }) == 0,
+	ok(damage_ok(640, 480, &o, &s, &s2),
+	    "damage: button released, echo cleared, at 640x480");
+	ok(pat_damage(W, H, &o, &s2, &s2,
+	       (struct pat_rect[PAT_MAX_DAMAGE]){ { 0, 0, 0, 0 } }) == 0,
 	    "no change, no damage");
 
 	/* Spoof: the frame and the title. */
@@ -165,9 +189,13 @@ main(void)
 		p[(size_t)(H / 2) * W + PAT_SPOOF_BORDER] != 0xedd400,
 	    "spoof: an 8 px band in the spoof colour");
 	for (i = 0, c = 0; i < 8 * 16; i++)
-		c += p[(size_t)(PAT_SPOOF_TEXT_Y + i / 8) * W + PAT_SPOOF_TEXT_X + 8 + i % 8] == 0;
-	ok(c > 10, "spoof: the title is drawn in black on yellow (%u ink pixels in 'v')", c);
-	ok(pat_decode_counter(p, W, W, H, &c) == 0 && c == 0, "spoof: the counter stays readable");
+		c += p[(size_t)(PAT_SPOOF_TEXT_Y + i / 8) * W +
+			 PAT_SPOOF_TEXT_X + 8 + i % 8] == 0;
+	ok(c > 10,
+	    "spoof: the title is drawn in black on yellow (%u ink pixels in 'v')",
+	    c);
+	ok(pat_decode_counter(p, W, W, H, &c) == 0 && c == 0,
+	    "spoof: the counter stays readable");
 	free(p);
 
 	return done_testing();

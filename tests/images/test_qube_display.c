@@ -36,7 +36,7 @@
 #define FRAME_MS 15000 /* to see an expected frame */
 #define QMP_MS 5000
 #define WATCHDOG_S 240
-#define FULL_MS 1500 /* no match for this long: ask for a full frame */
+#define FULL_MS 1500   /* no match for this long: ask for a full frame */
 #define FAILED_MS 3000 /* wait after an earlier wait failed */
 
 static struct {
@@ -98,7 +98,8 @@ vnc_alloc(rfbClient *cl)
 	size_t n = (size_t)cl->width * (size_t)cl->height;
 	uint32_t *fb;
 
-	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W || cl->height > PAT_MAX_H)
+	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W ||
+	    cl->height > PAT_MAX_H)
 		return FALSE;
 	fb = realloc(t.fb, n * 4);
 	if (!fb)
@@ -135,12 +136,13 @@ vnc_connect(const char *path)
 		cl->format.redShift = 16;
 		cl->format.greenShift = 8;
 		cl->format.blueShift = 0;
-		cl->format.redMax = cl->format.greenMax = cl->format.blueMax = 255;
+		cl->format.redMax = cl->format.greenMax = cl->format.blueMax =
+		    255;
 		cl->appData.encodingsString = "raw";
 		cl->MallocFrameBuffer = vnc_alloc;
 		cl->FinishedFrameBufferUpdate = vnc_finished;
 		cl->canHandleNewFBSize = TRUE;
-		free(cl->serverHost); /* rfbGetClient put "" there */
+		free(cl->serverHost);	       /* rfbGetClient put "" there */
 		cl->serverHost = strdup(path); /* a bare path: a unix socket */
 		cl->serverPort = 0;
 		if (rfbInitClient(cl, NULL, NULL)) { /* frees cl on failure */
@@ -234,7 +236,8 @@ frame_matches(struct pat_state s, uint32_t *counter)
 	t.diff_x0 = t.diff_y0 = INT32_MAX;
 	t.diff_x1 = t.diff_y1 = -1;
 	for (y = 0; y < t.h; y++) {
-		const uint32_t *g = t.fb + (size_t)y * t.w, *w = t.want + (size_t)y * t.w;
+		const uint32_t *g = t.fb + (size_t)y * t.w,
+			       *w = t.want + (size_t)y * t.w;
 		if (memcmp(g, w, (size_t)t.w * 4) == 0)
 			continue;
 		for (x = 0; x < t.w; x++) {
@@ -260,8 +263,8 @@ frame_matches(struct pat_state s, uint32_t *counter)
  * Returns 0 (and the counter shown) or -1 after timeout_ms, with diagnostics.
  */
 static int
-wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeout_ms,
-    uint32_t *counter)
+wait_state(const char *what, struct pat_state s, uint32_t min_counter,
+    int timeout_ms, uint32_t *counter)
 {
 	uint64_t start, deadline, next_full;
 	int seen = t.updates, checked = -1, full = 0;
@@ -276,12 +279,15 @@ wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeo
 	for (;;) {
 		if (t.updates != checked) {
 			checked = t.updates;
-			if (t.w > 0 && frame_matches(s, &c) == 0 && c >= min_counter) {
+			if (t.w > 0 && frame_matches(s, &c) == 0 &&
+			    c >= min_counter) {
 				if (counter)
 					*counter = c;
 				if (full) {
 					t.healed++;
-					diag("%s: matched only after %d full-refresh request(s)", what, full);
+					diag(
+					    "%s: matched only after %d full-refresh request(s)",
+					    what, full);
 				}
 				return 0;
 			}
@@ -294,7 +300,8 @@ wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeo
 		 * it send everything.
 		 */
 		if (tsr_mono_ms() > next_full && !t.dead) {
-			SendFramebufferUpdateRequest(t.cl, 0, 0, t.w, t.h, FALSE);
+			SendFramebufferUpdateRequest(t.cl, 0, 0, t.w, t.h,
+			    FALSE);
 			full++;
 			next_full = tsr_mono_ms() + FULL_MS;
 		}
@@ -302,15 +309,18 @@ wait_state(const char *what, struct pat_state s, uint32_t min_counter, int timeo
 			break;
 	}
 	t.failed_waits++;
-	diag("%s: no matching frame in %d ms (%d updates, connection %s)", what, timeout_ms,
-	    t.updates - seen, t.dead ? "lost" : "up");
+	diag("%s: no matching frame in %d ms (%d updates, connection %s)", what,
+	    timeout_ms, t.updates - seen, t.dead ? "lost" : "up");
 	if (t.torn)
-		diag("  last frame: counter rows unreadable (torn, or not the test pattern)");
+		diag(
+		    "  last frame: counter rows unreadable (torn, or not the test pattern)");
 	else if (c < min_counter && t.diff_pixels == 0)
 		diag("  last frame: counter %u, wanted >= %u", c, min_counter);
 	else
-		diag("  last frame: counter %u, %ld pixels differ in [%d,%d]-[%d,%d]", t.last_counter,
-		    t.diff_pixels, t.diff_x0, t.diff_y0, t.diff_x1, t.diff_y1);
+		diag(
+		    "  last frame: counter %u, %ld pixels differ in [%d,%d]-[%d,%d]",
+		    t.last_counter, t.diff_pixels, t.diff_x0, t.diff_y0,
+		    t.diff_x1, t.diff_y1);
 	{
 		char text[PAT_ECHO_MAX + 64];
 		s.counter = t.last_counter;
@@ -356,8 +366,10 @@ send_events(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(events, sizeof(events), fmt, ap);
 	va_end(ap);
-	snprintf(json, sizeof(json), "{\"execute\":\"input-send-event\","
-	    "\"arguments\":{\"events\":[%s]}}", events);
+	snprintf(json, sizeof(json),
+	    "{\"execute\":\"input-send-event\","
+	    "\"arguments\":{\"events\":[%s]}}",
+	    events);
 	return qmp(json);
 }
 
@@ -367,7 +379,7 @@ send_key(const char *qcode, int down)
 	/* The PS/2 keyboard queues 16 bytes: give the guest time to drain it. */
 	usleep(3000);
 	return send_events("{\"type\":\"key\",\"data\":{\"down\":%s,"
-	    "\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}",
+			   "\"key\":{\"type\":\"qcode\",\"data\":\"%s\"}}}",
 	    down ? "true" : "false", qcode);
 }
 
@@ -390,7 +402,8 @@ static int
 send_button(const char *button, int down)
 {
 	return send_events("{\"type\":\"btn\",\"data\":{\"down\":%s,"
-	    "\"button\":\"%s\"}}", down ? "true" : "false", button);
+			   "\"button\":\"%s\"}}",
+	    down ? "true" : "false", button);
 }
 
 /* US layout: character -> QEMU qcode, evdev code, shift. */
@@ -400,22 +413,51 @@ static const struct keydef {
 	unsigned code;
 	int shift;
 } keydefs[] = {
-	{ 'a', "a", KEY_A, 0 }, { 'b', "b", KEY_B, 0 }, { 'c', "c", KEY_C, 0 },
-	{ 'd', "d", KEY_D, 0 }, { 'e', "e", KEY_E, 0 }, { 'f', "f", KEY_F, 0 },
-	{ 'g', "g", KEY_G, 0 }, { 'h', "h", KEY_H, 0 }, { 'i', "i", KEY_I, 0 },
-	{ 'j', "j", KEY_J, 0 }, { 'k', "k", KEY_K, 0 }, { 'l', "l", KEY_L, 0 },
-	{ 'm', "m", KEY_M, 0 }, { 'n', "n", KEY_N, 0 }, { 'o', "o", KEY_O, 0 },
-	{ 'p', "p", KEY_P, 0 }, { 'q', "q", KEY_Q, 0 }, { 'r', "r", KEY_R, 0 },
-	{ 's', "s", KEY_S, 0 }, { 't', "t", KEY_T, 0 }, { 'u', "u", KEY_U, 0 },
-	{ 'v', "v", KEY_V, 0 }, { 'w', "w", KEY_W, 0 }, { 'x', "x", KEY_X, 0 },
-	{ 'y', "y", KEY_Y, 0 }, { 'z', "z", KEY_Z, 0 }, { '0', "0", KEY_0, 0 },
-	{ '1', "1", KEY_1, 0 }, { '2', "2", KEY_2, 0 }, { '3', "3", KEY_3, 0 },
-	{ '4', "4", KEY_4, 0 }, { '5', "5", KEY_5, 0 }, { '6', "6", KEY_6, 0 },
-	{ '7', "7", KEY_7, 0 }, { '8', "8", KEY_8, 0 }, { '9', "9", KEY_9, 0 },
-	{ ' ', "spc", KEY_SPACE, 0 }, { ',', "comma", KEY_COMMA, 0 },
-	{ '.', "dot", KEY_DOT, 0 }, { '-', "minus", KEY_MINUS, 0 },
-	{ '/', "slash", KEY_SLASH, 0 }, { '!', "1", KEY_1, 1 }, { '?', "slash", KEY_SLASH, 1 },
-	{ ':', "semicolon", KEY_SEMICOLON, 1 }, { '_', "minus", KEY_MINUS, 1 },
+	{ 'a', "a", KEY_A, 0 },
+	{ 'b', "b", KEY_B, 0 },
+	{ 'c', "c", KEY_C, 0 },
+	{ 'd', "d", KEY_D, 0 },
+	{ 'e', "e", KEY_E, 0 },
+	{ 'f', "f", KEY_F, 0 },
+	{ 'g', "g", KEY_G, 0 },
+	{ 'h', "h", KEY_H, 0 },
+	{ 'i', "i", KEY_I, 0 },
+	{ 'j', "j", KEY_J, 0 },
+	{ 'k', "k", KEY_K, 0 },
+	{ 'l', "l", KEY_L, 0 },
+	{ 'm', "m", KEY_M, 0 },
+	{ 'n', "n", KEY_N, 0 },
+	{ 'o', "o", KEY_O, 0 },
+	{ 'p', "p", KEY_P, 0 },
+	{ 'q', "q", KEY_Q, 0 },
+	{ 'r', "r", KEY_R, 0 },
+	{ 's', "s", KEY_S, 0 },
+	{ 't', "t", KEY_T, 0 },
+	{ 'u', "u", KEY_U, 0 },
+	{ 'v', "v", KEY_V, 0 },
+	{ 'w', "w", KEY_W, 0 },
+	{ 'x', "x", KEY_X, 0 },
+	{ 'y', "y", KEY_Y, 0 },
+	{ 'z', "z", KEY_Z, 0 },
+	{ '0', "0", KEY_0, 0 },
+	{ '1', "1", KEY_1, 0 },
+	{ '2', "2", KEY_2, 0 },
+	{ '3', "3", KEY_3, 0 },
+	{ '4', "4", KEY_4, 0 },
+	{ '5', "5", KEY_5, 0 },
+	{ '6', "6", KEY_6, 0 },
+	{ '7', "7", KEY_7, 0 },
+	{ '8', "8", KEY_8, 0 },
+	{ '9', "9", KEY_9, 0 },
+	{ ' ', "spc", KEY_SPACE, 0 },
+	{ ',', "comma", KEY_COMMA, 0 },
+	{ '.', "dot", KEY_DOT, 0 },
+	{ '-', "minus", KEY_MINUS, 0 },
+	{ '/', "slash", KEY_SLASH, 0 },
+	{ '!', "1", KEY_1, 1 },
+	{ '?', "slash", KEY_SLASH, 1 },
+	{ ':', "semicolon", KEY_SEMICOLON, 1 },
+	{ '_', "minus", KEY_MINUS, 1 },
 };
 
 static const struct keydef *
@@ -487,11 +529,13 @@ check_counter(const struct pat_state *s, uint32_t first)
 		while (tsr_mono_ms() < end && vnc_pump(100) == 0)
 			if (frame_matches(*s, &c) < 0 || c != 0)
 				bad++;
-		ok(bad == 0 && !t.dead, "static qube (fps 0): the counter stays 0, the frame stays exact");
+		ok(bad == 0 && !t.dead,
+		    "static qube (fps 0): the counter stays 0, the frame stays exact");
 		return;
 	}
 	rc = wait_state("counter advances", *s, first + 2, FRAME_MS, &c);
-	ok(rc == 0, "the frame counter advances (%u -> %u), frame exact", first, c);
+	ok(rc == 0, "the frame counter advances (%u -> %u), frame exact", first,
+	    c);
 
 	/* How many distinct frames reach us in 2 s (diagnostic only). */
 	end = tsr_mono_ms() + 2000;
@@ -501,7 +545,8 @@ check_counter(const struct pat_state *s, uint32_t first)
 			prev = c;
 		}
 	}
-	diag("%d distinct frames in 2 s over VNC (qube animates at %d fps)", distinct, t.fps);
+	diag("%d distinct frames in 2 s over VNC (qube animates at %d fps)",
+	    distinct, t.fps);
 }
 
 static void
@@ -510,20 +555,29 @@ check_spoof(void)
 	uint32_t c = t.opts.spoof_rgb;
 	int okay = t.w > 0;
 	const int pts[][2] = {
-		{ 0, 0 }, { t.w - 1, 0 }, { 0, t.h - 1 }, { t.w - 1, t.h - 1 },
-		{ t.w / 2, PAT_SPOOF_TITLE_H - 1 }, { PAT_SPOOF_BORDER - 1, t.h / 2 },
-		{ t.w - PAT_SPOOF_BORDER, t.h / 2 }, { t.w / 2, t.h - PAT_SPOOF_BORDER },
+		{ 0, 0 },
+		{ t.w - 1, 0 },
+		{ 0, t.h - 1 },
+		{ t.w - 1, t.h - 1 },
+		{ t.w / 2, PAT_SPOOF_TITLE_H - 1 },
+		{ PAT_SPOOF_BORDER - 1, t.h / 2 },
+		{ t.w - PAT_SPOOF_BORDER, t.h / 2 },
+		{ t.w / 2, t.h - PAT_SPOOF_BORDER },
 	};
 	size_t i;
 
 	for (i = 0; okay && i < sizeof(pts) / sizeof(pts[0]); i++) {
-		uint32_t p = t.fb[(size_t)pts[i][1] * t.w + pts[i][0]] & 0xffffff;
+		uint32_t p =
+		    t.fb[(size_t)pts[i][1] * t.w + pts[i][0]] & 0xffffff;
 		if (p != c) {
-			diag("pixel (%d,%d) is #%06x, wanted #%06x", pts[i][0], pts[i][1], p, c);
+			diag("pixel (%d,%d) is #%06x, wanted #%06x", pts[i][0],
+			    pts[i][1], p, c);
 			okay = 0;
 		}
 	}
-	ok(okay, "spoof: a fake trust frame in #%06x fills the screen's edges and title bar", c);
+	ok(okay,
+	    "spoof: a fake trust frame in #%06x fills the screen's edges and title bar",
+	    c);
 }
 
 int
@@ -556,37 +610,57 @@ main(int argc, char **argv)
 	t.prefix = "";
 	while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (o) {
-		case 'v': vnc = optarg; break;
-		case 'q': qmp_path = optarg; break;
+		case 'v':
+			vnc = optarg;
+			break;
+		case 'q':
+			qmp_path = optarg;
+			break;
 		case 's':
 			if (sscanf(optarg, "%dx%d", &want_w, &want_h) != 2)
 				goto usage;
 			break;
-		case 'f': t.fps = atoi(optarg); break;
+		case 'f':
+			t.fps = atoi(optarg);
+			break;
 		case 'S':
 			if (pat_parse_colour(optarg, &t.opts.spoof_rgb) < 0)
 				goto usage;
 			t.opts.spoof = 1;
 			break;
-		case 'T': snprintf(t.opts.title, sizeof(t.opts.title), "%s", optarg); break;
-		case 'r': t.opts.scroll = atoi(optarg); break;
-		case 'd': t.dump_dir = optarg; break;
-		case 'p': t.prefix = optarg; break;
-		case 'w': t.slow_ms = atoi(optarg); break;
-		default: goto usage;
+		case 'T':
+			snprintf(t.opts.title, sizeof(t.opts.title), "%s",
+			    optarg);
+			break;
+		case 'r':
+			t.opts.scroll = atoi(optarg);
+			break;
+		case 'd':
+			t.dump_dir = optarg;
+			break;
+		case 'p':
+			t.prefix = optarg;
+			break;
+		case 'w':
+			t.slow_ms = atoi(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (!vnc || !qmp_path || want_w <= 0 || want_h <= 0)
 		goto usage;
 
 	/* 1. The display. */
-	if (!ok(vnc_connect(vnc) == 0, "VNC: connected to the qube's display at %s", vnc))
+	if (!ok(vnc_connect(vnc) == 0,
+		"VNC: connected to the qube's display at %s", vnc))
 		return done_testing();
 	/* QEMU may still show the boot-time size: wait for the qube's mode. */
 	for (i = 0; i < 100 && (t.w != want_w || t.h != want_h); i++)
 		if (vnc_pump(100) < 0)
 			break;
-	if (!ok(t.w == want_w && t.h == want_h, "the display is %dx%d", want_w, want_h)) {
+	if (!ok(t.w == want_w && t.h == want_h, "the display is %dx%d", want_w,
+		want_h)) {
 		diag("  got %dx%d", t.w, t.h);
 		vnc_close();
 		return done_testing();
@@ -597,7 +671,9 @@ main(int argc, char **argv)
 
 	pat_state_init(&s);
 	rc = wait_state("first frame", s, 0, FRAME_MS, &first);
-	ok(rc == 0, "the first frame is the test pattern, pixel for pixel (counter %u)", first);
+	ok(rc == 0,
+	    "the first frame is the test pattern, pixel for pixel (counter %u)",
+	    first);
 	check_counter(&s, first);
 	if (t.opts.spoof)
 		check_spoof();
@@ -613,7 +689,8 @@ main(int argc, char **argv)
 	{
 		static const char text[] = "Hello, Tessera 42!";
 		rc = type_text(text, &s);
-		ok(rc == 0, "typed keys are echoed: \"%s\" (key %u)", text, s.key);
+		ok(rc == 0, "typed keys are echoed: \"%s\" (key %u)", text,
+		    s.key);
 	}
 	rc = tap_key("backspace");
 	s.echo[strlen(s.echo) - 1] = '\0';
@@ -626,7 +703,8 @@ main(int argc, char **argv)
 	s.key = KEY_C;
 	s.mods = PAT_MOD_CTRL;
 	ok(rc == 0 && wait_state("ctrl-c", s, 0, FRAME_MS, NULL) == 0,
-	    "ctrl held: status shows mod %u and key %u, nothing echoed", s.mods, s.key);
+	    "ctrl held: status shows mod %u and key %u, nothing echoed", s.mods,
+	    s.key);
 	rc = send_key("ctrl", 0);
 	s.mods = 0;
 	ok(rc == 0 && wait_state("ctrl released", s, 0, FRAME_MS, NULL) == 0,
@@ -635,12 +713,17 @@ main(int argc, char **argv)
 	rc = tap_key("ret");
 	memset(s.echo, 0, sizeof(s.echo));
 	s.key = KEY_ENTER;
-	ok(rc == 0 && wait_state("enter", s, 0, FRAME_MS, NULL) == 0, "enter clears the echo line");
+	ok(rc == 0 && wait_state("enter", s, 0, FRAME_MS, NULL) == 0,
+	    "enter clears the echo line");
 
 	/* 3. The absolute pointer (tablet). */
 	{
 		const int pos[][2] = {
-			{ t.w / 2, t.h / 2 }, { 100, 300 }, { t.w - 1, t.h - 1 }, { 0, 0 }, { 333, 177 },
+			{ t.w / 2, t.h / 2 },
+			{ 100, 300 },
+			{ t.w - 1, t.h - 1 },
+			{ 0, 0 },
+			{ 333, 177 },
 		};
 		size_t k;
 		for (k = 0; k < sizeof(pos) / sizeof(pos[0]); k++) {
@@ -648,9 +731,12 @@ main(int argc, char **argv)
 			rc = send_pointer(pos[k][0], pos[k][1]);
 			s.ptr_x = pos[k][0];
 			s.ptr_y = pos[k][1];
-			snprintf(what, sizeof(what), "pointer %d,%d", s.ptr_x, s.ptr_y);
-			ok(rc == 0 && wait_state(what, s, 0, FRAME_MS, NULL) == 0,
-			    "the marker follows the pointer to %d,%d", s.ptr_x, s.ptr_y);
+			snprintf(what, sizeof(what), "pointer %d,%d", s.ptr_x,
+			    s.ptr_y);
+			ok(rc == 0 &&
+				wait_state(what, s, 0, FRAME_MS, NULL) == 0,
+			    "the marker follows the pointer to %d,%d", s.ptr_x,
+			    s.ptr_y);
 		}
 	}
 	rc = send_button("left", 1);
@@ -670,13 +756,16 @@ main(int argc, char **argv)
 	/* Still alive and still animating after all that. */
 	if (t.fps > 0) {
 		uint32_t c = 0;
-		rc = wait_state("still animating", s, t.last_counter + 1, FRAME_MS, &c);
+		rc = wait_state("still animating", s, t.last_counter + 1,
+		    FRAME_MS, &c);
 		ok(rc == 0, "the counter still advances (%u)", c);
 	}
 
 	if (t.healed)
-		diag("%d wait(s) matched only after a full-refresh request: QEMU's VNC dropped "
-		     "updates (or the qube was slow)", t.healed);
+		diag(
+		    "%d wait(s) matched only after a full-refresh request: QEMU's VNC dropped "
+		    "updates (or the qube was slow)",
+		    t.healed);
 	qmp_close(&t.qmp);
 	vnc_close();
 	free(t.want);

@@ -110,8 +110,9 @@ set_option(struct options *o, const char *key, const char *val)
 		char x;
 		if (strcmp(val, "preferred") == 0)
 			o->want_w = o->want_h = 0;
-		else if (sscanf(val, "%d%c%d", &w, &x, &h) == 3 && x == 'x' && w >= PAT_MIN_W &&
-		    w <= PAT_MAX_W && h >= PAT_MIN_H && h <= PAT_MAX_H) {
+		else if (sscanf(val, "%d%c%d", &w, &x, &h) == 3 && x == 'x' &&
+		    w >= PAT_MIN_W && w <= PAT_MAX_W && h >= PAT_MIN_H &&
+		    h <= PAT_MAX_H) {
 			o->want_w = w;
 			o->want_h = h;
 		} else
@@ -157,7 +158,8 @@ parse_cmdline(struct options *o, char *p)
 			p++;
 		if (*p == '\0')
 			break;
-		while (*p && (quoted || (*p != ' ' && *p != '\n' && *p != '\t'))) {
+		while (
+		    *p && (quoted || (*p != ' ' && *p != '\n' && *p != '\t'))) {
 			if (*p == '"')
 				quoted = !quoted;
 			else if (n + 1 < sizeof(word))
@@ -206,8 +208,10 @@ main(void)
 	for (i = 0; i < q.nbuf; i++)
 		if (buffer_create(&q, &q.buf[i]) < 0) {
 			if (i == 0)
-				die("cannot create a %dx%d dumb buffer", q.w, q.h);
-			say("TESSERA-QUBE-WARNING: one buffer only (%s): using DIRTYFB", strerror(errno));
+				die("cannot create a %dx%d dumb buffer", q.w,
+				    q.h);
+			say("TESSERA-QUBE-WARNING: one buffer only (%s): using DIRTYFB",
+			    strerror(errno));
 			q.nbuf = 1;
 		}
 	{
@@ -234,8 +238,8 @@ main(void)
 		}
 	}
 	q.uevent_fd = q.opt.want_w ? -1 : uevent_open();
-	say("TESSERA-QUBE-READY %dx%d driver=%s present=%s fps=%d", q.w, q.h, q.driver,
-	    q.nbuf == 2 ? "flip" : "dirty", q.opt.fps);
+	say("TESSERA-QUBE-READY %dx%d driver=%s present=%s fps=%d", q.w, q.h,
+	    q.driver, q.nbuf == 2 ? "flip" : "dirty", q.opt.fps);
 
 	period = q.opt.fps > 0 ? 1000000 / q.opt.fps : 0;
 	next_scan = now_us() + RESCAN_MS * 1000;
@@ -250,7 +254,8 @@ main(void)
 			wait = next_tick - t;
 		if (!q.opt.want_w && next_display - t < wait)
 			wait = next_display - t;
-		if (q.flip_pending && q.flip_time + FLIP_TIMEOUT_MS * 1000 - t < wait)
+		if (q.flip_pending &&
+		    q.flip_time + FLIP_TIMEOUT_MS * 1000 - t < wait)
 			wait = q.flip_time + FLIP_TIMEOUT_MS * 1000 - t;
 		if (wait < 0)
 			wait = 0;
@@ -283,7 +288,8 @@ main(void)
 		if (period && t >= next_tick) {
 			q.st.counter++;
 			next_tick += period;
-			if (next_tick <= t) /* fell behind: do not catch up in a burst */
+			if (next_tick <=
+			    t) /* fell behind: do not catch up in a burst */
 				next_tick = t + period;
 		}
 		if (t >= next_scan) {
@@ -294,12 +300,16 @@ main(void)
 			follow_display(&q);
 			next_display = t + DISPLAY_SCAN_MS * 1000;
 		}
-		if (q.flip_pending && t - q.flip_time > FLIP_TIMEOUT_MS * 1000) {
-			say("TESSERA-QUBE-WARNING: no page flip event after %d ms", FLIP_TIMEOUT_MS);
+		if (q.flip_pending &&
+		    t - q.flip_time > FLIP_TIMEOUT_MS * 1000) {
+			say("TESSERA-QUBE-WARNING: no page flip event after %d ms",
+			    FLIP_TIMEOUT_MS);
 			q.flip_pending = 0;
 			q.front = !q.front;
 		}
-		if (!q.flip_pending && !state_equal(&q.buf[q.nbuf == 2 ? q.front : 0].drawn, &q.st))
+		if (!q.flip_pending &&
+		    !state_equal(&q.buf[q.nbuf == 2 ? q.front : 0].drawn,
+			&q.st))
 			present(&q);
 	}
 }

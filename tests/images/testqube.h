@@ -38,7 +38,7 @@ struct buffer {
 	uint32_t handle, fb_id, pitch;
 	uint64_t size;
 	uint32_t *map;
-	int valid;             /* drawn holds what the buffer shows */
+	int valid; /* drawn holds what the buffer shows */
 	struct pat_state drawn;
 };
 
@@ -54,13 +54,15 @@ struct qube {
 	int front;
 	int flip_pending;
 	int64_t flip_time;
-	int uevent_fd;         /* kernel uevents (netlink), or -1 */
-	int mode_check;        /* look for a new preferred mode when no flip is pending */
-	int refused_w, refused_h; /* a preferred mode not followed (said once) */
+	int uevent_fd; /* kernel uevents (netlink), or -1 */
+	int mode_check; /* look for a new preferred mode when no flip is pending */
+	int refused_w,
+	    refused_h; /* a preferred mode not followed (said once) */
 	struct pat_state st;
 	struct input in[MAX_INPUTS];
 	int nin;
-	unsigned modkeys; /* bit per modifier key held (left/right separately) */
+	unsigned
+	    modkeys; /* bit per modifier key held (left/right separately) */
 };
 
 /* testqube.c */
@@ -72,7 +74,8 @@ int64_t now_us(void);
 void drm_setup(struct qube *q);
 int buffer_create(struct qube *q, struct buffer *b);
 int set_crtc(struct qube *q, struct buffer *b);
-void dirty_fb(struct qube *q, struct buffer *b, const struct pat_rect *r, int n);
+void dirty_fb(struct qube *q, struct buffer *b, const struct pat_rect *r,
+    int n);
 int render(struct qube *q, struct buffer *b, struct pat_rect *dmg);
 int state_equal(const struct pat_state *a, const struct pat_state *b);
 void present(struct qube *q);

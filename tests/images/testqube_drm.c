@@ -66,7 +66,8 @@ pick_mode(const struct qube *q, const struct drm_mode_modeinfo *modes, int n,
 		u->vsync_end = (uint16_t)(h + 2);
 		u->vtotal = (uint16_t)(h + 3);
 		u->vrefresh = 60;
-		u->clock = (uint32_t)((uint64_t)u->htotal * u->vtotal * 60 / 1000);
+		u->clock =
+		    (uint32_t)((uint64_t)u->htotal * u->vtotal * 60 / 1000);
 		u->type = DRM_MODE_TYPE_USERDEF;
 		snprintf(u->name, sizeof(u->name), "%dx%d", w, h);
 	} else
@@ -104,7 +105,8 @@ drm_setup(struct qube *q)
 	res.count_crtcs = 32;
 	if (xioctl(q->fd, DRM_IOCTL_MODE_GETRESOURCES, &res) < 0)
 		die("DRM_IOCTL_MODE_GETRESOURCES");
-	if (res.count_connectors > 32 || res.count_encoders > 32 || res.count_crtcs > 32)
+	if (res.count_connectors > 32 || res.count_encoders > 32 ||
+	    res.count_crtcs > 32)
 		die("too many connectors/encoders/crtcs");
 
 	for (i = 0; i < res.count_connectors && !q->conn_id; i++) {
@@ -115,26 +117,33 @@ drm_setup(struct qube *q)
 
 		memset(&c, 0, sizeof(c));
 		c.connector_id = conns[i];
-		if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0) /* probes */
+		if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) <
+		    0) /* probes */
 			continue;
 		if (c.connection != 1 /* connected */ || c.count_modes == 0)
 			continue;
 		c.modes_ptr = (uintptr_t)modes;
-		c.count_modes = c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes;
+		c.count_modes =
+		    c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes;
 		c.encoders_ptr = (uintptr_t)cencs;
-		c.count_encoders = c.count_encoders > 32 ? 32 : c.count_encoders;
+		c.count_encoders =
+		    c.count_encoders > 32 ? 32 : c.count_encoders;
 		c.count_props = 0;
 		if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
 			continue;
-		if (pick_mode(q, modes, (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes),
-		    &q->mode) < 0)
+		if (pick_mode(q, modes,
+			(int)(c.count_modes > MAX_MODES ? MAX_MODES :
+							  c.count_modes),
+			&q->mode) < 0)
 			continue;
 		q->w = q->mode.hdisplay;
 		q->h = q->mode.vdisplay;
 
 		memset(&e, 0, sizeof(e));
-		e.encoder_id = c.encoder_id ? c.encoder_id : (c.count_encoders ? cencs[0] : 0);
-		if (e.encoder_id == 0 || xioctl(q->fd, DRM_IOCTL_MODE_GETENCODER, &e) < 0)
+		e.encoder_id = c.encoder_id ? c.encoder_id :
+					      (c.count_encoders ? cencs[0] : 0);
+		if (e.encoder_id == 0 ||
+		    xioctl(q->fd, DRM_IOCTL_MODE_GETENCODER, &e) < 0)
 			continue;
 		if (e.crtc_id) {
 			q->crtc_id = e.crtc_id;
@@ -181,7 +190,8 @@ buffer_create(struct qube *q, struct buffer *b)
 	md.handle = cd.handle;
 	if (xioctl(q->fd, DRM_IOCTL_MODE_MAP_DUMB, &md) < 0)
 		goto fail_fb;
-	map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fd, (off_t)md.offset);
+	map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fd,
+	    (off_t)md.offset);
 	if (map == MAP_FAILED)
 		goto fail_fb;
 	b->handle = cd.handle;
@@ -223,8 +233,10 @@ dirty_fb(struct qube *q, struct buffer *b, const struct pat_rect *r, int n)
 	int i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		int x0 = r[i].x0 < 0 ? 0 : r[i].x0, y0 = r[i].y0 < 0 ? 0 : r[i].y0;
-		int x1 = r[i].x1 > q->w ? q->w : r[i].x1, y1 = r[i].y1 > q->h ? q->h : r[i].y1;
+		int x0 = r[i].x0 < 0 ? 0 : r[i].x0,
+		    y0 = r[i].y0 < 0 ? 0 : r[i].y0;
+		int x1 = r[i].x1 > q->w ? q->w : r[i].x1,
+		    y1 = r[i].y1 > q->h ? q->h : r[i].y1;
 		if (x0 >= x1 || y0 >= y1)
 			continue;
 		clips[k].x1 = (unsigned short)x0;
@@ -258,7 +270,8 @@ render(struct qube *q, struct buffer *b, struct pat_rect *dmg)
 	} else
 		n = pat_damage(q->w, q->h, &q->opt.pat, &b->drawn, &q->st, dmg);
 	for (i = 0; i < n; i++)
-		pat_draw(b->map, b->pitch / 4, q->w, q->h, &q->opt.pat, &q->st, dmg[i]);
+		pat_draw(b->map, b->pitch / 4, q->w, q->h, &q->opt.pat, &q->st,
+		    dmg[i]);
 	b->drawn = q->st;
 	b->valid = 1;
 	return n;
@@ -267,8 +280,9 @@ render(struct qube *q, struct buffer *b, struct pat_rect *dmg)
 int
 state_equal(const struct pat_state *a, const struct pat_state *b)
 {
-	return a->counter == b->counter && a->key == b->key && a->mods == b->mods &&
-	    a->ptr_x == b->ptr_x && a->ptr_y == b->ptr_y && a->buttons == b->buttons &&
+	return a->counter == b->counter && a->key == b->key &&
+	    a->mods == b->mods && a->ptr_x == b->ptr_x &&
+	    a->ptr_y == b->ptr_y && a->buttons == b->buttons &&
 	    strcmp(a->echo, b->echo) == 0;
 }
 
@@ -301,7 +315,8 @@ present(struct qube *q)
 	if (errno == EBUSY) /* retry after the pending event */
 		return;
 	/* No page flips: present synchronously. */
-	say("TESSERA-QUBE-WARNING: page flip failed (%s), using SETCRTC", strerror(errno));
+	say("TESSERA-QUBE-WARNING: page flip failed (%s), using SETCRTC",
+	    strerror(errno));
 	if (set_crtc(q, b) < 0)
 		die("SETCRTC");
 	q->front = !q->front;
@@ -364,8 +379,8 @@ probe_mode(struct qube *q, struct drm_mode_modeinfo *out)
 	c.count_modes = MAX_MODES;
 	if (xioctl(q->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
 		return -1;
-	return pick_mode(q, modes, (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes),
-	    out);
+	return pick_mode(q, modes,
+	    (int)(c.count_modes > MAX_MODES ? MAX_MODES : c.count_modes), out);
 }
 
 /*
@@ -400,7 +415,8 @@ follow_display(struct qube *q)
 		q->refused_w = w;
 		q->refused_h = h;
 		say("TESSERA-QUBE-WARNING: preferred mode %dx%d is outside %dx%d..%dx%d: kept %dx%d",
-		    w, h, PAT_MIN_W, PAT_MIN_H, PAT_MAX_W, PAT_MAX_H, q->w, q->h);
+		    w, h, PAT_MIN_W, PAT_MIN_H, PAT_MAX_W, PAT_MAX_H, q->w,
+		    q->h);
 		return;
 	}
 	memcpy(old, q->buf, sizeof(old));
@@ -411,8 +427,8 @@ follow_display(struct qube *q)
 		if (buffer_create(q, &q->buf[i]) < 0)
 			break;
 	if (i < q->nbuf) {
-		say("TESSERA-QUBE-WARNING: no %dx%d buffers (%s): kept %dx%d", w, h,
-		    strerror(errno), q->mode.hdisplay, q->mode.vdisplay);
+		say("TESSERA-QUBE-WARNING: no %dx%d buffers (%s): kept %dx%d",
+		    w, h, strerror(errno), q->mode.hdisplay, q->mode.vdisplay);
 		while (i-- > 0)
 			buffer_destroy(q, &q->buf[i]);
 		memcpy(q->buf, old, sizeof(old));

@@ -56,8 +56,10 @@ input_scan(struct qube *q)
 		if (TEST_BIT(EV_KEY, evbits)) {
 			unsigned long keybits[NLONGS(KEY_MAX + 1)];
 			memset(keybits, 0, sizeof(keybits));
-			if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keybits)), keybits) >= 0)
-				in->keys = TEST_BIT(KEY_A, keybits) && TEST_BIT(KEY_ENTER, keybits);
+			if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keybits)),
+				keybits) >= 0)
+				in->keys = TEST_BIT(KEY_A, keybits) &&
+				    TEST_BIT(KEY_ENTER, keybits);
 		}
 		if (TEST_BIT(EV_ABS, evbits)) {
 			struct input_absinfo ax, ay;
@@ -78,7 +80,8 @@ input_scan(struct qube *q)
 		if (q->opt.debug) {
 			char name[64] = "";
 			ioctl(fd, EVIOCGNAME(sizeof(name) - 1), name);
-			say("TESSERA-QUBE-INPUT %s \"%s\"%s", path, name, in->abs ? " abs" : "");
+			say("TESSERA-QUBE-INPUT %s \"%s\"%s", path, name,
+			    in->abs ? " abs" : "");
 		}
 	}
 	closedir(d);
@@ -86,32 +89,67 @@ input_scan(struct qube *q)
 
 /* US layout: unshifted and shifted character per evdev key code. */
 static const char keymap[KEY_SPACE + 1][2] = {
-	[KEY_1] = { '1', '!' }, [KEY_2] = { '2', '@' }, [KEY_3] = { '3', '#' },
-	[KEY_4] = { '4', '$' }, [KEY_5] = { '5', '%' }, [KEY_6] = { '6', '^' },
-	[KEY_7] = { '7', '&' }, [KEY_8] = { '8', '*' }, [KEY_9] = { '9', '(' },
-	[KEY_0] = { '0', ')' }, [KEY_MINUS] = { '-', '_' }, [KEY_EQUAL] = { '=', '+' },
-	[KEY_Q] = { 'q', 'Q' }, [KEY_W] = { 'w', 'W' }, [KEY_E] = { 'e', 'E' },
-	[KEY_R] = { 'r', 'R' }, [KEY_T] = { 't', 'T' }, [KEY_Y] = { 'y', 'Y' },
-	[KEY_U] = { 'u', 'U' }, [KEY_I] = { 'i', 'I' }, [KEY_O] = { 'o', 'O' },
-	[KEY_P] = { 'p', 'P' }, [KEY_LEFTBRACE] = { '[', '{' }, [KEY_RIGHTBRACE] = { ']', '}' },
-	[KEY_A] = { 'a', 'A' }, [KEY_S] = { 's', 'S' }, [KEY_D] = { 'd', 'D' },
-	[KEY_F] = { 'f', 'F' }, [KEY_G] = { 'g', 'G' }, [KEY_H] = { 'h', 'H' },
-	[KEY_J] = { 'j', 'J' }, [KEY_K] = { 'k', 'K' }, [KEY_L] = { 'l', 'L' },
-	[KEY_SEMICOLON] = { ';', ':' }, [KEY_APOSTROPHE] = { '\'', '"' },
-	[KEY_GRAVE] = { '`', '~' }, [KEY_BACKSLASH] = { '\\', '|' }, [KEY_Z] = { 'z', 'Z' },
-	[KEY_X] = { 'x', 'X' }, [KEY_C] = { 'c', 'C' }, [KEY_V] = { 'v', 'V' },
-	[KEY_B] = { 'b', 'B' }, [KEY_N] = { 'n', 'N' }, [KEY_M] = { 'm', 'M' },
-	[KEY_COMMA] = { ',', '<' }, [KEY_DOT] = { '.', '>' }, [KEY_SLASH] = { '/', '?' },
+	[KEY_1] = { '1', '!' },
+	[KEY_2] = { '2', '@' },
+	[KEY_3] = { '3', '#' },
+	[KEY_4] = { '4', '$' },
+	[KEY_5] = { '5', '%' },
+	[KEY_6] = { '6', '^' },
+	[KEY_7] = { '7', '&' },
+	[KEY_8] = { '8', '*' },
+	[KEY_9] = { '9', '(' },
+	[KEY_0] = { '0', ')' },
+	[KEY_MINUS] = { '-', '_' },
+	[KEY_EQUAL] = { '=', '+' },
+	[KEY_Q] = { 'q', 'Q' },
+	[KEY_W] = { 'w', 'W' },
+	[KEY_E] = { 'e', 'E' },
+	[KEY_R] = { 'r', 'R' },
+	[KEY_T] = { 't', 'T' },
+	[KEY_Y] = { 'y', 'Y' },
+	[KEY_U] = { 'u', 'U' },
+	[KEY_I] = { 'i', 'I' },
+	[KEY_O] = { 'o', 'O' },
+	[KEY_P] = { 'p', 'P' },
+	[KEY_LEFTBRACE] = { '[', '{' },
+	[KEY_RIGHTBRACE] = { ']', '}' },
+	[KEY_A] = { 'a', 'A' },
+	[KEY_S] = { 's', 'S' },
+	[KEY_D] = { 'd', 'D' },
+	[KEY_F] = { 'f', 'F' },
+	[KEY_G] = { 'g', 'G' },
+	[KEY_H] = { 'h', 'H' },
+	[KEY_J] = { 'j', 'J' },
+	[KEY_K] = { 'k', 'K' },
+	[KEY_L] = { 'l', 'L' },
+	[KEY_SEMICOLON] = { ';', ':' },
+	[KEY_APOSTROPHE] = { '\'', '"' },
+	[KEY_GRAVE] = { '`', '~' },
+	[KEY_BACKSLASH] = { '\\', '|' },
+	[KEY_Z] = { 'z', 'Z' },
+	[KEY_X] = { 'x', 'X' },
+	[KEY_C] = { 'c', 'C' },
+	[KEY_V] = { 'v', 'V' },
+	[KEY_B] = { 'b', 'B' },
+	[KEY_N] = { 'n', 'N' },
+	[KEY_M] = { 'm', 'M' },
+	[KEY_COMMA] = { ',', '<' },
+	[KEY_DOT] = { '.', '>' },
+	[KEY_SLASH] = { '/', '?' },
 	[KEY_SPACE] = { ' ', ' ' },
 };
 
 static const struct {
 	unsigned code, bit;
 } modkeys[] = {
-	{ KEY_LEFTSHIFT, PAT_MOD_SHIFT }, { KEY_RIGHTSHIFT, PAT_MOD_SHIFT },
-	{ KEY_LEFTCTRL, PAT_MOD_CTRL },   { KEY_RIGHTCTRL, PAT_MOD_CTRL },
-	{ KEY_LEFTALT, PAT_MOD_ALT },     { KEY_RIGHTALT, PAT_MOD_ALT },
-	{ KEY_LEFTMETA, PAT_MOD_META },   { KEY_RIGHTMETA, PAT_MOD_META },
+	{ KEY_LEFTSHIFT, PAT_MOD_SHIFT },
+	{ KEY_RIGHTSHIFT, PAT_MOD_SHIFT },
+	{ KEY_LEFTCTRL, PAT_MOD_CTRL },
+	{ KEY_RIGHTCTRL, PAT_MOD_CTRL },
+	{ KEY_LEFTALT, PAT_MOD_ALT },
+	{ KEY_RIGHTALT, PAT_MOD_ALT },
+	{ KEY_LEFTMETA, PAT_MOD_META },
+	{ KEY_RIGHTMETA, PAT_MOD_META },
 };
 
 static void
@@ -120,7 +158,8 @@ key_event(struct qube *q, unsigned code, int value)
 	struct pat_state *s = &q->st;
 	size_t i, n;
 
-	if (value == 2) /* autorepeat: ignored, so the screen is deterministic */
+	if (value ==
+	    2) /* autorepeat: ignored, so the screen is deterministic */
 		return;
 	if (code == KEY_POWER && value) {
 		/* ACPI power button (a host's "shutdown"): power off cleanly */
@@ -131,8 +170,8 @@ key_event(struct qube *q, unsigned code, int value)
 	}
 	if (code == BTN_LEFT || code == BTN_RIGHT || code == BTN_MIDDLE) {
 		unsigned bit = code == BTN_LEFT ? PAT_BTN_LEFT :
-		    code == BTN_RIGHT	       ? PAT_BTN_RIGHT :
-						 PAT_BTN_MIDDLE;
+		    code == BTN_RIGHT		? PAT_BTN_RIGHT :
+						  PAT_BTN_MIDDLE;
 		if (value)
 			s->buttons |= bit;
 		else
@@ -163,7 +202,8 @@ key_event(struct qube *q, unsigned code, int value)
 			s->echo[n - 1] = '\0';
 	} else if (code == KEY_ENTER || code == KEY_KPENTER) {
 		memset(s->echo, 0, sizeof(s->echo));
-	} else if (code < sizeof(keymap) / sizeof(keymap[0]) && keymap[code][0] &&
+	} else if (code < sizeof(keymap) / sizeof(keymap[0]) &&
+	    keymap[code][0] &&
 	    !(s->mods & (PAT_MOD_CTRL | PAT_MOD_ALT | PAT_MOD_META))) {
 		if (n == PAT_ECHO_MAX) {
 			memmove(s->echo, s->echo + 1, n - 1);
@@ -183,9 +223,11 @@ input_read(struct qube *q, struct input *in)
 
 	while ((n = read(in->fd, ev, sizeof(ev))) > 0) {
 		for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
-			if (q->opt.debug && ev[i].type != EV_SYN && ev[i].type != EV_MSC)
-				say("TESSERA-QUBE-EVENT event%d type %u code %u value %d", in->num,
-				    ev[i].type, ev[i].code, ev[i].value);
+			if (q->opt.debug && ev[i].type != EV_SYN &&
+			    ev[i].type != EV_MSC)
+				say("TESSERA-QUBE-EVENT event%d type %u code %u value %d",
+				    in->num, ev[i].type, ev[i].code,
+				    ev[i].value);
 			switch (ev[i].type) {
 			case EV_KEY:
 				key_event(q, ev[i].code, ev[i].value);
@@ -203,8 +245,10 @@ input_read(struct qube *q, struct input *in)
 				break;
 			case EV_SYN:
 				if (ev[i].code == SYN_REPORT && in->abs_moved) {
-					q->st.ptr_x = pat_abs_to_px(in->abs_x, in->min_x, in->max_x, q->w);
-					q->st.ptr_y = pat_abs_to_px(in->abs_y, in->min_y, in->max_y, q->h);
+					q->st.ptr_x = pat_abs_to_px(in->abs_x,
+					    in->min_x, in->max_x, q->w);
+					q->st.ptr_y = pat_abs_to_px(in->abs_y,
+					    in->min_y, in->max_y, q->h);
 					in->abs_moved = 0;
 				}
 				break;

@@ -33,7 +33,7 @@ tsr_ppm_read(const char *path, int *w, int *h)
 	}
 	if (maxv != 255 || *w <= 0 || *h <= 0 || *w > 16384 || *h > 16384)
 		goto out;
-	c = fgetc(f);	/* the one whitespace before the pixels */
+	c = fgetc(f); /* the one whitespace before the pixels */
 	n = (size_t)*w * *h;
 	if ((pix = malloc(n * 4)) == NULL)
 		goto out;
@@ -43,7 +43,8 @@ tsr_ppm_read(const char *path, int *w, int *h)
 			pix = NULL;
 			goto out;
 		}
-		pix[i] = (uint32_t)rgb[0] << 16 | (uint32_t)rgb[1] << 8 | rgb[2];
+		pix[i] =
+		    (uint32_t)rgb[0] << 16 | (uint32_t)rgb[1] << 8 | rgb[2];
 	}
 out:
 	fclose(f);

@@ -41,11 +41,12 @@ diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-#define is_int(got, want, ...) do {					\
-	long long _g = (long long)(got), _w = (long long)(want);	\
-	if (!ok(_g == _w, __VA_ARGS__))					\
-		diag("  got %lld, want %lld", _g, _w);			\
-} while (0)
+#define is_int(got, want, ...) \
+	do { \
+		long long _g = (long long)(got), _w = (long long)(want); \
+		if (!ok(_g == _w, __VA_ARGS__)) \
+			diag("  got %lld, want %lld", _g, _w); \
+	} while (0)
 
 __attribute__((format(printf, 3, 4), unused)) static int
 is_str(const char *got, const char *want, const char *fmt, ...)

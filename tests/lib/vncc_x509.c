@@ -9,7 +9,7 @@
 #include "vncc_x509.h"
 
 static struct {
-	const char	*ca, *cert, *key;
+	const char *ca, *cert, *key;
 } x509;
 
 static char *
@@ -31,7 +31,8 @@ get_credential(rfbClient *cl, int type)
 	rfbCredential *c;
 
 	(void)cl;
-	if (type != rfbCredentialTypeX509 || (c = calloc(1, sizeof(*c))) == NULL)
+	if (type != rfbCredentialTypeX509 ||
+	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->x509Credential.x509CACertFile = dup_or_null(x509.ca);
 	c->x509Credential.x509ClientCertFile = dup_or_null(x509.cert);
@@ -41,8 +42,7 @@ get_credential(rfbClient *cl, int type)
 }
 
 void
-tsr_vncc_x509(rfbClient *cl, const char *ca, const char *cert,
-    const char *key)
+tsr_vncc_x509(rfbClient *cl, const char *ca, const char *cert, const char *key)
 {
 	x509.ca = ca;
 	x509.cert = cert;

@@ -56,7 +56,7 @@ static uint32_t
 px(int x, int y)
 {
 	if (x < 0 || y < 0 || x >= sw || y >= sh)
-		return 0xff000000u;	/* matches nothing */
+		return 0xff000000u; /* matches nothing */
 	return shot[(size_t)y * (size_t)sw + (size_t)x];
 }
 
@@ -84,13 +84,16 @@ main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (v == NULL)
 			return 2;
-		if (strcmp(a, "--qube") == 0 && sscanf(v, "%dx%d", &qw, &qh) == 2)
+		if (strcmp(a, "--qube") == 0 &&
+		    sscanf(v, "%dx%d", &qw, &qh) == 2)
 			;
-		else if (strcmp(a, "--label") == 0 && tsr_label_parse(v, &label) == 0)
+		else if (strcmp(a, "--label") == 0 &&
+		    tsr_label_parse(v, &label) == 0)
 			have_label = 1;
 		else if (strcmp(a, "--name") == 0 && strlen(v) < sizeof(q.name))
 			name = v;
-		else if (strcmp(a, "--at") == 0 && sscanf(v, "%d,%d", &ax, &ay) == 2)
+		else if (strcmp(a, "--at") == 0 &&
+		    sscanf(v, "%d,%d", &ax, &ay) == 2)
 			;
 		else if (strcmp(a, "--tol") == 0)
 			tol = atoi(v);
@@ -108,15 +111,17 @@ main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (qw < PAT_MIN_W || qh < PAT_MIN_H || qw > PAT_MAX_W || qh > PAT_MAX_H || !have_label)
+	if (qw < PAT_MIN_W || qh < PAT_MIN_H || qw > PAT_MAX_W ||
+	    qh > PAT_MAX_H || !have_label)
 		return 2;
 	if ((shot = tsr_ppm_read(path, &sw, &sh)) == NULL) {
 		ok(0, "%sscreenshot %s readable", prefix, path);
 		return done_testing();
 	}
 	rdp_layout(qw, qh, &l);
-	if (!ok(sw >= ax + l.fw && sh >= ay + l.fh, "%sscreenshot %dx%d holds the %dx%d picture",
-	    prefix, sw, sh, l.fw, l.fh))
+	if (!ok(sw >= ax + l.fw && sh >= ay + l.fh,
+		"%sscreenshot %dx%d holds the %dx%d picture", prefix, sw, sh,
+		l.fw, l.fh))
 		return done_testing();
 
 	/* The frame: everything outside the qube's area, as frame.c draws it
@@ -131,8 +136,10 @@ main(int argc, char **argv)
 	for (i = 0; i < l.fw * l.fh; i++)
 		frame[i] = 0xff000000u;
 	rs_frame_draw(frame, l.fw, l.fh, l.qw, l.qh, &q, RS_PIX_RGB);
-#define FRAME(x, y) (((x) < 0 || (y) < 0 || (x) >= l.fw || (y) >= l.fh) ? \
-	(label.rgb & 0xffffff) : frame[(size_t)(y) * (size_t)l.fw + (size_t)(x)])
+#define FRAME(x, y) \
+	(((x) < 0 || (y) < 0 || (x) >= l.fw || (y) >= l.fh) ? \
+		(label.rgb & 0xffffff) : \
+		frame[(size_t)(y) * (size_t)l.fw + (size_t)(x)])
 	good = total = 0;
 	for (y = 0; y < l.fh; y++) {
 		for (x = 0; x < l.fw; x++) {
@@ -140,14 +147,15 @@ main(int argc, char **argv)
 			int near_text = 0, dx, dy;
 
 			if (w == 0xff000000u)
-				continue;	/* the qube's area */
+				continue; /* the qube's area */
 			if (w == fg && fg != (label.rgb & 0xffffff)) {
 				int dg = 0, db = 0, sft;
 				ttotal++;
 				for (sft = 0; sft <= 16; sft += 8) {
 					int c = (int)(g >> sft & 255);
 					dg += abs(c - (int)(fg >> sft & 255));
-					db += abs(c - (int)(label.rgb >> sft & 255));
+					db += abs(
+					    c - (int)(label.rgb >> sft & 255));
 				}
 				if (tol == 0 ? g == fg : dg < db)
 					tgood++;
@@ -158,8 +166,10 @@ main(int argc, char **argv)
 			if (tol > 0)
 				for (dy = -1; dy <= 1; dy++)
 					for (dx = -1; dx <= 1; dx++)
-						if (FRAME(x + dx, y + dy) == fg ||
-						    FRAME(x + dx, y + dy) == 0xff000000u)
+						if (FRAME(x + dx, y + dy) ==
+							fg ||
+						    FRAME(x + dx, y + dy) ==
+							0xff000000u)
 							near_text = 1;
 			if (near_text)
 				continue;
@@ -170,12 +180,14 @@ main(int argc, char **argv)
 				bad_x = x, bad_y = y, first_bad = g;
 		}
 	}
-	if (!ok(good == total, "%sthe frame is %s (%ld of %ld pixels)", prefix, label.name,
-	    good, total))
-		diag("first wrong pixel at %ld,%ld: %06x", bad_x, bad_y, first_bad);
-	ok(ttotal > 100 && (tol == 0 ? tgood == ttotal : tgood * 10 >= ttotal * 9),
-	    "%sthe title reads \"[%s] %s\" (%ld of %ld text pixels in %06x)", prefix,
-	    q.name, label.name, tgood, ttotal, fg);
+	if (!ok(good == total, "%sthe frame is %s (%ld of %ld pixels)", prefix,
+		label.name, good, total))
+		diag("first wrong pixel at %ld,%ld: %06x", bad_x, bad_y,
+		    first_bad);
+	ok(ttotal > 100 &&
+		(tol == 0 ? tgood == ttotal : tgood * 10 >= ttotal * 9),
+	    "%sthe title reads \"[%s] %s\" (%ld of %ld text pixels in %06x)",
+	    prefix, q.name, label.name, tgood, ttotal, fg);
 	free(frame);
 
 	/* The qube's picture. */
@@ -186,36 +198,45 @@ main(int argc, char **argv)
 	want = calloc((size_t)qw * (size_t)qh, 4);
 	if (want == NULL)
 		return 1;
-	pat_draw(want, (size_t)qw, qw, qh, &o, &s, (struct pat_rect){ 0, 0, qw, qh });
+	pat_draw(want, (size_t)qw, qw, qh, &o, &s,
+	    (struct pat_rect){ 0, 0, qw, qh });
 
-#define REGION(desc, y0, y1, need) do {						\
-	good = total = 0; bad_x = -1;						\
-	for (y = (y0); y < (y1); y++)						\
-		for (x = 0; x < qw; x++) {					\
-			uint32_t g = px(ax + l.ox + x, ay + l.oy + y);		\
-			uint32_t w = want[(size_t)y * (size_t)qw + (size_t)x];	\
-			total++;						\
-			if (close_to(g, w, tol))				\
-				good++;						\
-			else if (bad_x < 0)					\
-				bad_x = x, bad_y = y, first_bad = g, first_want = w; \
-		}								\
-	if (!ok(good * 100.0 >= (need) * total, "%s%s (%.2f%% of %ld pixels)", \
-	    prefix, desc, good * 100.0 / (double)total, total))			\
-		diag("first wrong pixel at %ld,%ld: %06x, want %06x", bad_x,	\
-		    bad_y, first_bad, first_want);				\
-} while (0)
+#define REGION(desc, y0, y1, need) \
+	do { \
+		good = total = 0; \
+		bad_x = -1; \
+		for (y = (y0); y < (y1); y++) \
+			for (x = 0; x < qw; x++) { \
+				uint32_t g = px(ax + l.ox + x, ay + l.oy + y); \
+				uint32_t w = \
+				    want[(size_t)y * (size_t)qw + (size_t)x]; \
+				total++; \
+				if (close_to(g, w, tol)) \
+					good++; \
+				else if (bad_x < 0) \
+					bad_x = x, bad_y = y, first_bad = g, \
+					first_want = w; \
+			} \
+		if (!ok(good * 100.0 >= (need)*total, \
+			"%s%s (%.2f%% of %ld pixels)", prefix, desc, \
+			good * 100.0 / (double)total, total)) \
+			diag("first wrong pixel at %ld,%ld: %06x, want %06x", \
+			    bad_x, bad_y, first_bad, first_want); \
+	} while (0)
 
 	REGION("the colour bars", 0, PAT_BAR_H, min);
 	REGION("the gradient", PAT_GRAD_Y, qh, min);
 	if (echo) {
 		char text[PAT_ECHO_MAX + 16];
 		pat_echo_text(qw, &s, text, sizeof(text));
-		REGION(text, PAT_ECHO_Y, PAT_ECHO_Y + PAT_FONT_H, tol == 0 ? 100.0 : min);
+		REGION(text, PAT_ECHO_Y, PAT_ECHO_Y + PAT_FONT_H,
+		    tol == 0 ? 100.0 : min);
 	}
 	if (tol == 0) {
-		int dec = pat_decode_counter(&shot[(size_t)(ay + l.oy) * (size_t)sw +
-		    (size_t)(ax + l.ox)], (size_t)sw, qw, qh, &counter);
+		int dec =
+		    pat_decode_counter(&shot[(size_t)(ay + l.oy) * (size_t)sw +
+					   (size_t)(ax + l.ox)],
+			(size_t)sw, qw, qh, &counter);
 		if (ok(dec == 0, "%sthe frame counter decodes", prefix)) {
 			diag("counter %u", counter);
 			if (counter_file) {

@@ -50,7 +50,7 @@ static const char *opt_user, *opt_pass;
 
 /* synthetic qube */
 static struct pat_opts pat_o;
-static struct pat_state pat_s;	/* under fb.lock */
+static struct pat_state pat_s; /* under fb.lock */
 static int syn_fps = 10;
 
 /* VNC qube */
@@ -87,10 +87,16 @@ fb_resize(int w, int h)
 /* ---- the synthetic qube ---- */
 
 /* US layout, unshifted and shifted, for XT scancodes 0x02..0x39. */
-static const char xt_plain[] = "\0\0" "1234567890-=\0\0" "qwertyuiop[]\0\0"
-    "asdfghjkl;'`\0\\" "zxcvbnm,./\0*\0 ";
-static const char xt_shift[] = "\0\0" "!@#$%^&*()_+\0\0" "QWERTYUIOP{}\0\0"
-    "ASDFGHJKL:\"~\0|" "ZXCVBNM<>?\0*\0 ";
+static const char xt_plain[] = "\0\0"
+			       "1234567890-=\0\0"
+			       "qwertyuiop[]\0\0"
+			       "asdfghjkl;'`\0\\"
+			       "zxcvbnm,./\0*\0 ";
+static const char xt_shift[] = "\0\0"
+			       "!@#$%^&*()_+\0\0"
+			       "QWERTYUIOP{}\0\0"
+			       "ASDFGHJKL:\"~\0|"
+			       "ZXCVBNM<>?\0*\0 ";
 
 static void
 syn_redraw(const struct pat_state *old)
@@ -100,8 +106,10 @@ syn_redraw(const struct pat_state *old)
 
 	n = pat_damage(fb.w, fb.h, &pat_o, old, &pat_s, d);
 	for (i = 0; i < n; i++) {
-		pat_draw(fb.pix, (size_t)fb.w, fb.w, fb.h, &pat_o, &pat_s, d[i]);
-		fb_damage(d[i].x0, d[i].y0, d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
+		pat_draw(fb.pix, (size_t)fb.w, fb.w, fb.h, &pat_o, &pat_s,
+		    d[i]);
+		fb_damage(d[i].x0, d[i].y0, d[i].x1 - d[i].x0,
+		    d[i].y1 - d[i].y0);
 	}
 	fb.frames++;
 }
@@ -135,7 +143,7 @@ syn_key(unsigned xt, int down)
 			pat_s.echo[len + 1] = '\0';
 		}
 	}
-	pat_s.key = xt & 0x7f;	/* evdev code == XT for the main block */
+	pat_s.key = xt & 0x7f; /* evdev code == XT for the main block */
 	syn_redraw(&old);
 	pthread_mutex_unlock(&fb.lock);
 }
@@ -198,11 +206,12 @@ vnc_update(rfbClient *cl, int x, int y, int w, int h)
 	int row;
 
 	pthread_mutex_lock(&fb.lock);
-	if (cl->width == fb.w && cl->height == fb.h && x >= 0 && y >= 0 && w > 0 && h > 0 &&
-	    x + w <= fb.w && y + h <= fb.h) {
+	if (cl->width == fb.w && cl->height == fb.h && x >= 0 && y >= 0 &&
+	    w > 0 && h > 0 && x + w <= fb.w && y + h <= fb.h) {
 		for (row = y; row < y + h; row++)
 			memcpy(&fb.pix[(size_t)row * (size_t)fb.w + (size_t)x],
-			    &src[(size_t)row * (size_t)fb.w + (size_t)x], (size_t)w * 4);
+			    &src[(size_t)row * (size_t)fb.w + (size_t)x],
+			    (size_t)w * 4);
 		fb_damage(x, y, w, h);
 	}
 	pthread_mutex_unlock(&fb.lock);
@@ -236,7 +245,8 @@ vnc_connect(const char *path)
 		cl->format.redShift = 16;
 		cl->format.greenShift = 8;
 		cl->format.blueShift = 0;
-		cl->format.redMax = cl->format.greenMax = cl->format.blueMax = 255;
+		cl->format.redMax = cl->format.greenMax = cl->format.blueMax =
+		    255;
 		cl->appData.encodingsString = "raw";
 		cl->MallocFrameBuffer = vnc_alloc;
 		cl->GotFrameBufferUpdate = vnc_update;
@@ -274,7 +284,8 @@ vnc_thread(void *arg)
 		 * (tests/images/README.md): ask for everything now and then. */
 		if (time(NULL) - last_full >= 3) {
 			pthread_mutex_lock(&in_lock);
-			SendFramebufferUpdateRequest(vnc, 0, 0, vnc->width, vnc->height, FALSE);
+			SendFramebufferUpdateRequest(vnc, 0, 0, vnc->width,
+			    vnc->height, FALSE);
 			pthread_mutex_unlock(&in_lock);
 			last_full = time(NULL);
 		}
@@ -295,12 +306,13 @@ rs_input_key(uint32_t keysym, uint32_t xt_scancode, int down)
 {
 	pthread_mutex_lock(&in_lock);
 	if (input_log) {
-		fprintf(input_log, "key keysym 0x%x xt 0x%x %s\n", keysym, xt_scancode,
-		    down ? "down" : "up");
+		fprintf(input_log, "key keysym 0x%x xt 0x%x %s\n", keysym,
+		    xt_scancode, down ? "down" : "up");
 		fflush(input_log);
 	}
 	if (vnc != NULL && xt_scancode != 0)
-		SendExtendedKeyEvent(vnc, keysym, xt_scancode, down ? TRUE : FALSE);
+		SendExtendedKeyEvent(vnc, keysym, xt_scancode,
+		    down ? TRUE : FALSE);
 	else if (vnc != NULL && keysym != 0)
 		SendKeyEvent(vnc, keysym, down ? TRUE : FALSE);
 	pthread_mutex_unlock(&in_lock);
@@ -326,8 +338,8 @@ rs_input_pointer(int x, int y, int buttons)
 		old = pat_s;
 		pat_s.ptr_x = x < 0 ? 0 : x >= fb.w ? fb.w - 1 : x;
 		pat_s.ptr_y = y < 0 ? 0 : y >= fb.h ? fb.h - 1 : y;
-		pat_s.buttons = (unsigned)((buttons & 1) | (buttons & 4 ? 2 : 0) |
-		    (buttons & 2 ? 4 : 0));
+		pat_s.buttons = (unsigned)((buttons & 1) |
+		    (buttons & 4 ? 2 : 0) | (buttons & 2 ? 4 : 0));
 		syn_redraw(&old);
 		pthread_mutex_unlock(&fb.lock);
 	}
@@ -355,8 +367,8 @@ rs_input_resize(int w, int h)
 				pat_s.ptr_x = w - 1;
 			if (pat_s.ptr_y >= h)
 				pat_s.ptr_y = h - 1;
-			pat_draw(fb.pix, (size_t)fb.w, fb.w, fb.h, &pat_o, &pat_s,
-			    (struct pat_rect){ 0, 0, fb.w, fb.h });
+			pat_draw(fb.pix, (size_t)fb.w, fb.w, fb.h, &pat_o,
+			    &pat_s, (struct pat_rect){ 0, 0, fb.w, fb.h });
 			fb_damage(0, 0, fb.w, fb.h);
 		} else {
 			rc = -1;
@@ -371,7 +383,8 @@ rs_input_resize(int w, int h)
 static int
 auth(const char *user, const char *pass)
 {
-	return strcmp(user, opt_user) == 0 && strcmp(pass, opt_pass) == 0 ? 0 : -1;
+	return strcmp(user, opt_user) == 0 && strcmp(pass, opt_pass) == 0 ? 0 :
+									    -1;
 }
 
 static void
@@ -384,7 +397,8 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: rdp-harness --cert PEM --key PEM --user U --pass P "
+	fprintf(stderr,
+	    "usage: rdp-harness --cert PEM --key PEM --user U --pass P "
 	    "(--synthetic WxH [--fps N] | --vnc SOCK) [--listen ADDR] [--port N] "
 	    "[--name NAME] [--label COLOUR] [--port-file F] [--input-log F] [--stats F] "
 	    "[--seconds N] [--handshake-ms N] [--stall-ms N] [--max-peers N] "
@@ -396,17 +410,32 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "cert", 1, 0, 'c' }, { "key", 1, 0, 'k' }, { "user", 1, 0, 'u' },
-		{ "pass", 1, 0, 'p' }, { "synthetic", 1, 0, 's' }, { "fps", 1, 0, 'f' },
-		{ "vnc", 1, 0, 'v' }, { "listen", 1, 0, 'l' }, { "port", 1, 0, 'P' },
-		{ "name", 1, 0, 'n' }, { "label", 1, 0, 'L' }, { "port-file", 1, 0, 'F' },
-		{ "input-log", 1, 0, 'I' }, { "stats", 1, 0, 'S' }, { "seconds", 1, 0, 'T' },
-		{ "handshake-ms", 1, 0, 'H' }, { "stall-ms", 1, 0, 'W' },
-		{ "max-peers", 1, 0, 'M' }, { "max-fps", 1, 0, 'R' },
-		{ "unauth-per-addr", 1, 0, 'A' }, { 0, 0, 0, 0 },
+		{ "cert", 1, 0, 'c' },
+		{ "key", 1, 0, 'k' },
+		{ "user", 1, 0, 'u' },
+		{ "pass", 1, 0, 'p' },
+		{ "synthetic", 1, 0, 's' },
+		{ "fps", 1, 0, 'f' },
+		{ "vnc", 1, 0, 'v' },
+		{ "listen", 1, 0, 'l' },
+		{ "port", 1, 0, 'P' },
+		{ "name", 1, 0, 'n' },
+		{ "label", 1, 0, 'L' },
+		{ "port-file", 1, 0, 'F' },
+		{ "input-log", 1, 0, 'I' },
+		{ "stats", 1, 0, 'S' },
+		{ "seconds", 1, 0, 'T' },
+		{ "handshake-ms", 1, 0, 'H' },
+		{ "stall-ms", 1, 0, 'W' },
+		{ "max-peers", 1, 0, 'M' },
+		{ "max-fps", 1, 0, 'R' },
+		{ "unauth-per-addr", 1, 0, 'A' },
+		{ 0, 0, 0, 0 },
 	};
-	const char *cert = NULL, *key = NULL, *vnc_path = NULL, *listen_addr = "127.0.0.1";
-	const char *port_file = NULL, *stats_file = NULL, *label = "blue", *name = "work";
+	const char *cert = NULL, *key = NULL, *vnc_path = NULL,
+		   *listen_addr = "127.0.0.1";
+	const char *port_file = NULL, *stats_file = NULL, *label = "blue",
+		   *name = "work";
 	struct rdp_limits lim = { 0 };
 	struct rdp_stats st;
 	struct rs_qube q;
@@ -417,22 +446,45 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': cert = optarg; break;
-		case 'k': key = optarg; break;
-		case 'u': opt_user = optarg; break;
-		case 'p': opt_pass = optarg; break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
+			break;
+		case 'p':
+			opt_pass = optarg;
+			break;
 		case 's':
-			if (sscanf(optarg, "%dx%d", &sw, &sh) != 2 || sw < PAT_MIN_W ||
-			    sh < PAT_MIN_H || sw > PAT_MAX_W || sh > PAT_MAX_H)
+			if (sscanf(optarg, "%dx%d", &sw, &sh) != 2 ||
+			    sw < PAT_MIN_W || sh < PAT_MIN_H ||
+			    sw > PAT_MAX_W || sh > PAT_MAX_H)
 				usage();
 			break;
-		case 'f': syn_fps = atoi(optarg); break;
-		case 'v': vnc_path = optarg; break;
-		case 'l': listen_addr = optarg; break;
-		case 'P': port = atoi(optarg); break;
-		case 'n': name = optarg; break;
-		case 'L': label = optarg; break;
-		case 'F': port_file = optarg; break;
+		case 'f':
+			syn_fps = atoi(optarg);
+			break;
+		case 'v':
+			vnc_path = optarg;
+			break;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'P':
+			port = atoi(optarg);
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'L':
+			label = optarg;
+			break;
+		case 'F':
+			port_file = optarg;
+			break;
 		case 'I':
 			input_log = fopen(optarg, "w");
 			if (input_log == NULL) {
@@ -440,17 +492,33 @@ main(int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'S': stats_file = optarg; break;
-		case 'T': seconds = atoi(optarg); break;
-		case 'H': lim.handshake_ms = atoi(optarg); break;
-		case 'W': lim.stall_ms = atoi(optarg); break;
-		case 'M': lim.max_peers = atoi(optarg); break;
-		case 'R': lim.max_fps = atoi(optarg); break;
-		case 'A': lim.unauth_per_addr = atoi(optarg); break;
-		default: usage();
+		case 'S':
+			stats_file = optarg;
+			break;
+		case 'T':
+			seconds = atoi(optarg);
+			break;
+		case 'H':
+			lim.handshake_ms = atoi(optarg);
+			break;
+		case 'W':
+			lim.stall_ms = atoi(optarg);
+			break;
+		case 'M':
+			lim.max_peers = atoi(optarg);
+			break;
+		case 'R':
+			lim.max_fps = atoi(optarg);
+			break;
+		case 'A':
+			lim.unauth_per_addr = atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
-	if (!cert || !key || !opt_user || !opt_pass || (sw == 0) == (vnc_path == NULL))
+	if (!cert || !key || !opt_user || !opt_pass ||
+	    (sw == 0) == (vnc_path == NULL))
 		usage();
 	log_init("rdp-harness", 1, 0);
 	memset(&q, 0, sizeof(q));
@@ -471,21 +539,25 @@ main(int argc, char **argv)
 			return 1;
 		pthread_mutex_unlock(&fb.lock);
 	} else if (vnc_connect(vnc_path) != 0) {
-		fprintf(stderr, "rdp-harness: cannot connect to %s\n", vnc_path);
+		fprintf(stderr, "rdp-harness: cannot connect to %s\n",
+		    vnc_path);
 		return 1;
 	}
 	rdp_set_limits(&lim);
-	if (rdp_start(&fb, &q, listen_addr, &port, cert, key, auth, err, sizeof(err)) != 0) {
+	if (rdp_start(&fb, &q, listen_addr, &port, cert, key, auth, err,
+		sizeof(err)) != 0) {
 		fprintf(stderr, "rdp-harness: %s\n", err);
 		return 1;
 	}
-	if (pthread_create(&t, NULL, sw > 0 ? syn_thread : vnc_thread, NULL) != 0)
+	if (pthread_create(&t, NULL, sw > 0 ? syn_thread : vnc_thread, NULL) !=
+	    0)
 		return 1;
 	printf("PORT %d\n", port);
 	fflush(stdout);
 	if (port_file) {
 		FILE *f = fopen(port_file, "w");
-		if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
+		if (f == NULL || fprintf(f, "%d\n", port) < 0 ||
+		    fclose(f) != 0) {
 			perror(port_file);
 			return 1;
 		}
@@ -500,8 +572,10 @@ main(int argc, char **argv)
 			snprintf(tmp, sizeof(tmp), "%s.tmp", stats_file);
 			f = fopen(tmp, "w");
 			if (f != NULL) {
-				fprintf(f, "peers %d accepted %lu refused %lu timed_out %lu frames %lu\n",
-				    st.peers, st.accepted, st.refused, st.timed_out, st.frames);
+				fprintf(f,
+				    "peers %d accepted %lu refused %lu timed_out %lu frames %lu\n",
+				    st.peers, st.accepted, st.refused,
+				    st.timed_out, st.frames);
 				fclose(f);
 				rename(tmp, stats_file);
 			}
@@ -511,10 +585,12 @@ main(int argc, char **argv)
 	rdp_stop();
 	pthread_join(t, NULL);
 	rdp_get_stats(&st);
-	fprintf(stderr, "rdp-harness: accepted %lu refused %lu timed_out %lu frames %lu\n",
+	fprintf(stderr,
+	    "rdp-harness: accepted %lu refused %lu timed_out %lu frames %lu\n",
 	    st.accepted, st.refused, st.timed_out, st.frames);
 	if (vnc != NULL) {
-		free(vnc->frameBuffer);	/* ours (vnc_alloc), not libvncclient's */
+		free(
+		    vnc->frameBuffer); /* ours (vnc_alloc), not libvncclient's */
 		vnc->frameBuffer = NULL;
 		rfbClientCleanup(vnc);
 	}

@@ -51,14 +51,14 @@ static struct {
 	int port, frames, slow_ms;
 	const char *type;
 	const char *encodings;
-	int jpeg_tolerance;	/* lossy: compare within this, per channel */
-	int want_w, want_h;	/* count only frames of this size */
-	int want_resizes;	/* ... and after this many size changes */
+	int jpeg_tolerance; /* lossy: compare within this, per channel */
+	int want_w, want_h; /* count only frames of this size */
+	int want_resizes;   /* ... and after this many size changes */
 	int resizes;
-	char sizes[256];	/* "WxH WxH ...", as the server sent them */
+	char sizes[256]; /* "WxH WxH ...", as the server sent them */
 	const char *ready_file;
 	int ready;
-	int row0, row1;		/* compare only these rows (row1 0: all) */
+	int row0, row1; /* compare only these rows (row1 0: all) */
 	int seen;
 	uint32_t last;
 	long mismatches;
@@ -148,8 +148,10 @@ snapshot(uint32_t *counter)
 			for (x = 0; x < t.w; x++) {
 				v = pix[(size_t)y * t.w + x];
 				q[(size_t)y * t.w + x] = (v >> 16 & 0xff) +
-				    (v >> 8 & 0xff) + (v & 0xff) > 384 ?
-				    0xffffff : 0;
+					    (v >> 8 & 0xff) + (v & 0xff) >
+					384 ?
+				    0xffffff :
+				    0;
 			}
 		x = pat_decode_counter(q, (size_t)t.w, t.w, PAT_PANEL_END,
 		    counter);
@@ -196,9 +198,10 @@ diff(const uint32_t *pix, const struct pat_state *s, int y0, int y1)
 			}
 		} else if (pix[i] != want[i]) {
 			if (n++ == 0 && getenv("RENDER_VIEWER_DEBUG"))
-				fprintf(stderr, "diff at (%zu,%zu): #%06x want "
-				    "#%06x\n", i % t.w, i / t.w, pix[i],
-				    want[i]);
+				fprintf(stderr,
+				    "diff at (%zu,%zu): #%06x want "
+				    "#%06x\n",
+				    i % t.w, i / t.w, pix[i], want[i]);
 		}
 	free(want);
 	return n;
@@ -208,7 +211,7 @@ static int
 keycode_of(char c)
 {
 	static const char row1[] = "1234567890", row2[] = "qwertyuiop",
-	    row3[] = "asdfghjkl", row4[] = "zxcvbnm";
+			  row3[] = "asdfghjkl", row4[] = "zxcvbnm";
 	const char *p;
 
 	if (c == ' ')
@@ -263,8 +266,8 @@ run_viewer(int timeout_s)
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			printf("%s: the server closed the connection after %d "
-			    "updates\n", t.updates ? "failed" : "refused",
-			    t.updates);
+			       "updates\n",
+			    t.updates ? "failed" : "refused", t.updates);
 			rfbClientCleanup(cl);
 			return t.updates ? 1 : 3;
 		}
@@ -272,10 +275,10 @@ run_viewer(int timeout_s)
 			continue;
 		st.counter = counter;
 		if (!typed) {
-			d = diff(pix, &st, t.row0, t.row1 > 0 &&
-			    t.row1 < t.h ? t.row1 : t.h);
+			d = diff(pix, &st, t.row0,
+			    t.row1 > 0 && t.row1 < t.h ? t.row1 : t.h);
 			if (t.jpeg_tolerance > 0 && d < (long)t.w * t.h / 100)
-				d = 0;	/* lossy: 99% of pixels close enough */
+				d = 0; /* lossy: 99% of pixels close enough */
 			if (d == 0 && t.ready_file != NULL && !t.ready) {
 				FILE *f = fopen(t.ready_file, "w");
 
@@ -283,10 +286,11 @@ run_viewer(int timeout_s)
 					fclose(f);
 				t.ready = 1;
 			}
-			if (t.want_w > 0 && (t.w != t.want_w || t.h != t.want_h))
-				d = -1;	/* not yet */
+			if (t.want_w > 0 &&
+			    (t.w != t.want_w || t.h != t.want_h))
+				d = -1; /* not yet */
 			if (t.resizes < t.want_resizes)
-				d = -1;	/* not yet */
+				d = -1; /* not yet */
 			if (d == 0 && (t.seen == 0 || counter != t.last)) {
 				t.seen++;
 				t.last = counter;
@@ -300,7 +304,8 @@ run_viewer(int timeout_s)
 				}
 			}
 			if (t.seen >= t.frames && t.type == NULL) {
-				printf("ok %dx%d: %d exact frames, last counter "
+				printf(
+				    "ok %dx%d: %d exact frames, last counter "
 				    "%u, %ld mismatches on the way; sizes %s\n",
 				    t.w, t.h, t.seen, t.last, t.mismatches,
 				    t.sizes);
@@ -310,16 +315,21 @@ run_viewer(int timeout_s)
 			}
 			if (t.seen >= t.frames) {
 				for (i = 0; t.type[i]; i++) {
-					SendKeyEvent(cl, (uint8_t)t.type[i], TRUE);
-					SendKeyEvent(cl, (uint8_t)t.type[i], FALSE);
+					SendKeyEvent(cl, (uint8_t)t.type[i],
+					    TRUE);
+					SendKeyEvent(cl, (uint8_t)t.type[i],
+					    FALSE);
 				}
 				typed = 1;
-				snprintf(st.echo, sizeof(st.echo), "%s", t.type);
+				snprintf(st.echo, sizeof(st.echo), "%s",
+				    t.type);
 				st.key = (unsigned)keycode_of(t.type[i - 1]);
 			}
-		} else if (diff(pix, &st, PAT_ECHO_Y, PAT_ECHO_Y + PAT_FONT_H) == 0) {
+		} else if (diff(pix, &st, PAT_ECHO_Y,
+			       PAT_ECHO_Y + PAT_FONT_H) == 0) {
 			printf("ok %dx%d: %d exact frames, then the echo line "
-			    "shows \"%s\"\n", t.w, t.h, t.seen, t.type);
+			       "shows \"%s\"\n",
+			    t.w, t.h, t.seen, t.type);
 			free(pix);
 			rfbClientCleanup(cl);
 			return 0;
@@ -327,8 +337,8 @@ run_viewer(int timeout_s)
 		free(pix);
 	}
 	printf("failed: %d exact frames of %d in %d s (%d updates, %ld "
-	    "mismatches; sizes %s)%s\n", t.seen, t.frames, timeout_s,
-	    t.updates, t.mismatches, t.sizes,
+	       "mismatches; sizes %s)%s\n",
+	    t.seen, t.frames, timeout_s, t.updates, t.mismatches, t.sizes,
 	    typed ? "; the echo line never showed the text" : "");
 	rfbClientCleanup(cl);
 	return 1;
@@ -386,19 +396,21 @@ check_shot(const char *path, const char *qube, const char *label, int qw,
 				continue;
 			want = bg;
 			i = (x - RS_FRAME_TEXT_X) / PAT_FONT_W;
-			if (y >= RS_FRAME_TEXT_Y && y < RS_FRAME_TEXT_Y +
-			    PAT_FONT_H && x >= RS_FRAME_TEXT_X &&
-			    i < (int)strlen(title) &&
-			    (pat_font[title[i] - PAT_FONT_FIRST][y -
-			    RS_FRAME_TEXT_Y] & (0x80 >> ((x -
-			    RS_FRAME_TEXT_X) % PAT_FONT_W)))) {
+			if (y >= RS_FRAME_TEXT_Y &&
+			    y < RS_FRAME_TEXT_Y + PAT_FONT_H &&
+			    x >= RS_FRAME_TEXT_X && i < (int)strlen(title) &&
+			    (pat_font[title[i] - PAT_FONT_FIRST]
+				     [y - RS_FRAME_TEXT_Y] &
+				(0x80 >>
+				    ((x - RS_FRAME_TEXT_X) % PAT_FONT_W)))) {
 				want = fg;
 				ink++;
 			}
 			got = s[(size_t)(oy + y) * sw + ox + x];
 			if (got != want && bad++ < 5)
 				printf("# frame pixel (%d,%d): #%06x, want "
-				    "#%06x\n", x, y, got, want);
+				       "#%06x\n",
+				    x, y, got, want);
 		}
 	for (i = 0; i < PAT_NBARS; i++) {
 		x = ox + RS_FRAME_BORDER + (2 * i + 1) * qw / (2 * PAT_NBARS);
@@ -410,8 +422,7 @@ check_shot(const char *path, const char *qube, const char *label, int qw,
 	}
 	/* the qube's first row and column sit right inside the border */
 	for (i = 0; i < PAT_NBARS; i++) {
-		x = ox + RS_FRAME_BORDER + i * qw / PAT_NBARS +
-		    (i ? 1 : 0);
+		x = ox + RS_FRAME_BORDER + i * qw / PAT_NBARS + (i ? 1 : 0);
 		got = s[(size_t)(oy + RS_FRAME_TITLE) * sw + x];
 		if (got != pat_bar_rgb[i] && bad++ < 15)
 			printf("# bar %d top-left pixel: #%06x, want #%06x\n",
@@ -419,13 +430,13 @@ check_shot(const char *path, const char *qube, const char *label, int qw,
 	}
 	free(s);
 	if (bad || ink < 20) {
-		printf("frame at (%d,%d): %d bad pixels, %d title pixels\n",
-		    ox, oy, bad, ink);
+		printf("frame at (%d,%d): %d bad pixels, %d title pixels\n", ox,
+		    oy, bad, ink);
 		return 1;
 	}
 	printf("ok: %dx%d frame of %s at (%d,%d) in the %dx%d screenshot, "
-	    "title \"%s\" (%d pixels), bars inside\n", fw, fh, label, ox, oy,
-	    sw, sh, title, ink);
+	       "title \"%s\" (%d pixels), bars inside\n",
+	    fw, fh, label, ox, oy, sw, sh, title, ink);
 	return 0;
 }
 
@@ -459,20 +470,48 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': t.port = atoi(optarg); break;
-		case 'H': t.host = optarg; break;
-		case 'a': t.ca = optarg; break;
-		case 'c': t.cert = optarg; break;
-		case 'k': t.key = optarg; break;
-		case 'f': t.frames = atoi(optarg); break;
-		case 'e': t.encodings = optarg; break;
-		case 'j': t.jpeg_tolerance = atoi(optarg); break;
-		case 'T': t.type = optarg; break;
-		case 't': timeout_s = atoi(optarg); break;
-		case 's': t.slow_ms = atoi(optarg); break;
-		case 'S': shot = optarg; break;
-		case 'q': qube = optarg; break;
-		case 'l': label = optarg; break;
+		case 'p':
+			t.port = atoi(optarg);
+			break;
+		case 'H':
+			t.host = optarg;
+			break;
+		case 'a':
+			t.ca = optarg;
+			break;
+		case 'c':
+			t.cert = optarg;
+			break;
+		case 'k':
+			t.key = optarg;
+			break;
+		case 'f':
+			t.frames = atoi(optarg);
+			break;
+		case 'e':
+			t.encodings = optarg;
+			break;
+		case 'j':
+			t.jpeg_tolerance = atoi(optarg);
+			break;
+		case 'T':
+			t.type = optarg;
+			break;
+		case 't':
+			timeout_s = atoi(optarg);
+			break;
+		case 's':
+			t.slow_ms = atoi(optarg);
+			break;
+		case 'S':
+			shot = optarg;
+			break;
+		case 'q':
+			qube = optarg;
+			break;
+		case 'l':
+			label = optarg;
+			break;
 		case 'z':
 			if (sscanf(optarg, "%dx%d", &qw, &qh) != 2)
 				return 2;
@@ -481,8 +520,12 @@ main(int argc, char **argv)
 			if (sscanf(optarg, "%dx%d", &t.want_w, &t.want_h) != 2)
 				return 2;
 			break;
-		case 'r': t.want_resizes = atoi(optarg); break;
-		case 'F': t.ready_file = optarg; break;
+		case 'r':
+			t.want_resizes = atoi(optarg);
+			break;
+		case 'F':
+			t.ready_file = optarg;
+			break;
 		case 'R':
 			if (sscanf(optarg, "%d,%d", &t.row0, &t.row1) != 2 ||
 			    t.row0 < 0 || t.row1 <= t.row0)

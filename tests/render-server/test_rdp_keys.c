@@ -30,12 +30,16 @@ main(void)
 	is_int(down, 0, "  ... up");
 	is_int(key(0x0100, 0x1d, &e1, &down), 0x9d, "right Ctrl (E0 1D): 0x9d");
 	is_int(key(0x0100, 0x48, &e1, &down), 0xc8, "Up arrow (E0 48): 0xc8");
-	is_int(key(0x0100 | 0x8000, 0x4d, &e1, &down), 0xcd, "Right arrow release: 0xcd");
+	is_int(key(0x0100 | 0x8000, 0x4d, &e1, &down), 0xcd,
+	    "Right arrow release: 0xcd");
 	is_int(down, 0, "  ... up");
-	is_int(key(0x0100, 0x1c, &e1, &down), 0x9c, "keypad Enter (E0 1C): 0x9c");
-	is_int(key(0x0100, 0x5b, &e1, &down), 0xdb, "left Windows (E0 5B): 0xdb");
+	is_int(key(0x0100, 0x1c, &e1, &down), 0x9c,
+	    "keypad Enter (E0 1C): 0x9c");
+	is_int(key(0x0100, 0x5b, &e1, &down), 0xdb,
+	    "left Windows (E0 5B): 0xdb");
 	is_int(key(0x0100, 0x2a, &e1, &down), 0, "fake shift E0 2A dropped");
-	is_int(key(0x0200, 0x1d, &e1, &down), 0, "Pause, first half (E1 1D): nothing");
+	is_int(key(0x0200, 0x1d, &e1, &down), 0,
+	    "Pause, first half (E1 1D): nothing");
 	is_int(key(0, 0x45, &e1, &down), 0xc6, "Pause, second half: 0xc6");
 	is_int(key(0, 0x45, &e1, &down), 0x45, "NumLock afterwards: 0x45");
 	is_int(key(0, 0x80, &e1, &down), 0, "code 0x80 refused");
@@ -54,12 +58,16 @@ main(void)
 	is_int(b, 6, "middle down: mask 6");
 
 	rdp_layout(1280, 800, &l);
-	ok(l.fw % 4 == 0 && l.fh % 4 == 0, "framed size %dx%d is a multiple of 4", l.fw, l.fh);
-	ok(l.fw >= 1280 + 2 * RS_FRAME_BORDER && l.fh >= 800 + RS_FRAME_TITLE + RS_FRAME_BORDER,
+	ok(l.fw % 4 == 0 && l.fh % 4 == 0,
+	    "framed size %dx%d is a multiple of 4", l.fw, l.fh);
+	ok(l.fw >= 1280 + 2 * RS_FRAME_BORDER &&
+		l.fh >= 800 + RS_FRAME_TITLE + RS_FRAME_BORDER,
 	    "the frame fits around the qube");
 	rdp_layout(641, 481, &l);
-	ok(l.fw % 4 == 0 && l.fh % 4 == 0 && l.fw - l.ox - l.qw >= RS_FRAME_BORDER &&
-	    l.fh - l.oy - l.qh >= RS_FRAME_BORDER, "odd sizes are padded on the right and bottom");
+	ok(l.fw % 4 == 0 && l.fh % 4 == 0 &&
+		l.fw - l.ox - l.qw >= RS_FRAME_BORDER &&
+		l.fh - l.oy - l.qh >= RS_FRAME_BORDER,
+	    "odd sizes are padded on the right and bottom");
 
 	memset(&q, 0, sizeof(q));
 	strcpy(q.name, "work");
@@ -73,19 +81,23 @@ main(void)
 	rs_frame_draw(pix, l.fw, l.fh, l.qw, l.qh, &q, RS_PIX_RGB);
 	for (y = 0; y < l.fh; y++)
 		for (x = 0; x < l.fw; x++) {
-			int in = x >= l.ox && x < l.ox + l.qw && y >= l.oy && y < l.oy + l.qh;
+			int in = x >= l.ox && x < l.ox + l.qw && y >= l.oy &&
+			    y < l.oy + l.qh;
 			uint32_t v = pix[(size_t)y * (size_t)l.fw + (size_t)x];
 			if (in && v != 0x123456)
 				inside_ok = 0;
-			if (!in && v != 0x3465a4 && !(v == fg && y < RS_FRAME_TITLE))
+			if (!in && v != 0x3465a4 &&
+			    !(v == fg && y < RS_FRAME_TITLE))
 				frame_ok = 0;
 			if (!in && v == fg)
 				text++;
 		}
 	ok(inside_ok, "the frame drawing leaves the qube's area alone");
-	ok(frame_ok, "the frame drawing paints everything else in the label colour "
+	ok(frame_ok,
+	    "the frame drawing paints everything else in the label colour "
 	    "(0x00RRGGBB, padding included) or the title's text colour");
-	ok(text > 100, "the title strip has text (%d pixels of %06x)", text, fg);
+	ok(text > 100, "the title strip has text (%d pixels of %06x)", text,
+	    fg);
 	free(pix);
 	return done_testing();
 }

@@ -36,7 +36,8 @@ feed(struct rs_vc *vc, const uint8_t *in, size_t len, uint8_t *out,
 
 	*outtotal = 0;
 	for (i = 0; i < len; i++) {
-		st = rs_vc_input(vc, in + i, 1, &used, out + *outtotal, &outlen);
+		st =
+		    rs_vc_input(vc, in + i, 1, &used, out + *outtotal, &outlen);
 		*outtotal += outlen;
 		if (st != RS_VC_MORE)
 			return st;
@@ -53,7 +54,8 @@ test_vencrypt(void)
 	enum rs_vc_status st;
 
 	n = rs_vc_start(&vc, out, sizeof(out));
-	ok(n == 12 && memcmp(out, "RFB 003.008\n", 12) == 0, "server version 3.8");
+	ok(n == 12 && memcmp(out, "RFB 003.008\n", 12) == 0,
+	    "server version 3.8");
 	st = feed(&vc, (const uint8_t *)"RFB 003.008\n", 12, out, &outlen);
 	ok(st == RS_VC_MORE && outlen == 2 && out[0] == 1 && out[1] == 19,
 	    "one security type offered: VeNCrypt (19)");
@@ -61,18 +63,20 @@ test_vencrypt(void)
 	ok(outlen == 2 && out[0] == 0 && out[1] == 2, "VeNCrypt 0.2");
 	st = feed(&vc, (const uint8_t *)"\x00\x02", 2, out, &outlen);
 	ok(outlen == 10 && out[0] == 0 && out[1] == 2 &&
-	    memcmp(out + 2, "\0\0\x01\x04\0\0\x01\x06", 8) == 0,
+		memcmp(out + 2, "\0\0\x01\x04\0\0\x01\x06", 8) == 0,
 	    "subtypes X509None (260) and X509Plain (262) only");
 	put32(in, 262);
 	st = feed(&vc, in, 4, out, &outlen);
-	ok(st == RS_VC_TLS && outlen == 1 && out[0] == 1, "X509Plain accepted: TLS");
+	ok(st == RS_VC_TLS && outlen == 1 && out[0] == 1,
+	    "X509Plain accepted: TLS");
 	ok(rs_vc_tls_up(&vc) == RS_VC_MORE, "after TLS, credentials");
 	put32(in, 3);
 	put32(in + 4, 4);
 	memcpy(in + 8, "bobpass", 7);
 	st = feed(&vc, in, 15, out, &outlen);
 	ok(st == RS_VC_CREDS && strcmp(vc.user, "bob") == 0 &&
-	    strcmp(vc.pass, "pass") == 0, "credentials parsed");
+		strcmp(vc.pass, "pass") == 0,
+	    "credentials parsed");
 
 	/* refusals */
 	rs_vc_start(&vc, out, sizeof(out));
@@ -87,28 +91,35 @@ test_vencrypt(void)
 	ok(feed(&vc, (const uint8_t *)"\x02", 1, out, &outlen) == RS_VC_FAIL,
 	    "security type VncAuth refused");
 	rs_vc_start(&vc, out, sizeof(out));
-	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out,
+	    &outlen);
 	put32(in, 257);
 	st = feed(&vc, in, 4, out, &outlen);
 	ok(st == RS_VC_FAIL && outlen == 1 && out[0] == 0,
 	    "TLSNone (anonymous TLS) refused");
 	rs_vc_start(&vc, out, sizeof(out));
-	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out,
+	    &outlen);
 	put32(in, 256);
-	ok(feed(&vc, in, 4, out, &outlen) == RS_VC_FAIL, "Plain (no TLS) refused");
+	ok(feed(&vc, in, 4, out, &outlen) == RS_VC_FAIL,
+	    "Plain (no TLS) refused");
 	rs_vc_start(&vc, out, sizeof(out));
-	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out,
+	    &outlen);
 	put32(in, 260);
 	ok(feed(&vc, in, 4, out, &outlen) == RS_VC_TLS &&
-	    rs_vc_tls_up(&vc) == RS_VC_CERT, "X509None: check the certificate");
+		rs_vc_tls_up(&vc) == RS_VC_CERT,
+	    "X509None: check the certificate");
 	rs_vc_start(&vc, out, sizeof(out));
-	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out, &outlen);
+	feed(&vc, (const uint8_t *)"RFB 003.008\n\x13\x00\x02", 15, out,
+	    &outlen);
 	put32(in, 262);
 	feed(&vc, in, 4, out, &outlen);
 	rs_vc_tls_up(&vc);
 	put32(in, 1000);
 	put32(in + 4, 1);
-	ok(feed(&vc, in, 8, out, &outlen) == RS_VC_FAIL, "over-long user refused");
+	ok(feed(&vc, in, 8, out, &outlen) == RS_VC_FAIL,
+	    "over-long user refused");
 	n = rs_vc_result(0, "no", out, sizeof(out));
 	ok(n == 10 && memcmp(out, "\0\0\0\x01\0\0\0\x02no", 10) == 0,
 	    "SecurityResult failed with a reason");
@@ -123,7 +134,7 @@ filter_all(struct rs_filter *f, const uint8_t *in, size_t len, uint8_t *out,
 	*rc = 0;
 	while (off < len) {
 		if (rs_filter_feed(f, in + off, len - off, &used, out + total,
-		    RS_FILTER_OUT_MAX * 4, &outlen) == -1) {
+			RS_FILTER_OUT_MAX * 4, &outlen) == -1) {
 			*rc = -1;
 			return total;
 		}
@@ -142,9 +153,9 @@ test_filter_desktop_size(void)
 	static uint8_t in[8 + 16 * 255 + 64];
 	uint8_t out[RS_FILTER_OUT_MAX * 8];
 	const uint8_t want[24] = {
-		251, 0, 0x04, 0x00, 0x03, 0x00, 1, 0,	/* 1024x768, 1 screen */
-		0, 0, 0, 1, 0, 0, 0, 0,			/* id 1 at 0,0 */
-		0x04, 0x00, 0x03, 0x00, 0, 0, 0, 0,	/* 1024x768, flags 0 */
+		251, 0, 0x04, 0x00, 0x03, 0x00, 1, 0, /* 1024x768, 1 screen */
+		0, 0, 0, 1, 0, 0, 0, 0,		      /* id 1 at 0,0 */
+		0x04, 0x00, 0x03, 0x00, 0, 0, 0, 0,   /* 1024x768, flags 0 */
 	};
 	struct rs_filter f;
 	size_t n, i, used, outlen, total;
@@ -152,8 +163,8 @@ test_filter_desktop_size(void)
 
 	rs_filter_init(&f, 95);
 	memset(in, 0, sizeof(in));
-	in[0] = 1;		/* ClientInit */
-	in[1] = 2;		/* SetEncodings: raw, ExtendedDesktopSize */
+	in[0] = 1; /* ClientInit */
+	in[1] = 2; /* SetEncodings: raw, ExtendedDesktopSize */
 	in[4] = 2;
 	put32(in + 5, 0);
 	put32(in + 9, (uint32_t)-308);
@@ -176,7 +187,8 @@ test_filter_desktop_size(void)
 	total = 0;
 	for (i = 0; i < 8 + 16 * 255; i++) {
 		if (rs_filter_feed(&f, in + i, 1, &used, out + total,
-		    sizeof(out) - total, &outlen) == -1 || used != 1)
+			sizeof(out) - total, &outlen) == -1 ||
+		    used != 1)
 			break;
 		total += outlen;
 	}
@@ -203,7 +215,7 @@ test_filter(void)
 	int rc;
 
 	rs_filter_init(&f, 95);
-	in[0] = 0;	/* ClientInit, not shared */
+	in[0] = 0; /* ClientInit, not shared */
 	n = filter_all(&f, in, 1, out, &rc);
 	ok(rc == 0 && n == 1 && out[0] == 1, "ClientInit is always shared");
 	/* SetEncodings: tight, hextile (5), zrle, cursor (-239) */
@@ -223,7 +235,7 @@ test_filter(void)
 	/* with a quality of the viewer's own: nothing added */
 	in[3] = 2;
 	put32(in + 4, 7);
-	put32(in + 8, (uint32_t)-26);	/* quality level 6 */
+	put32(in + 8, (uint32_t)-26); /* quality level 6 */
 	n = filter_all(&f, in, 12, out, &rc);
 	ok(rc == 0 && n == 12, "the viewer's own quality is honoured");
 	/* cut text is dropped, pointer passes */
@@ -237,11 +249,11 @@ test_filter(void)
 	in[18] = 20;
 	n = filter_all(&f, in, 19, out, &rc);
 	ok(rc == 0 && n == 6 && out[0] == 5, "cut text dropped, pointer kept");
-	in[0] = 150;	/* EnableContinuousUpdates: not served */
+	in[0] = 150; /* EnableContinuousUpdates: not served */
 	filter_all(&f, in, 10, out, &rc);
 	ok(rc == -1, "an unknown message closes the connection");
 	rs_filter_init(&f, 95);
-	memcpy(in, "\x01\x02\x00\xff\xff", 5);	/* ClientInit, SetEncodings */
+	memcpy(in, "\x01\x02\x00\xff\xff", 5); /* ClientInit, SetEncodings */
 	filter_all(&f, in, 5, out, &rc);
 	ok(rc == -1, "SetEncodings with 65535 entries closes the connection");
 	test_filter_desktop_size();
@@ -258,25 +270,32 @@ test_passwd(void)
 	ok(rs_pw_make("bob", "secret", line, sizeof(line)) == 0,
 	    "a password line is made");
 	ok(rs_pw_parse_line(line, strlen(line), &e) == 0 &&
-	    strcmp(e.user, "bob") == 0 && e.N == RS_PW_N,
+		strcmp(e.user, "bob") == 0 && e.N == RS_PW_N,
 	    "... and parsed back");
 	ok(rs_pw_verify(&e, "secret") == 0, "the right password matches");
 	ok(rs_pw_verify(&e, "secreT") == -1, "a wrong one does not");
 	ok(rs_pw_parse_line("# x", 3, &e) == 1, "comments are skipped");
-	ok(rs_pw_parse_line("bob:scrypt$3$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
-	    54, &e) == -1, "N not a power of two is refused");
-	ok(rs_pw_parse_line("b b:x", 5, &e) == -1, "bad user names are refused");
-	ok(rs_pw_parse_line("bob:scrypt$16$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
-	    55, &e) == 0, "a valid line parses");
+	ok(rs_pw_parse_line(
+	       "bob:scrypt$3$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==", 54,
+	       &e) == -1,
+	    "N not a power of two is refused");
+	ok(rs_pw_parse_line("b b:x", 5, &e) == -1,
+	    "bad user names are refused");
+	ok(rs_pw_parse_line(
+	       "bob:scrypt$16$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==", 55,
+	       &e) == 0,
+	    "a valid line parses");
 	if ((fd = mkstemp(path)) == -1)
 		return;
 	close(fd);
 	unlink(path);
-	ok(rs_pw_set(path, "bob", "one") == 0 && rs_pw_set(path, "carol",
-	    "two") == 0 && rs_pw_set(path, "bob", "three") == 0,
+	ok(rs_pw_set(path, "bob", "one") == 0 &&
+		rs_pw_set(path, "carol", "two") == 0 &&
+		rs_pw_set(path, "bob", "three") == 0,
 	    "rs_pw_set adds and replaces");
 	ok(rs_pw_load(path, &v, &n) == 0 && n == 2 &&
-	    strcmp(v[0].user, "bob") == 0 && rs_pw_verify(&v[0], "three") == 0,
+		strcmp(v[0].user, "bob") == 0 &&
+		rs_pw_verify(&v[0], "three") == 0,
 	    "... the file holds the new password, once");
 	free(v);
 	unlink(path);
@@ -322,44 +341,44 @@ test_damage(void)
 /* One monitor layout per line: what the client sent, framed or not, and
  * the verdict with the qube size or the reason. */
 static const struct disp_case {
-	const char	*name;
-	size_t		 nmon;
-	uint32_t	 flags;
-	int32_t		 left, top;
-	uint32_t	 w, h, orient;
-	int		 framed;
+	const char *name;
+	size_t nmon;
+	uint32_t flags;
+	int32_t left, top;
+	uint32_t w, h, orient;
+	int framed;
 	enum rdp_disp_verdict want;
-	int		 qw, qh;
-	const char	*why;
+	int qw, qh;
+	const char *why;
 } disp_cases[] = {
-	{ "unframed 1024x768", 1, 1, 0, 0, 1024, 768, 0, 0,
-	    RDP_DISP_RESIZE, 1024, 768, NULL },
-	{ "framed: the frame is taken off", 1, 1, 0, 0,
-	    RS_FRAMED_W(1024), RS_FRAMED_H(768), 0, 1,
-	    RDP_DISP_RESIZE, 1024, 768, NULL },
+	{ "unframed 1024x768", 1, 1, 0, 0, 1024, 768, 0, 0, RDP_DISP_RESIZE,
+	    1024, 768, NULL },
+	{ "framed: the frame is taken off", 1, 1, 0, 0, RS_FRAMED_W(1024),
+	    RS_FRAMED_H(768), 0, 1, RDP_DISP_RESIZE, 1024, 768, NULL },
 	{ "the smallest qube", 1, 1, 0, 0, TSR_SCREEN_MIN_W, TSR_SCREEN_MIN_H,
 	    0, 0, RDP_DISP_RESIZE, TSR_SCREEN_MIN_W, TSR_SCREEN_MIN_H, NULL },
-	{ "the largest qube, framed", 1, 1, 0, 0,
-	    RS_FRAMED_W(TSR_SCREEN_MAX_W), RS_FRAMED_H(TSR_SCREEN_MAX_H), 0, 1,
-	    RDP_DISP_RESIZE, TSR_SCREEN_MAX_W, TSR_SCREEN_MAX_H, NULL },
-	{ "odd sizes are taken", 1, 1, 0, 0, 1023, 767, 0, 0,
-	    RDP_DISP_RESIZE, 1023, 767, NULL },
+	{ "the largest qube, framed", 1, 1, 0, 0, RS_FRAMED_W(TSR_SCREEN_MAX_W),
+	    RS_FRAMED_H(TSR_SCREEN_MAX_H), 0, 1, RDP_DISP_RESIZE,
+	    TSR_SCREEN_MAX_W, TSR_SCREEN_MAX_H, NULL },
+	{ "odd sizes are taken", 1, 1, 0, 0, 1023, 767, 0, 0, RDP_DISP_RESIZE,
+	    1023, 767, NULL },
 	{ "too wide", 1, 1, 0, 0, TSR_SCREEN_MAX_W + 2, 768, 0, 0,
 	    RDP_DISP_REFUSE, 0, 0, "too large" },
 	{ "too narrow", 1, 1, 0, 0, TSR_SCREEN_MIN_W - 2, 768, 0, 0,
 	    RDP_DISP_REFUSE, 0, 0, "too small" },
 	{ "framed: the frame leaves too little", 1, 1, 0, 0,
-	    TSR_SCREEN_MIN_W + 2, 400, 0, 1, RDP_DISP_REFUSE, 0, 0, "too small" },
-	{ "rotated", 1, 1, 0, 0, 1024, 768, 90, 0,
-	    RDP_DISP_REFUSE, 0, 0, "rotated by 90" },
-	{ "no monitor", 0, 1, 0, 0, 1024, 768, 0, 0,
-	    RDP_DISP_BROKEN, 0, 0, "a layout without exactly one monitor" },
-	{ "two monitors", 2, 1, 0, 0, 1024, 768, 0, 0,
-	    RDP_DISP_BROKEN, 0, 0, "a layout without exactly one monitor" },
-	{ "not primary", 1, 0, 0, 0, 1024, 768, 0, 0,
-	    RDP_DISP_BROKEN, 0, 0, "a monitor that is not primary at (0,0)" },
-	{ "not at (0,0)", 1, 1, 0, -10, 1024, 768, 0, 0,
-	    RDP_DISP_BROKEN, 0, 0, "a monitor that is not primary at (0,0)" },
+	    TSR_SCREEN_MIN_W + 2, 400, 0, 1, RDP_DISP_REFUSE, 0, 0,
+	    "too small" },
+	{ "rotated", 1, 1, 0, 0, 1024, 768, 90, 0, RDP_DISP_REFUSE, 0, 0,
+	    "rotated by 90" },
+	{ "no monitor", 0, 1, 0, 0, 1024, 768, 0, 0, RDP_DISP_BROKEN, 0, 0,
+	    "a layout without exactly one monitor" },
+	{ "two monitors", 2, 1, 0, 0, 1024, 768, 0, 0, RDP_DISP_BROKEN, 0, 0,
+	    "a layout without exactly one monitor" },
+	{ "not primary", 1, 0, 0, 0, 1024, 768, 0, 0, RDP_DISP_BROKEN, 0, 0,
+	    "a monitor that is not primary at (0,0)" },
+	{ "not at (0,0)", 1, 1, 0, -10, 1024, 768, 0, 0, RDP_DISP_BROKEN, 0, 0,
+	    "a monitor that is not primary at (0,0)" },
 	{ "narrower than the protocol allows", 1, 1, 0, 0, 199, 768, 0, 0,
 	    RDP_DISP_BROKEN, 0, 0, "a monitor size out of range" },
 	{ "higher than the protocol allows", 1, 1, 0, 0, 1024, 8193, 0, 0,
@@ -381,7 +400,7 @@ test_disp(void)
 		c = &disp_cases[i];
 		memset(&rate, 0, sizeof(rate));
 		mon[0] = (struct rdp_disp_monitor){ c->flags, c->left, c->top,
-		    c->w, c->h, c->orient };
+			c->w, c->h, c->orient };
 		mon[1] = mon[0];
 		w = h = 0;
 		why[0] = '\0';
@@ -400,16 +419,16 @@ test_disp(void)
 	mon[0] = (struct rdp_disp_monitor){ 1, 0, 0, 1024, 768, 0 };
 	for (n = 0; n < RDP_DISP_MAX_PER_S; n++)
 		if (rdp_disp_check(&rate, 1000 + (uint64_t)n * 50, mon, 1, 0,
-		    &w, &h, why, sizeof(why)) != RDP_DISP_RESIZE)
+			&w, &h, why, sizeof(why)) != RDP_DISP_RESIZE)
 			break;
 	ok(n == RDP_DISP_MAX_PER_S, "display control: %d layouts in a second",
 	    RDP_DISP_MAX_PER_S);
-	ok(rdp_disp_check(&rate, 1999, mon, 1, 0, &w, &h, why,
-	    sizeof(why)) == RDP_DISP_BROKEN &&
-	    strcmp(why, "too many monitor layouts") == 0,
+	ok(rdp_disp_check(&rate, 1999, mon, 1, 0, &w, &h, why, sizeof(why)) ==
+		    RDP_DISP_BROKEN &&
+		strcmp(why, "too many monitor layouts") == 0,
 	    "display control: one more in the same second is a flood");
-	ok(rdp_disp_check(&rate, 3000, mon, 1, 0, &w, &h, why,
-	    sizeof(why)) == RDP_DISP_RESIZE,
+	ok(rdp_disp_check(&rate, 3000, mon, 1, 0, &w, &h, why, sizeof(why)) ==
+		RDP_DISP_RESIZE,
 	    "display control: the next second starts afresh");
 }
 

@@ -44,13 +44,13 @@
 #include "pattern.h"
 #include "proto.h"
 
-#define JPEG_TOLERANCE 32	/* per channel: Tight JPEG is near, not exact */
-#define ECHO_SLACK 4		/* echo line pixels allowed beyond that */
+#define JPEG_TOLERANCE 32 /* per channel: Tight JPEG is near, not exact */
+#define ECHO_SLACK 4	  /* echo line pixels allowed beyond that */
 
 static struct {
 	int frames, timeout_s, want_exit, hold;
-	int want_w, want_h;	/* count only frames of this size */
-	int nfb;		/* TV_FB messages seen */
+	int want_w, want_h; /* count only frames of this size */
+	int nfb;	    /* TV_FB messages seen */
 	const char *type, *send;
 	int sock;
 	pid_t pid;
@@ -58,8 +58,8 @@ static struct {
 	size_t fb_len;
 	int w, h;
 	int connected, damaged;
-	int pong;		/* the last TV_PONG's sequence number */
-	uint64_t deadline;	/* ms, tsr_mono_ms() */
+	int pong;	   /* the last TV_PONG's sequence number */
+	uint64_t deadline; /* ms, tsr_mono_ms() */
 } p = { .frames = 3, .timeout_s = 60, .sock = -1, .pid = -1 };
 
 static void
@@ -131,8 +131,7 @@ pump(int ms)
 			close(fd);
 		return 0;
 	}
-	if (tv_msg_check(buf, (size_t)n, p.w, p.h, &m, err,
-	    sizeof(err)) == -1)
+	if (tv_msg_check(buf, (size_t)n, p.w, p.h, &m, err, sizeof(err)) == -1)
 		failed("the decoder sent a bad packet: %s", err);
 	switch (m.type) {
 	case TV_CONNECTED:
@@ -148,7 +147,7 @@ pump(int ms)
 		if (tv_memfd_check(fd, m.a, m.b, err, sizeof(err)) == -1)
 			failed("%s", err);
 		if ((map = mmap(NULL, (size_t)m.a * m.b * 4, PROT_READ,
-		    MAP_SHARED, fd, 0)) == MAP_FAILED)
+			 MAP_SHARED, fd, 0)) == MAP_FAILED)
 			failed("mmap: %s", strerror(errno));
 		close(fd);
 		fd = -1;
@@ -187,8 +186,11 @@ read_counter(uint32_t *counter)
 	for (y = 0; y < PAT_PANEL_END; y++)
 		for (x = 0; x < p.w; x++) {
 			v = p.fb[(size_t)y * p.w + x];
-			q[(size_t)y * p.w + x] = (v >> 16 & 0xff) +
-			    (v >> 8 & 0xff) + (v & 0xff) > 384 ? 0xffffff : 0;
+			q[(size_t)y * p.w + x] =
+			    (v >> 16 & 0xff) + (v >> 8 & 0xff) + (v & 0xff) >
+				384 ?
+			    0xffffff :
+			    0;
 		}
 	r = pat_decode_counter(q, (size_t)p.w, p.w, PAT_PANEL_END, counter);
 	free(q);
@@ -244,12 +246,13 @@ echo_mismatch(const char *text)
 		return -1;
 	pat_draw(want, (size_t)p.w, p.w, p.h, &o, &s, clip);
 	for (i = (size_t)PAT_ECHO_Y * p.w;
-	    i < (size_t)(PAT_ECHO_Y + PAT_FONT_H) * p.w; i++)
+	     i < (size_t)(PAT_ECHO_Y + PAT_FONT_H) * p.w; i++)
 		if (channel_err(p.fb[i], want[i]) > JPEG_TOLERANCE) {
 			if (n++ < 8 && getenv("DECODER_PROBE_DEBUG"))
-				fprintf(stderr, "decoder-probe: (%zu,%zu) "
-				    "#%06x, want #%06x\n", i % p.w, i / p.w,
-				    p.fb[i], want[i]);
+				fprintf(stderr,
+				    "decoder-probe: (%zu,%zu) "
+				    "#%06x, want #%06x\n",
+				    i % p.w, i / p.w, p.fb[i], want[i]);
 		}
 	free(want);
 	return n;
@@ -366,21 +369,35 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'f': p.frames = atoi(optarg); break;
-		case 'T': p.type = optarg; break;
-		case 's': p.send = optarg; break;
-		case 'x': p.want_exit = atoi(optarg); break;
-		case 't': p.timeout_s = atoi(optarg); break;
-		case 'H': p.hold = 1; break;
+		case 'f':
+			p.frames = atoi(optarg);
+			break;
+		case 'T':
+			p.type = optarg;
+			break;
+		case 's':
+			p.send = optarg;
+			break;
+		case 'x':
+			p.want_exit = atoi(optarg);
+			break;
+		case 't':
+			p.timeout_s = atoi(optarg);
+			break;
+		case 'H':
+			p.hold = 1;
+			break;
 		case 'W':
 			if (sscanf(optarg, "%dx%d", &p.want_w, &p.want_h) != 2)
 				return 2;
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: decoder-probe [options] -- DECODER "
+		fprintf(stderr,
+		    "usage: decoder-probe [options] -- DECODER "
 		    "[ARGS...]\n");
 		return 2;
 	}
@@ -395,7 +412,8 @@ main(int argc, char **argv)
 			p.sock = -1;
 			rc = reap(what, sizeof(what));
 			printf("failed: the decoder closed the line (%s) after "
-			    "%d frames\n", what, seen);
+			       "%d frames\n",
+			    what, seen);
 			return 1;
 		}
 		if (!p.damaged)
@@ -429,17 +447,17 @@ main(int argc, char **argv)
 		if (p.pong != 4242)
 			failed("no TV_PONG for TV_PING");
 		printf("frames: %d, %dx%d, counter %u -> %u, bars within %d, "
-		    "seccomp %d, pong, %d buffers\n", seen, p.w, p.h, first,
-		    last, bars, sc, p.nfb);
+		       "seccomp %d, pong, %d buffers\n",
+		    seen, p.w, p.h, first, last, bars, sc, p.nfb);
 		fflush(stdout);
 	}
 
 	if (p.type != NULL) {
 		for (i = 0; p.type[i]; i++) {
-			if (tv_msg_send(p.sock, TV_KEY, 1, (unsigned char)
-			    p.type[i], 0, 0, -1) == -1 ||
-			    tv_msg_send(p.sock, TV_KEY, 0, (unsigned char)
-			    p.type[i], 0, 0, -1) == -1)
+			if (tv_msg_send(p.sock, TV_KEY, 1,
+				(unsigned char)p.type[i], 0, 0, -1) == -1 ||
+			    tv_msg_send(p.sock, TV_KEY, 0,
+				(unsigned char)p.type[i], 0, 0, -1) == -1)
 				failed("sending keys: %s", strerror(errno));
 		}
 		/* a pointer event too, outside the buffer: clamped */
@@ -451,12 +469,14 @@ main(int argc, char **argv)
 				continue;
 			p.damaged = 0;
 			tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
-		/* the decoder may go on (TV_ACK) */
-		tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
+			/* the decoder may go on (TV_ACK) */
+			tv_msg_send(p.sock, TV_ACK, 0, 0, 0, 0, -1);
 			mis = echo_mismatch(p.type);
 			if (getenv("DECODER_PROBE_DEBUG"))
-				fprintf(stderr, "decoder-probe: echo line: %ld "
-				    "pixels off\n", mis);
+				fprintf(stderr,
+				    "decoder-probe: echo line: %ld "
+				    "pixels off\n",
+				    mis);
 			if (mis >= 0 && mis <= ECHO_SLACK)
 				break;
 		}

@@ -16,8 +16,8 @@
 
 #include "qmp.h"
 
-#define CONNECT_MS	5000
-#define COMMAND_MS	15000
+#define CONNECT_MS 5000
+#define COMMAND_MS 15000
 
 int
 main(int argc, char **argv)
@@ -49,7 +49,8 @@ main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		if (qmp_command(&q, argv[i], COMMAND_MS, err, sizeof(err)) == -1) {
+		if (qmp_command(&q, argv[i], COMMAND_MS, err, sizeof(err)) ==
+		    -1) {
 			fprintf(stderr, "qmp-send: %s: %s\n", argv[i], err);
 			qmp_close(&q);
 			return 1;

@@ -19,7 +19,7 @@
 #include "tap.h"
 #include "view.h"
 
-#define INSIDE_MARK	0xff00ffu	/* pre-filled inside: must survive */
+#define INSIDE_MARK 0xff00ffu /* pre-filled inside: must survive */
 
 static int
 rect_in(struct tv_rect a, struct tv_rect b)
@@ -60,8 +60,10 @@ static void
 test_grid(void)
 {
 	static const struct tv_rect spaces[] = {
-		{ 0, 24, 1280, 776 }, { 0, 24, 1920, 1056 },
-		{ 0, 48, 3840, 2112 }, { 0, 24, 800, 1200 },
+		{ 0, 24, 1280, 776 },
+		{ 0, 24, 1920, 1056 },
+		{ 0, 48, 3840, 2112 },
+		{ 0, 24, 800, 1200 },
 		{ 0, 24, 320, 176 },
 	};
 	struct tv_metrics m;
@@ -90,7 +92,8 @@ test_grid(void)
 			if (spaces[s].w >= 800 && used * 2 < area)
 				bad_size++;
 		}
-	is_int(bad_in, 0, "grid cells stay inside the workspace (1-16 "
+	is_int(bad_in, 0,
+	    "grid cells stay inside the workspace (1-16 "
 	    "windows, 5 workspaces)");
 	is_int(bad_overlap, 0, "grid cells never overlap");
 	is_int(bad_size, 0, "grid cells are not empty and fill the space");
@@ -136,13 +139,14 @@ test_content(void)
 		for (x = c.x - 2; x < c.x + c.w + 2; x += 5) {
 			int r = tv_to_qube(c, 1920, 1080, x, y, &qx, &qy);
 
-			if (r == 0 && (qx < 0 || qy < 0 || qx >= 1920 ||
-			    qy >= 1080))
+			if (r == 0 &&
+			    (qx < 0 || qy < 0 || qx >= 1920 || qy >= 1080))
 				bad++;
 			if ((r == 0) != tv_in_rect(c, x, y))
 				bad++;
 		}
-	is_int(bad, 0, "screen to qube: only inside the content, always "
+	is_int(bad, 0,
+	    "screen to qube: only inside the content, always "
 	    "within the picture");
 	tv_to_qube(c, 1920, 1080, c.x + c.w - 1, c.y + c.h - 1, &qx, &qy);
 	ok(qx >= 1915 && qy >= 1075, "the content's corner is the picture's");
@@ -159,8 +163,9 @@ test_parts(void)
 	b1 = tv_button(&m, win, TV_PART_CLOSE_MIN);
 	b2 = tv_button(&m, win, TV_PART_MAX);
 	ok(rect_in(b1, (struct tv_rect){ win.x, win.y, win.w, m.title }) &&
-	    rect_in(b2, (struct tv_rect){ win.x, win.y, win.w, m.title }) &&
-	    !overlap(b1, b2), "the buttons are in the title bar, apart");
+		rect_in(b2, (struct tv_rect){ win.x, win.y, win.w, m.title }) &&
+		!overlap(b1, b2),
+	    "the buttons are in the title bar, apart");
 	is_int(tv_hit(&m, win, b1.x + 2, b1.y + 2), TV_PART_CLOSE_MIN,
 	    "hit: the minimise button");
 	is_int(tv_hit(&m, win, b2.x + 2, b2.y + 2), TV_PART_MAX,
@@ -203,8 +208,8 @@ test_proto(void)
 	char err[128];
 
 	in = (struct tv_msg){ TV_DAMAGE, 10, 10, 20, 20 };
-	is_int(tv_msg_check(&in, sizeof(in), 640, 480, &m, err, sizeof(err)),
-	    0, "damage inside the buffer");
+	is_int(tv_msg_check(&in, sizeof(in), 640, 480, &m, err, sizeof(err)), 0,
+	    "damage inside the buffer");
 	in = (struct tv_msg){ TV_DAMAGE, 630, 10, 20, 20 };
 	is_int(tv_msg_check(&in, sizeof(in), 640, 480, &m, err, sizeof(err)),
 	    -1, "damage past the right edge is refused");
@@ -221,7 +226,8 @@ test_proto(void)
 	is_int(tv_msg_check(&in, sizeof(in), 640, 480, &m, err, sizeof(err)),
 	    -1, "a decoder cannot send what only the compositor sends");
 	is_int(tv_msg_check(&in, sizeof(in) - 1, 640, 480, &m, err,
-	    sizeof(err)), -1, "a short packet is refused");
+		   sizeof(err)),
+	    -1, "a short packet is refused");
 }
 
 /* --- drawing, read back from an offscreen renderer --- */
@@ -264,15 +270,17 @@ check_frame(const uint32_t *pix, int pw, const struct tv_metrics *m,
 				continue;
 			}
 			if (y >= win.y + m->title) {
-				bad += got != rgb;	/* plain border */
+				bad += got != rgb; /* plain border */
 				continue;
 			}
 			if (tv_in_rect(bmin, x, y) || tv_in_rect(bmax, x, y)) {
 				bad += got != rgb && got != fg;
 				continue;
 			}
-			if (focused && tv_in_rect((struct tv_rect){ tx - 12 * s,
-			    win.y + 8 * s, 8 * s, 8 * s }, x, y)) {
+			if (focused &&
+			    tv_in_rect((struct tv_rect){ tx - 12 * s,
+					   win.y + 8 * s, 8 * s, 8 * s },
+				x, y)) {
 				bad += got != fg;
 				continue;
 			}
@@ -300,15 +308,15 @@ static void
 test_draw(void)
 {
 	static const struct {
-		float		 dpi;
-		const char	*label;
-		struct tv_rect	 win;
-		int		 focused;
+		float dpi;
+		const char *label;
+		struct tv_rect win;
+		int focused;
 	} cases[] = {
 		{ 96, "blue", { 20, 30, 500, 300 }, 0 },
 		{ 96, "yellow", { 0, 24, 640, 200 }, 1 },
 		{ 192, "red", { 40, 60, 900, 500 }, 1 },
-		{ 96, "#102030", { 10, 10, 200, 100 }, 0 },	/* cut title */
+		{ 96, "#102030", { 10, 10, 200, 100 }, 0 }, /* cut title */
 		{ 288, "black", { 5, 5, 1000, 700 }, 0 },
 	};
 	struct tv_draw d;
@@ -339,14 +347,15 @@ test_draw(void)
 		    cases[k].focused);
 		bad = check_frame(pix, pw, &m, cases[k].win, l.rgb, title,
 		    cases[k].focused, &touched, &glyphs);
-		is_int(bad, 0, "frame %s at scale %d%s: every pixel is the "
-		    "label colour, or the text colour on a glyph", l.name,
-		    m.scale, cases[k].focused ? ", focused" : "");
+		is_int(bad, 0,
+		    "frame %s at scale %d%s: every pixel is the "
+		    "label colour, or the text colour on a glyph",
+		    l.name, m.scale, cases[k].focused ? ", focused" : "");
 		is_int(touched, 0, "... and the inside is left alone");
 		ok(glyphs > 0, "... and the title's glyphs are there (%ld px)",
 		    glyphs);
 		ok(px(pix, pw, cases[k].win.x + cases[k].win.w,
-		    cases[k].win.y + 5) == 0x303030,
+		       cases[k].win.y + 5) == 0x303030,
 		    "... and nothing is drawn outside the window");
 	}
 	tv_draw_fini(&d);
@@ -375,15 +384,15 @@ test_picture(void)
 		old = tv_clip(&d, clip);
 		/* 1:1 past the clip, scaled inside it, scaled past it */
 		dst = i == 0 ? (struct tv_rect){ 50, 50, w, h } :
-		    i == 1 ? (struct tv_rect){ 100, 100, 200, 150 } :
-		    (struct tv_rect){ 90, 90, 500, 375 };
+		    i == 1   ? (struct tv_rect){ 100, 100, 200, 150 } :
+			       (struct tv_rect){ 90, 90, 500, 375 };
 		tv_picture(&d, pic, w, h, dst);
 		tv_clip(&d, old);
 		for (y = 0; y < 600; y++)
 			for (x = 0; x < 800; x++) {
 				uint32_t v = px(pix, 800, x, y);
-				int in = tv_in_rect(tv_rect_clip(dst, clip), x,
-				    y);
+				int in =
+				    tv_in_rect(tv_rect_clip(dst, clip), x, y);
 
 				if (!in && v != 0x303030)
 					outside++;
@@ -391,7 +400,8 @@ test_picture(void)
 					wrong++;
 			}
 	}
-	is_int(outside, 0, "a picture never lands outside its clip, 1:1 or "
+	is_int(outside, 0,
+	    "a picture never lands outside its clip, 1:1 or "
 	    "scaled");
 	is_int(wrong, 0, "... and fills the part of its place inside it");
 	/* scaled down: means of what each pixel covers */

@@ -50,32 +50,32 @@
 #include "ppm.h"
 #include "view.h"
 
-#define DESK_BG		0x303030u
-#define PANEL_BG	0x000000u
-#define PANEL_FG	0xffffffu
-#define PANEL_DIM	0x9a9a9au
-#define OVERVIEW_FG	0xffd700u
-#define OVERVIEW_MSG	"OVERVIEW: input to qubes is off (Ctrl+Alt+Home)"
-#define MAX_ARGS	16
-#define FILL_TOL	16	/* per channel, for --fills */
+#define DESK_BG 0x303030u
+#define PANEL_BG 0x000000u
+#define PANEL_FG 0xffffffu
+#define PANEL_DIM 0x9a9a9au
+#define OVERVIEW_FG 0xffd700u
+#define OVERVIEW_MSG "OVERVIEW: input to qubes is off (Ctrl+Alt+Home)"
+#define MAX_ARGS 16
+#define FILL_TOL 16 /* per channel, for --fills */
 /* A name as read from the state file (%63s): room beyond a valid one. */
-#define VQ_NAME_MAX	64
+#define VQ_NAME_MAX 64
 
 struct vq {
-	char		name[VQ_NAME_MAX];
-	char		label[16];
-	uint32_t	rgb;
-	char		state[16];
-	int		host, shown, connected, z, fb_w, fb_h;
-	struct tv_rect	win, in, content;
+	char name[VQ_NAME_MAX];
+	char label[16];
+	uint32_t rgb;
+	char state[16];
+	int host, shown, connected, z, fb_w, fb_h;
+	struct tv_rect win, in, content;
 };
 
 static struct {
-	int		sw, sh, overview;
-	char		focus[VQ_NAME_MAX];
+	int sw, sh, overview;
+	char focus[VQ_NAME_MAX];
 	struct tv_metrics m;
-	struct vq	q[TV_MAX_QUBES];
-	int		nq;
+	struct vq q[TV_MAX_QUBES];
+	int nq;
 } st;
 
 static uint32_t *shot;
@@ -114,24 +114,27 @@ read_state(const char *path)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (n++ == 0) {
-			if (sscanf(line, "screen %d %d panel %d border %d title %d "
-			    "scale %d overview %d focus %63s", &st.sw, &st.sh,
-			    &st.m.panel, &st.m.border, &st.m.title, &st.m.scale,
-			    &st.overview, st.focus) != 8)
+			if (sscanf(line,
+				"screen %d %d panel %d border %d title %d "
+				"scale %d overview %d focus %63s",
+				&st.sw, &st.sh, &st.m.panel, &st.m.border,
+				&st.m.title, &st.m.scale, &st.overview,
+				st.focus) != 8)
 				goto bad;
 			continue;
 		}
 		if (st.nq == TV_MAX_QUBES)
 			goto bad;
 		q = &st.q[st.nq];
-		if (sscanf(line, "qube %63s host %d label %15s rgb %x state %15s "
-		    "shown %d win %d %d %d %d inside %d %d %d %d content %d %d "
-		    "%d %d fb %d %d decoder %d connected %d z %d", q->name,
-		    &q->host, q->label, &q->rgb, q->state, &q->shown, &q->win.x,
-		    &q->win.y, &q->win.w, &q->win.h, &q->in.x, &q->in.y,
-		    &q->in.w, &q->in.h, &q->content.x, &q->content.y,
-		    &q->content.w, &q->content.h, &q->fb_w, &q->fb_h, &pid,
-		    &q->connected, &q->z) != 23)
+		if (sscanf(line,
+			"qube %63s host %d label %15s rgb %x state %15s "
+			"shown %d win %d %d %d %d inside %d %d %d %d content %d %d "
+			"%d %d fb %d %d decoder %d connected %d z %d",
+			q->name, &q->host, q->label, &q->rgb, q->state,
+			&q->shown, &q->win.x, &q->win.y, &q->win.w, &q->win.h,
+			&q->in.x, &q->in.y, &q->in.w, &q->in.h, &q->content.x,
+			&q->content.y, &q->content.w, &q->content.h, &q->fb_w,
+			&q->fb_h, &pid, &q->connected, &q->z) != 23)
 			goto bad;
 		st.nq++;
 	}
@@ -227,12 +230,14 @@ frame_pixel(const struct vq *q, const char *title, int x, int y, int *ink)
 	if (maxw > 0 && text_ink(title, tx, q->win.y + 4 * s, s, maxw, x, y))
 		return fg;
 	/* minimise: an outlined box with a bar at its bottom */
-	if (in_outline(mn, s, x, y) || tv_in_rect((struct tv_rect){ mn.x + 3 * s,
-	    mn.y + mn.h - 5 * s, mn.w - 6 * s, 2 * s }, x, y))
+	if (in_outline(mn, s, x, y) ||
+	    tv_in_rect((struct tv_rect){ mn.x + 3 * s, mn.y + mn.h - 5 * s,
+			   mn.w - 6 * s, 2 * s },
+		x, y))
 		return fg;
 	/* maximise: an outlined box holding a window with a thick top */
 	r = (struct tv_rect){ mx.x + 3 * s, mx.y + 3 * s, mx.w - 6 * s,
-	    mx.h - 6 * s };
+		mx.h - 6 * s };
 	if (in_outline(mx, s, x, y) || in_outline(r, s, x, y) ||
 	    tv_in_rect((struct tv_rect){ r.x, r.y, r.w, 2 * s }, x, y))
 		return fg;
@@ -261,10 +266,12 @@ check_frames(void)
 			    q->name, q->in.x, q->in.y, q->in.w, q->in.h, in.x,
 			    in.y, in.w, in.h);
 		if (q->win.x < 0 || q->win.y < st.m.panel ||
-		    q->win.x + q->win.w > st.sw || q->win.y + q->win.h > st.sh) {
-			complain(&n, "%s: window %d,%d %dx%d is not on the "
-			    "workspace", q->name, q->win.x, q->win.y, q->win.w,
-			    q->win.h);
+		    q->win.x + q->win.w > st.sw ||
+		    q->win.y + q->win.h > st.sh) {
+			complain(&n,
+			    "%s: window %d,%d %dx%d is not on the "
+			    "workspace",
+			    q->name, q->win.x, q->win.y, q->win.w, q->win.h);
 			continue;
 		}
 		tv_title(title, sizeof(title), NULL, q->name, q->label);
@@ -276,7 +283,8 @@ check_frames(void)
 				inks += ink;
 				got = px(x, y);
 				if (got != want)
-					complain(&n, "%s: frame pixel (%d,%d) "
+					complain(&n,
+					    "%s: frame pixel (%d,%d) "
 					    "[window +%d,+%d]: #%06x, want #%06x",
 					    q->name, x, y, x - q->win.x,
 					    y - q->win.y, got, want);
@@ -286,23 +294,24 @@ check_frames(void)
 			complain(&n, "%s: only %d text pixels in the title bar",
 			    q->name, inks);
 		printf("# %s: frame #%06x at %d,%d %dx%d, title \"%s\"%s: "
-		    "%d bad pixels, %d text pixels\n", q->name, q->rgb,
-		    q->win.x, q->win.y, q->win.w, q->win.h, title,
-		    strcmp(q->name, st.focus) == 0 ? " (focused)" : "",
+		       "%d bad pixels, %d text pixels\n",
+		    q->name, q->rgb, q->win.x, q->win.y, q->win.w, q->win.h,
+		    title, strcmp(q->name, st.focus) == 0 ? " (focused)" : "",
 		    n, inks);
 	}
 	for (y = st.m.panel; y < st.sh; y++)
 		for (x = 0; x < st.sw; x++)
 			if (owner(x, y) == NULL && px(x, y) != DESK_BG)
-				complain(&desk_bad, "desktop pixel (%d,%d): "
-				    "#%06x, want #%06x", x, y, px(x, y),
-				    DESK_BG);
+				complain(&desk_bad,
+				    "desktop pixel (%d,%d): "
+				    "#%06x, want #%06x",
+				    x, y, px(x, y), DESK_BG);
 	printf("# %d frames; desktop: %d bad pixels\n", frames, desk_bad);
 }
 
 struct spoof {
-	char		name[VQ_NAME_MAX];
-	struct pat_opts	o;
+	char name[VQ_NAME_MAX];
+	struct pat_opts o;
 };
 static struct spoof spoofs[MAX_ARGS];
 static int nspoofs;
@@ -329,8 +338,8 @@ picture(const struct vq *q)
 		return NULL;
 	for (y = 0; y < q->fb_h; y++)
 		for (x = 0; x < q->fb_w; x++)
-			pix[(size_t)y * q->fb_w + x] = px(q->content.x + x,
-			    q->content.y + y);
+			pix[(size_t)y * q->fb_w + x] =
+			    px(q->content.x + x, q->content.y + y);
 	return pix;
 }
 
@@ -344,9 +353,11 @@ one_to_one(const struct vq *q, int *n)
 	if (q->fb_w < PAT_MIN_W || q->fb_h < PAT_MIN_H ||
 	    q->content.x != q->in.x || q->content.y != q->in.y ||
 	    q->content.w != q->fb_w || q->content.h != q->fb_h) {
-		complain(n, "%s: a %dx%d picture is not shown 1:1 at the inside's "
-		    "origin (content %d,%d %dx%d)", q->name, q->fb_w, q->fb_h,
-		    q->content.x, q->content.y, q->content.w, q->content.h);
+		complain(n,
+		    "%s: a %dx%d picture is not shown 1:1 at the inside's "
+		    "origin (content %d,%d %dx%d)",
+		    q->name, q->fb_w, q->fb_h, q->content.x, q->content.y,
+		    q->content.w, q->content.h);
 		return 0;
 	}
 	return 1;
@@ -383,7 +394,7 @@ check_content(void)
 		if (!one_to_one(q, &n) || (pix = picture(q)) == NULL)
 			continue;
 		if (pat_decode_counter(pix, (size_t)q->fb_w, q->fb_w, q->fb_h,
-		    &ctr) == -1) {
+			&ctr) == -1) {
 			complain(&n, "%s: no frame counter in its picture",
 			    q->name);
 			free(pix);
@@ -403,9 +414,10 @@ check_content(void)
 				size_t k = (size_t)y * q->fb_w + x;
 
 				if (pix[k] != want[k])
-					complain(&n, "%s: picture pixel (%d,%d): "
-					    "#%06x, want #%06x", q->name, x, y,
-					    pix[k], want[k]);
+					complain(&n,
+					    "%s: picture pixel (%d,%d): "
+					    "#%06x, want #%06x",
+					    q->name, x, y, pix[k], want[k]);
 			}
 		printf("counter %s %u\n", q->name, ctr);
 		free(want);
@@ -463,9 +475,10 @@ check_fills(const char *name)
 			if (!near(pix[k], want[k], FILL_TOL) &&
 			    !near(pix[k], PAT_MARK_COLOUR, FILL_TOL) &&
 			    !near(pix[k], PAT_MARK_PRESSED, FILL_TOL))
-				complain(&n, "%s: gradient pixel (%d,%d): "
-				    "#%06x, want #%06x", name, x, y, pix[k],
-				    want[k]);
+				complain(&n,
+				    "%s: gradient pixel (%d,%d): "
+				    "#%06x, want #%06x",
+				    name, x, y, pix[k], want[k]);
 		}
 	if (n == 0)
 		printf("# %s: a %dx%d picture fills its inside\n", name,
@@ -498,16 +511,18 @@ check_echo(const char *name, const char *text)
 	pat_state_init(&s);
 	snprintf(s.echo, sizeof(s.echo), "%s", text);
 	pat_draw(want, (size_t)q->fb_w, q->fb_w, q->fb_h, &o, &s,
-	    (struct pat_rect){ 0, PAT_ECHO_Y, q->fb_w, PAT_ECHO_Y + PAT_FONT_H });
+	    (struct pat_rect){ 0, PAT_ECHO_Y, q->fb_w,
+		PAT_ECHO_Y + PAT_FONT_H });
 	pat_echo_text(q->fb_w, &s, line, sizeof(line));
 	for (y = PAT_ECHO_Y; y < PAT_ECHO_Y + PAT_FONT_H; y++)
 		for (x = 0; x < q->fb_w; x++) {
 			size_t k = (size_t)y * q->fb_w + x;
 
 			if (pix[k] != want[k])
-				complain(&n, "%s: echo line pixel (%d,%d): "
-				    "#%06x, want #%06x (for \"%s\")", name, x,
-				    y, pix[k], want[k], line);
+				complain(&n,
+				    "%s: echo line pixel (%d,%d): "
+				    "#%06x, want #%06x (for \"%s\")",
+				    name, x, y, pix[k], want[k], line);
 		}
 	if (n == 0)
 		printf("# %s: echo line reads \"%s\"\n", name, line);
@@ -548,11 +563,14 @@ check_overview(void)
 				if (owner(x, y) != q)
 					continue;
 				want = text_ink(title, box.x + 8 * s,
-				    box.y + 6 * s, ts, box.w - 8 * s, x, y) ?
-				    fg : q->rgb;
+					   box.y + 6 * s, ts, box.w - 8 * s, x,
+					   y) ?
+				    fg :
+				    q->rgb;
 				got = px(x, y);
 				if (got != want)
-					complain(&n, "%s: overview label pixel "
+					complain(&n,
+					    "%s: overview label pixel "
 					    "(%d,%d): #%06x, want #%06x",
 					    q->name, x, y, got, want);
 			}
@@ -573,14 +591,17 @@ static uint32_t
 entry_pixel(const struct vq *q, int ex, const char *text, const char *btn,
     struct tv_rect b, int x, int y)
 {
-	int s = st.m.scale, p = st.m.panel, tw = (int)strlen(text) * TSR_FONT_W * s;
-	int running = strcmp(q->state, "running") == 0 ||
-	    strcmp(q->state, "paused") == 0;
+	int s = st.m.scale, p = st.m.panel,
+	    tw = (int)strlen(text) * TSR_FONT_W * s;
+	int running =
+	    strcmp(q->state, "running") == 0 || strcmp(q->state, "paused") == 0;
 	uint32_t c = PANEL_BG;
 
 	if (in_box(ex, 4 * s, 12 * s, p - 8 * s, x, y))
 		c = in_outline((struct tv_rect){ ex, 4 * s, 12 * s, p - 8 * s },
-		    s, x, y) ? PANEL_DIM : q->rgb;
+			s, x, y) ?
+		    PANEL_DIM :
+		    q->rgb;
 	if (text_ink(text, ex + 16 * s, 4 * s, s, -1, x, y))
 		c = running ? PANEL_FG : PANEL_DIM;
 	if (strcmp(q->name, st.focus) == 0 &&
@@ -589,8 +610,8 @@ entry_pixel(const struct vq *q, int ex, const char *text, const char *btn,
 	if (btn != NULL) {
 		if (in_outline(b, s, x, y))
 			c = PANEL_DIM;
-		if (text_ink(btn, b.x + 4 * s, b.y + (b.h - 16 * s) / 2, s,
-		    -1, x, y))
+		if (text_ink(btn, b.x + 4 * s, b.y + (b.h - 16 * s) / 2, s, -1,
+			x, y))
 			c = PANEL_FG;
 	}
 	return c;
@@ -611,18 +632,23 @@ check_panel(void)
 		const struct vq *q = &st.q[i];
 
 		if (q->host != 0) {
-			complain(&n, "--panel: %s is of a second host", q->name);
+			complain(&n, "--panel: %s is of a second host",
+			    q->name);
 			return;
 		}
-		snprintf(text[i], sizeof(text[i]), "%s (%s)", q->name, q->state);
+		snprintf(text[i], sizeof(text[i]), "%s (%s)", q->name,
+		    q->state);
 		btn[i] = strcmp(q->state, "halted") == 0 ? "start" :
 		    strcmp(q->state, "running") == 0 ||
-		    strcmp(q->state, "paused") == 0 ? "stop" : NULL;
+			strcmp(q->state, "paused") == 0 ?
+							   "stop" :
+							   NULL;
 		tw = (int)strlen(text[i]) * TSR_FONT_W * s;
 		bw = btn[i] ? (int)strlen(btn[i]) * TSR_FONT_W * s + 8 * s : 0;
 		w = 16 * s + tw + (bw > 0 ? 8 * s + bw : 0);
 		if (ex + w > st.sw - 48 * s) {
-			complain(&n, "--panel: the entries do not fit at their "
+			complain(&n,
+			    "--panel: the entries do not fit at their "
 			    "full length");
 			return;
 		}
@@ -646,12 +672,14 @@ check_panel(void)
 					    text[i], btn[i], b[i], x, y);
 			if (mx >= 0 && mx < st.sw - 8 * s &&
 			    text_ink(OVERVIEW_MSG, mx, 4 * s, s,
-			    st.sw - mx - 8 * s, x, y))
+				st.sw - mx - 8 * s, x, y))
 				want = OVERVIEW_FG;
 			got = px(x, y);
 			if (got != want)
-				complain(&n, "panel pixel (%d,%d): #%06x, want "
-				    "#%06x", x, y, got, want);
+				complain(&n,
+				    "panel pixel (%d,%d): #%06x, want "
+				    "#%06x",
+				    x, y, got, want);
 		}
 	printf("# panel: %d entries%s: %d bad pixels\n", st.nq,
 	    st.overview ? " and the overview's message" : "", n);
@@ -673,8 +701,10 @@ check_forbidden(uint32_t rgb)
 				    owner(x, y) == &st.q[i])
 					inside = 1;
 			if (!inside)
-				complain(&n, "pixel (%d,%d) outside every "
-				    "window's inside is #%06x", x, y, rgb);
+				complain(&n,
+				    "pixel (%d,%d) outside every "
+				    "window's inside is #%06x",
+				    x, y, rgb);
 		}
 	printf("# #%06x outside the insides: %d pixels\n", rgb, n);
 }
@@ -682,10 +712,12 @@ check_forbidden(uint32_t rgb)
 static void
 usage(void)
 {
-	fputs("usage: view-check --shot FILE.ppm --state FILE [--frames] "
+	fputs(
+	    "usage: view-check --shot FILE.ppm --state FILE [--frames] "
 	    "[--content]\n       [--overview] [--panel] [--echo NAME=TEXT]... "
 	    "[--spoof NAME=COLOUR:TITLE]...\n       [--forbid RRGGBB]... "
-	    "[--offset X,Y] [--skip NAME]... [--fills NAME]...\n", stderr);
+	    "[--offset X,Y] [--skip NAME]... [--fills NAME]...\n",
+	    stderr);
 	exit(2);
 }
 
@@ -716,12 +748,24 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 's': shot_path = optarg; break;
-		case 't': state_path = optarg; break;
-		case 'f': frames = 1; break;
-		case 'c': content = 1; break;
-		case 'o': overview = 1; break;
-		case 'P': panel = 1; break;
+		case 's':
+			shot_path = optarg;
+			break;
+		case 't':
+			state_path = optarg;
+			break;
+		case 'f':
+			frames = 1;
+			break;
+		case 'c':
+			content = 1;
+			break;
+		case 'o':
+			overview = 1;
+			break;
+		case 'P':
+			panel = 1;
+			break;
 		case 'e':
 			if (necho == MAX_ARGS || strchr(optarg, '=') == NULL)
 				usage();
@@ -779,9 +823,10 @@ main(int argc, char **argv)
 	}
 	if (st.m.scale < 1 || st.m.scale > 4 || off_x < 0 || off_y < 0 ||
 	    off_x + st.sw > shot_w || off_y + st.sh > shot_h) {
-		fprintf(stderr, "view-check: a %dx%d screen at %d,%d is not in "
-		    "the %dx%d screenshot\n", st.sw, st.sh, off_x, off_y,
-		    shot_w, shot_h);
+		fprintf(stderr,
+		    "view-check: a %dx%d screen at %d,%d is not in "
+		    "the %dx%d screenshot\n",
+		    st.sw, st.sh, off_x, off_y, shot_w, shot_h);
 		free(shot);
 		return 2;
 	}

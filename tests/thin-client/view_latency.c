@@ -47,31 +47,31 @@
 
 #include "pattern.h"
 
-#define MAX_TARGETS	4
-#define MAX_VALUES	20000
-#define SEARCH		40	/* px either side of the given origin */
+#define MAX_TARGETS 4
+#define MAX_VALUES 20000
+#define SEARCH 40 /* px either side of the given origin */
 /* the counter's two rows, from the left edge of its first block */
-#define CTR_W		(PAT_CTR_BITS * PAT_CTR_BLOCK)
-#define CTR_H		(2 * PAT_CTR_BLOCK)
+#define CTR_W (PAT_CTR_BITS * PAT_CTR_BLOCK)
+#define CTR_H (2 * PAT_CTR_BLOCK)
 /* a buffer pat_decode_counter takes: the rows above the counter unused */
-#define BUF_W		(PAT_CTR_X + CTR_W)
-#define BUF_H		(PAT_CTR_Y + CTR_H)
+#define BUF_W (PAT_CTR_X + CTR_W)
+#define BUF_H (PAT_CTR_Y + CTR_H)
 
 struct target {
-	const char	*name;
-	int		 x, y;		/* root coordinates of pixel (0,0) */
-	int		 found;
-	XImage		*img;
-	XShmSegmentInfo	 shm;
-	uint32_t	 last;		/* last value decoded, to skip repeats */
-	int		 have_last;
-	long		 polls, undecoded;
+	const char *name;
+	int x, y; /* root coordinates of pixel (0,0) */
+	int found;
+	XImage *img;
+	XShmSegmentInfo shm;
+	uint32_t last; /* last value decoded, to skip repeats */
+	int have_last;
+	long polls, undecoded;
 };
 
 struct value {
-	uint32_t	 counter;
-	double		 ref;			/* ms, 0 = not seen */
-	double		 scr[MAX_TARGETS];	/* ms, 0 = not seen */
+	uint32_t counter;
+	double ref;		 /* ms, 0 = not seen */
+	double scr[MAX_TARGETS]; /* ms, 0 = not seen */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -144,8 +144,10 @@ static uint32_t
 fb_get(void *ctx, int x, int y)
 {
 	rfbClient *cl = ctx;
-	const uint8_t *p = cl->frameBuffer + ((size_t)(PAT_CTR_Y + y) *
-	    (size_t)cl->width + (size_t)(PAT_CTR_X + x)) * 4;
+	const uint8_t *p = cl->frameBuffer +
+	    ((size_t)(PAT_CTR_Y + y) * (size_t)cl->width +
+		(size_t)(PAT_CTR_X + x)) *
+		4;
 
 	/* libvncclient's default format: 32 bpp, red in the low byte */
 	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
@@ -219,7 +221,8 @@ reader(void *arg)
 	while (!stopping) {
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
-			fprintf(stderr, "view-latency: the display socket "
+			fprintf(stderr,
+			    "view-latency: the display socket "
 			    "closed\n");
 			break;
 		}
@@ -230,8 +233,8 @@ reader(void *arg)
 /* --- the screen --- */
 
 struct grab {
-	XImage	*img;
-	int	 dx, dy;	/* the counter's top left in img */
+	XImage *img;
+	int dx, dy; /* the counter's top left in img */
 };
 
 static uint32_t
@@ -249,12 +252,13 @@ shm_image(Display *dpy, XShmSegmentInfo *shm, int w, int h)
 	XImage *img;
 
 	img = XShmCreateImage(dpy, DefaultVisual(dpy, scr),
-	    (unsigned)DefaultDepth(dpy, scr), ZPixmap, NULL, shm,
-	    (unsigned)w, (unsigned)h);
+	    (unsigned)DefaultDepth(dpy, scr), ZPixmap, NULL, shm, (unsigned)w,
+	    (unsigned)h);
 	if (img == NULL)
 		return NULL;
-	shm->shmid = shmget(IPC_PRIVATE, (size_t)img->bytes_per_line *
-	    (size_t)img->height, IPC_CREAT | 0600);
+	shm->shmid = shmget(IPC_PRIVATE,
+	    (size_t)img->bytes_per_line * (size_t)img->height,
+	    IPC_CREAT | 0600);
 	if (shm->shmid == -1) {
 		XDestroyImage(img);
 		return NULL;
@@ -337,7 +341,8 @@ find_target(Display *dpy, struct target *t)
 			g.dy = dy;
 			/* cheap tests first: a block's corner, the panel */
 			corner = snap(img_get(&g, 0, 0));
-			if ((corner != 0 && corner != 0xffffff) || !edges_ok(&g))
+			if ((corner != 0 && corner != 0xffffff) ||
+			    !edges_ok(&g))
 				continue;
 			if (decode(img_get, &g, &c) == 0) {
 				best = d;
@@ -362,8 +367,8 @@ poll_target(Display *dpy, int k)
 	double t1;
 	uint32_t c;
 
-	if (!XShmGetImage(dpy, DefaultRootWindow(dpy), t->img,
-	    t->x + PAT_CTR_X, t->y + PAT_CTR_Y, AllPlanes))
+	if (!XShmGetImage(dpy, DefaultRootWindow(dpy), t->img, t->x + PAT_CTR_X,
+		t->y + PAT_CTR_Y, AllPlanes))
 		return;
 	t1 = now_ms();
 	t->polls++;
@@ -400,7 +405,8 @@ quantile(const double *d, int n, double q)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: view-latency --socket PATH [--seconds S] "
+	fprintf(stderr,
+	    "usage: view-latency --socket PATH [--seconds S] "
 	    "[--warmup S] [--poll-us N]\n"
 	    "                    [--find-seconds S] NAME:X:Y...\n");
 	exit(2);
@@ -410,7 +416,8 @@ int
 main(int argc, char **argv)
 {
 	const char *sock = NULL;
-	double seconds = 20, warmup = 2, find_s = 20, t_end, first = 0, last = 0;
+	double seconds = 20, warmup = 2, find_s = 20, t_end, first = 0,
+	       last = 0;
 	long poll_us = 1000;
 	static double lat[MAX_VALUES];
 	Display *dpy;
@@ -433,8 +440,8 @@ main(int argc, char **argv)
 		else if (argv[i][0] != '-' && ntg < MAX_TARGETS) {
 			char *p = strchr(argv[i], ':');
 
-			if (p == NULL || sscanf(p + 1, "%d:%d", &tg[ntg].x,
-			    &tg[ntg].y) != 2)
+			if (p == NULL ||
+			    sscanf(p + 1, "%d:%d", &tg[ntg].x, &tg[ntg].y) != 2)
 				usage();
 			*p = '\0';
 			tg[ntg++].name = argv[i];
@@ -463,8 +470,8 @@ main(int argc, char **argv)
 	for (;;) {
 		n = 0;
 		for (k = 0; k < ntg; k++)
-			n += tg[k].found || (tg[k].found =
-			    find_target(dpy, &tg[k]));
+			n += tg[k].found ||
+			    (tg[k].found = find_target(dpy, &tg[k]));
 		if (n == ntg || now_ms() > t_end)
 			break;
 		/* keep the socket read meanwhile */
@@ -473,14 +480,15 @@ main(int argc, char **argv)
 			break;
 	}
 	for (k = 0; k < ntg; k++)
-		if (tg[k].found && (tg[k].img = shm_image(dpy, &tg[k].shm,
-		    CTR_W, CTR_H)) == NULL) {
+		if (tg[k].found &&
+		    (tg[k].img = shm_image(dpy, &tg[k].shm, CTR_W, CTR_H)) ==
+			NULL) {
 			fprintf(stderr, "view-latency: no shared image\n");
 			return 1;
 		}
 
 	pthread_mutex_lock(&mu);
-	nvalues = 0;	/* what came while looking does not count */
+	nvalues = 0; /* what came while looking does not count */
 	pthread_mutex_unlock(&mu);
 	t_start = now_ms();
 	if (pthread_create(&th, NULL, reader, cl) != 0) {

@@ -28,11 +28,11 @@ static long long t0;
 static int want_frames = 2, seen, bad_bars;
 static uint32_t last_counter;
 static long long first_ms = -1;
-static int handshake;	/* in rfbInitClient */
+static int handshake; /* in rfbInitClient */
 
 /* Raw pixels, and size changes as NewFBSize (see qemu_vnc.h). */
 static const int32_t encodings[] = { rfbEncodingRaw,
-    (int32_t)rfbEncodingNewFBSize };
+	(int32_t)rfbEncodingNewFBSize };
 
 static uint32_t
 px(rfbClient *cl, int x, int y)
@@ -63,9 +63,9 @@ check_frame(rfbClient *cl)
 	for (y = 0; y < PAT_PANEL_END; y++)
 		for (x = 0; x < cl->width; x++)
 			pix[(size_t)y * cl->width + x] = px(cl, x, y);
-	if (pat_decode_counter(pix, (size_t)cl->width, cl->width,
-	    PAT_PANEL_END, &counter) == 0 && (seen == 0 ||
-	    counter != last_counter)) {
+	if (pat_decode_counter(pix, (size_t)cl->width, cl->width, PAT_PANEL_END,
+		&counter) == 0 &&
+	    (seen == 0 || counter != last_counter)) {
 		if (seen == 0)
 			first_ms = (long long)tsr_mono_ms() - t0;
 		seen++;
@@ -93,7 +93,7 @@ on_alloc(rfbClient *cl)
 	if (handshake) {
 		handshake = 0;
 		if (!rs_qemu_set_encodings(cl, encodings,
-		    sizeof(encodings) / sizeof(encodings[0])))
+			sizeof(encodings) / sizeof(encodings[0])))
 			return FALSE;
 	}
 	if (cl->width <= 0 || cl->height <= 0 || cl->width > PAT_MAX_W ||
@@ -122,7 +122,7 @@ try_connect(const char *sock)
 	handshake = 1;
 	if (!rfbInitClient(cl, &argc, argv)) {
 		handshake = 0;
-		return NULL;	/* rfbInitClient frees cl on failure */
+		return NULL; /* rfbInitClient frees cl on failure */
 	}
 	return cl;
 }
@@ -158,13 +158,15 @@ main(int argc, char **argv)
 		else if (argv[i][0] != '-' && sock == NULL)
 			sock = argv[i];
 		else {
-			fprintf(stderr, "usage: qube-probe SOCKET "
+			fprintf(stderr,
+			    "usage: qube-probe SOCKET "
 			    "[--timeout-ms N] [--frames N]\n");
 			return 2;
 		}
 	}
 	if (sock == NULL) {
-		fprintf(stderr, "usage: qube-probe SOCKET [--timeout-ms N] "
+		fprintf(stderr,
+		    "usage: qube-probe SOCKET [--timeout-ms N] "
 		    "[--frames N]\n");
 		return 2;
 	}
@@ -182,7 +184,7 @@ main(int argc, char **argv)
 		n = WaitForMessage(cl, 100000);
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			client_free(cl);
-			cl = NULL;	/* the qube restarted: connect again */
+			cl = NULL; /* the qube restarted: connect again */
 			continue;
 		}
 		if (seen >= want_frames) {
@@ -193,8 +195,9 @@ main(int argc, char **argv)
 		}
 	}
 	printf("no test pattern on %s within %lld ms (%s, %d valid frames, "
-	    "%d without the bars)\n", sock, timeout, cl ? "connected" :
-	    "never connected", seen, bad_bars);
+	       "%d without the bars)\n",
+	    sock, timeout, cl ? "connected" : "never connected", seen,
+	    bad_bars);
 	if (cl)
 		client_free(cl);
 	return 1;

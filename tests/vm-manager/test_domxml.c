@@ -24,38 +24,33 @@ static char datadir[1024];
 static int regenerate;
 
 static const struct {
-	enum vmd_hv	hv;
-	const char	*name;
+	enum vmd_hv hv;
+	const char *name;
 } flavours[] = {
 	{ VMD_HV_QEMU, "qemu" },
 	{ VMD_HV_KVM, "kvm" },
 	{ VMD_HV_XEN_PVH, "xen-pvh" },
 	{ VMD_HV_XEN_HVM, "xen-hvm" },
 };
-#define NFLAVOURS	(sizeof(flavours) / sizeof(flavours[0]))
-#define DEFAULT_FLAVOURS	((1u << 0) | (1u << 2) | (1u << 3))
+#define NFLAVOURS (sizeof(flavours) / sizeof(flavours[0]))
+#define DEFAULT_FLAVOURS ((1u << 0) | (1u << 2) | (1u << 3))
 
 static const char *const cases[] = {
-#define DO_TEST(name)	name,
-	DO_TEST("template-debian")
-	DO_TEST("appvm-blue")
-	DO_TEST("disposable")
-	DO_TEST("standalone-disk-boot")
-	DO_TEST("kvm")
-	DO_TEST("custom-label")
-	DO_TEST("hostile-strings")
-	DO_TEST("initramfs-only")
-	DO_TEST("no-kernel-no-disk")
-	DO_TEST("memory-zero")
+#define DO_TEST(name) name,
+	DO_TEST("template-debian") DO_TEST("appvm-blue") DO_TEST("disposable")
+	    DO_TEST("standalone-disk-boot") DO_TEST("kvm")
+		DO_TEST("custom-label") DO_TEST("hostile-strings")
+		    DO_TEST("initramfs-only") DO_TEST("no-kernel-no-disk")
+			DO_TEST("memory-zero")
 #undef DO_TEST
 };
-#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
 
 /* --- a small growing string -------------------------------------------- */
 
 struct str {
-	char	*s;
-	size_t	 len;
+	char *s;
+	size_t len;
 };
 
 static void
@@ -111,8 +106,8 @@ golden(const char *file, const char *got)
 
 	snprintf(path, sizeof(path), "%s/%s", datadir, file);
 	if (regenerate) {
-		if ((f = fopen(path, "w")) == NULL ||
-		    fputs(got, f) == EOF || fclose(f) == EOF) {
+		if ((f = fopen(path, "w")) == NULL || fputs(got, f) == EOF ||
+		    fclose(f) == EOF) {
 			ok(0, "%s: regenerated (%s)", file, strerror(errno));
 			return;
 		}
@@ -121,8 +116,8 @@ golden(const char *file, const char *got)
 	}
 	if ((want = slurp(path)) == NULL) {
 		ok(0, "%s matches", file);
-		diag("  cannot read %s: %s (TSR_REGENERATE=1 writes it)",
-		    path, strerror(errno));
+		diag("  cannot read %s: %s (TSR_REGENERATE=1 writes it)", path,
+		    strerror(errno));
 		return;
 	}
 	if (!ok(strcmp(got, want) == 0, "%s matches", file)) {
@@ -164,7 +159,9 @@ apply(struct vmd_qube *q, unsigned *mask, const char *key, const char *val)
 	size_t i;
 	int rc = 0;
 
-#define FIELD(k, f)	if (strcmp(key, k) == 0) return set(q->f, sizeof(q->f), val)
+#define FIELD(k, f) \
+	if (strcmp(key, k) == 0) \
+	return set(q->f, sizeof(q->f), val)
 	FIELD("name", name);
 	FIELD("uuid", uuid);
 	FIELD("template", template_name);
@@ -188,7 +185,7 @@ apply(struct vmd_qube *q, unsigned *mask, const char *key, const char *val)
 		return tsr_label_parse(val, &q->label);
 	if (strcmp(key, "class") == 0) {
 		static const char *const names[] = { "template", "app",
-		    "disposable", "standalone" };
+			"disposable", "standalone" };
 
 		for (i = 0; i < 4; i++)
 			if (strcmp(val, names[i]) == 0) {
@@ -202,7 +199,7 @@ apply(struct vmd_qube *q, unsigned *mask, const char *key, const char *val)
 			abort();
 		*mask = 0;
 		for (tok = strtok_r(list, ",", &save); tok != NULL && rc == 0;
-		    tok = strtok_r(NULL, ",", &save)) {
+		     tok = strtok_r(NULL, ",", &save)) {
 			for (i = 0; i < NFLAVOURS; i++)
 				if (strcmp(tok, flavours[i].name) == 0)
 					break;
@@ -247,7 +244,7 @@ read_in(const char *name, struct vmd_qube *q, unsigned *mask)
 	memset(q, 0, sizeof(*q));
 	*mask = DEFAULT_FLAVOURS;
 	for (line = strtok_r(buf, "\n", &save); line != NULL && rc == 0;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
@@ -299,7 +296,7 @@ do_test(const char *name)
 			golden(file, xml);
 			/* deterministic: the same record, the same bytes */
 			ok(vmd_domxml(&q, hv, &xml2, err2, sizeof(err2)) == 0 &&
-			    strcmp(xml, xml2) == 0,
+				strcmp(xml, xml2) == 0,
 			    "%s: %s is deterministic", name, fl);
 			free(xml2);
 			free(xml);
@@ -315,13 +312,16 @@ do_test(const char *name)
 		snprintf(file, sizeof(file), "%s.%s.xl", name, fl);
 		err2[0] = '\0';
 		if (vmd_xl_cfg(&q, hv, &cfg, err2, sizeof(err2)) == 0) {
-			ok(xen && rc == 0, "%s: xl config only for Xen, and "
-			    "only when the XML can be made (%s)", name, fl);
+			ok(xen && rc == 0,
+			    "%s: xl config only for Xen, and "
+			    "only when the XML can be made (%s)",
+			    name, fl);
 			golden(file, cfg);
 			free(cfg);
 		} else {
-			ok(cfg == NULL && (xen ? strcmp(err, err2) == 0 :
-			    strstr(err2, "Xen") != NULL),
+			ok(cfg == NULL &&
+				(xen ? strcmp(err, err2) == 0 :
+				       strstr(err2, "Xen") != NULL),
 			    "%s: %s: xl config refused for the same reason",
 			    name, fl);
 			no_golden(file);
@@ -365,8 +365,10 @@ check_listed(void)
 		n++;
 	}
 	closedir(d);
-	ok(unlisted == 0 && n > 0, "every file in tests/vm-manager/domxml has "
-	    "its DO_TEST line (%zu files)", n);
+	ok(unlisted == 0 && n > 0,
+	    "every file in tests/vm-manager/domxml has "
+	    "its DO_TEST line (%zu files)",
+	    n);
 }
 
 /* --- table-driven checks of the record ----------------------------------- */
@@ -375,10 +377,10 @@ static void
 check_table(void)
 {
 	static const struct {
-		const char	*desc;
-		const char	*key, *val;	/* applied to base_qube */
-		enum vmd_hv	 hv;
-		const char	*want;		/* error start; NULL = ok */
+		const char *desc;
+		const char *key, *val; /* applied to base_qube */
+		enum vmd_hv hv;
+		const char *want; /* error start; NULL = ok */
 	} t[] = {
 		{ "base qube", "name", "work", VMD_HV_QEMU, NULL },
 		{ "name uppercase", "name", "Work", VMD_HV_QEMU, "name:" },
@@ -458,11 +460,12 @@ check_table(void)
 		rc = vmd_domxml(&q, t[i].hv, &xml, err, sizeof(err));
 		if (t[i].want == NULL) {
 			if (!ok(rc == 0 && xml != NULL, "table: %s: accepted",
-			    t[i].desc))
+				t[i].desc))
 				diag("  error: %s", err);
 		} else if (!ok(rc == -1 && xml == NULL &&
-		    strncmp(err, t[i].want, strlen(t[i].want)) == 0,
-		    "table: %s: refused", t[i].desc)) {
+				   strncmp(err, t[i].want, strlen(t[i].want)) ==
+				       0,
+			       "table: %s: refused", t[i].desc)) {
 			diag("  got \"%s\", want \"%s...\"", err, t[i].want);
 		}
 		free(xml);
@@ -472,18 +475,22 @@ check_table(void)
 	base_qube(&q);
 	memset(q.kernel, 'a', sizeof(q.kernel));
 	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, err, sizeof(err)) == -1 &&
-	    strncmp(err, "kernel:", 7) == 0, "unterminated field refused");
+		strncmp(err, "kernel:", 7) == 0,
+	    "unterminated field refused");
 	base_qube(&q);
-	q.label.rgb = 0xcc0000;		/* name still "gray" */
+	q.label.rgb = 0xcc0000; /* name still "gray" */
 	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, err, sizeof(err)) == -1 &&
-	    strncmp(err, "label:", 6) == 0, "label name and colour disagree");
+		strncmp(err, "label:", 6) == 0,
+	    "label name and colour disagree");
 	base_qube(&q);
 	q.klass = (enum vmd_class)9;
 	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, err, sizeof(err)) == -1 &&
-	    strncmp(err, "class:", 6) == 0, "unknown class refused");
+		strncmp(err, "class:", 6) == 0,
+	    "unknown class refused");
 	base_qube(&q);
 	ok(vmd_xl_cfg(&q, VMD_HV_KVM, &xml, err, sizeof(err)) == -1 &&
-	    xml == NULL, "no xl config for KVM");
+		xml == NULL,
+	    "no xl config for KVM");
 	base_qube(&q);
 	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, NULL, 0) == 0,
 	    "err buffer may be NULL with length 0");
@@ -491,8 +498,8 @@ check_table(void)
 	q.memory_mib = 0;
 	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, NULL, 0) == -1,
 	    "... and failure still reported");
-	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, err, 8) == -1 &&
-	    strlen(err) == 7, "long reason truncated to errlen");
+	ok(vmd_domxml(&q, VMD_HV_QEMU, &xml, err, 8) == -1 && strlen(err) == 7,
+	    "long reason truncated to errlen");
 
 	is_str(vmd_hv_name(VMD_HV_XEN_PVH), "xen-pvh", "hv name");
 	ok(vmd_hv_name((enum vmd_hv)7) == NULL, "unknown hv name is NULL");

@@ -24,38 +24,54 @@ load(const char *text, char *err, size_t errlen)
 
 static const char *const alice_groups[] = { "alice", "lab", "wheel" };
 static const struct vmd_caller alice = {
-	.kind = VMD_CALLER_UNIX, .uid = 1000, .gid = 1000, .user = "alice",
-	.groups = alice_groups, .ngroups = 3,
+	.kind = VMD_CALLER_UNIX,
+	.uid = 1000,
+	.gid = 1000,
+	.user = "alice",
+	.groups = alice_groups,
+	.ngroups = 3,
 };
 static const char *const bob_groups[] = { "bob" };
 static const struct vmd_caller bob = {
-	.kind = VMD_CALLER_UNIX, .uid = 1001, .gid = 1001, .user = "bob",
-	.groups = bob_groups, .ngroups = 1,
+	.kind = VMD_CALLER_UNIX,
+	.uid = 1001,
+	.gid = 1001,
+	.user = "bob",
+	.groups = bob_groups,
+	.ngroups = 1,
 };
 static const struct vmd_caller nameless = {
-	.kind = VMD_CALLER_UNIX, .uid = 4242, .gid = 4242,
+	.kind = VMD_CALLER_UNIX,
+	.uid = 4242,
+	.gid = 4242,
 };
 static const struct vmd_caller term3 = {
-	.kind = VMD_CALLER_CERT, .cn = "lab-terminal-3",
+	.kind = VMD_CALLER_CERT,
+	.cn = "lab-terminal-3",
 	.role = VMD_ROLE_VIEWER,
 };
 static const struct vmd_caller admin = {
-	.kind = VMD_CALLER_CERT, .cn = "carol@example.org",
+	.kind = VMD_CALLER_CERT,
+	.cn = "carol@example.org",
 	.role = VMD_ROLE_ADMIN,
 };
 /* A certificate whose CN looks like a unix user: must not pass as one. */
 static const struct vmd_caller cert_alice = {
-	.kind = VMD_CALLER_CERT, .cn = "alice", .role = VMD_ROLE_NONE,
+	.kind = VMD_CALLER_CERT,
+	.cn = "alice",
+	.role = VMD_ROLE_NONE,
 };
 /* A password login at a render-server named like a unix user. */
 static const struct vmd_caller login_bob = {
-	.kind = VMD_CALLER_LOGIN, .user = "bob",
+	.kind = VMD_CALLER_LOGIN,
+	.user = "bob",
 };
 
 static const char *const work_tags[] = { "lab", "office" };
 static struct vmd_target work, vault, custom_blue, host_named_null;
 static const struct vmd_target red_x = {
-	.name = "x", .label = { "red", 0xcc0000 },
+	.name = "x",
+	.label = { "red", 0xcc0000 },
 };
 
 static void
@@ -68,7 +84,7 @@ targets_init(void)
 	vault.name = "vault";
 	tsr_label_parse("black", &vault.label);
 	custom_blue.name = "blue-ish";
-	tsr_label_parse("#3465A4", &custom_blue.label);	/* same as blue */
+	tsr_label_parse("#3465A4", &custom_blue.label); /* same as blue */
 	host_named_null.name = NULL;
 	tsr_label_parse("red", &host_named_null.label);
 }
@@ -79,37 +95,38 @@ static const char rules[] =
     "# Tessera test policy\n"
     "# METHOD CALLER TARGET ACTION\n"
     "\n"
-    "vm.kill        user:bob        *               deny\n"	/* 4 */
+    "vm.kill        user:bob        *               deny\n" /* 4 */
     "vm.*           user:bob        work            allow   # bob's\n"
-    "label.list     *               @host           allow\n"	/* 6 */
+    "label.list     *               @host           allow\n" /* 6 */
     "vm.start       group:lab       @tag:lab        allow\n"
-    "display.*      role:viewer     @label:blue     allow\n"	/* 8 */
+    "display.*      role:viewer     @label:blue     allow\n" /* 8 */
     "vm.list        role:viewer     @host           allow\n"
-    "*              role:admin      *               allow\n"	/* 10 */
+    "*              role:admin      *               allow\n" /* 10 */
     "vm.get         cert:lab-terminal-3 vault       deny\n"
-    "vm.get         role:viewer     *               allow\n"	/* 12 */
+    "vm.get         role:viewer     *               allow\n" /* 12 */
     "vm.shutdown    user:alice      @label:#cc0000  allow\n"
-    "vm.shutdown    user:alice      @label:black    deny\n"	/* 14 */
+    "vm.shutdown    user:alice      @label:black    deny\n" /* 14 */
     "	events.subscribe	*	*	allow\n"
-    "vm.remove      cert:alice      *               allow\n"	/* 16 */
-    "vm.create      group:wheel     *               allow\n"	/* 17 */
-    "display.connect login:bob      work            allow";	/* 18, no \n */
+    "vm.remove      cert:alice      *               allow\n" /* 16 */
+    "vm.create      group:wheel     *               allow\n" /* 17 */
+    "display.connect login:bob      work            allow";  /* 18, no \n */
 
 static void
 test_matching(void)
 {
 	static const struct {
-		const char		*method;
-		const struct vmd_caller	*caller;
-		const struct vmd_target	*target;
-		int			 allow, line;
-		const char		*desc;
+		const char *method;
+		const struct vmd_caller *caller;
+		const struct vmd_target *target;
+		int allow, line;
+		const char *desc;
 	} t[] = {
 		{ "vm.kill", &bob, &work, 0, 4,
 		    "first match wins: deny before bob's allow" },
 		{ "vm.start", &bob, &work, 1, 5, "prefix vm.* and qube name" },
 		{ "vm.start", &bob, &vault, 0, 0, "other qube: default deny" },
-		{ "vm.start.x", &bob, &work, 1, 5, "prefix covers deeper names" },
+		{ "vm.start.x", &bob, &work, 1, 5,
+		    "prefix covers deeper names" },
 		{ "vmx.start", &bob, &work, 0, 0, "prefix stops at the dot" },
 		{ "vm", &bob, &work, 0, 0, "prefix needs something after" },
 		{ "label.list", &nameless, NULL, 1, 6, "@host for no target" },
@@ -126,8 +143,7 @@ test_matching(void)
 		{ "display.endpoint", &term3, &vault, 0, 0, "other label" },
 		{ "vm.list", &term3, NULL, 1, 9, "viewer on @host" },
 		{ "vm.kill", &admin, &vault, 1, 10, "admin everything" },
-		{ "vm.kill", &term3, &vault, 0, 0,
-		    "a viewer is not an admin" },
+		{ "vm.kill", &term3, &vault, 0, 0, "a viewer is not an admin" },
 		{ "vm.get", &term3, &vault, 0, 11, "cert deny before role" },
 		{ "vm.get", &term3, &work, 1, 12, "role allow after it" },
 		{ "vm.get", &admin, &vault, 1, 10,
@@ -169,51 +185,64 @@ test_matching(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		line = -1;
 		is_int(vmd_policy_check(pol, t[i].method, t[i].caller,
-		    t[i].target, &line) * 1000 + line,
+			   t[i].target, &line) *
+			    1000 +
+			line,
 		    t[i].allow * 1000 + t[i].line, "%s %s: %s (line %d)",
 		    t[i].method, t[i].allow ? "allowed" : "denied", t[i].desc,
 		    t[i].line);
 	}
 	ok(vmd_policy_check_where(pol, "vm.kill", &bob, &work, &w) == 0 &&
-	    w.line == 4 && w.file != NULL && strcmp(w.file, "t.policy") == 0,
+		w.line == 4 && w.file != NULL &&
+		strcmp(w.file, "t.policy") == 0,
 	    "where: file and line of the deciding rule");
 	ok(vmd_policy_check_where(pol, "zz.nope", &bob, &work, &w) == 0 &&
-	    w.line == 0 && w.file == NULL, "where: default deny has none");
+		w.line == 0 && w.file == NULL,
+	    "where: default deny has none");
 	ok(vmd_policy_check(pol, NULL, &bob, &work, NULL) == 0,
 	    "NULL method denies");
 	ok(vmd_policy_check(pol, "vm.start", NULL, &work, &line) == 0 &&
-	    line == 0, "NULL caller denies");
+		line == 0,
+	    "NULL caller denies");
 	ok(vmd_policy_check(NULL, "vm.start", &bob, &work, &line) == 0 &&
-	    line == 0, "NULL policy denies");
+		line == 0,
+	    "NULL policy denies");
 	vmd_policy_free(pol);
 	vmd_policy_free(NULL);
 
 	pol = load("", err, sizeof(err));
 	ok(pol != NULL && vmd_policy_nrules(pol) == 0 &&
-	    vmd_policy_check(pol, "label.list", &alice, NULL, NULL) == 0,
+		vmd_policy_check(pol, "label.list", &alice, NULL, NULL) == 0,
 	    "empty policy denies everything");
 	vmd_policy_free(pol);
-	pol = load("# nothing\n\n   \n\t# indented comment\n", err,
-	    sizeof(err));
+	pol =
+	    load("# nothing\n\n   \n\t# indented comment\n", err, sizeof(err));
 	ok(pol != NULL && vmd_policy_nrules(pol) == 0,
 	    "comments and blank lines only");
 	vmd_policy_free(pol);
 	pol = load("* * * allow\n", err, sizeof(err));
-	ok(pol != NULL && vmd_policy_check(pol, "x.y", &nameless, NULL,
-	    NULL) == 1, "* * * allow allows everything");
+	ok(pol != NULL &&
+		vmd_policy_check(pol, "x.y", &nameless, NULL, NULL) == 1,
+	    "* * * allow allows everything");
 	vmd_policy_free(pol);
 	pol = load("vm.start cert:a#b work#x allow\n", err, sizeof(err));
-	ok(pol == NULL && strcmp(err, "t.policy:1: bad target 'work#x': "
-	    "want a qube name, @label:COLOUR, @tag:TAG, @host or *") == 0,
+	ok(pol == NULL &&
+		strcmp(err,
+		    "t.policy:1: bad target 'work#x': "
+		    "want a qube name, @label:COLOUR, @tag:TAG, @host or *") ==
+		    0,
 	    "# inside a field is not a comment");
 	vmd_policy_free(pol);
 	pol = load("vm.start cert:a#b work allow#x\n", err, sizeof(err));
 	ok(pol == NULL, "... nor at the end of the action");
 	vmd_policy_free(pol);
 	pol = load("vm.start cert:a#b work allow #x\n", err, sizeof(err));
-	ok(pol != NULL && vmd_policy_check(pol, "vm.start",
-	    &(struct vmd_caller){ .kind = VMD_CALLER_CERT, .cn = "a#b" },
-	    &work, NULL) == 1, "# after a blank starts a comment; "
+	ok(pol != NULL &&
+		vmd_policy_check(pol, "vm.start",
+		    &(struct vmd_caller){ .kind = VMD_CALLER_CERT,
+			.cn = "a#b" },
+		    &work, NULL) == 1,
+	    "# after a blank starts a comment; "
 	    "CN with #");
 	vmd_policy_free(pol);
 }
@@ -225,8 +254,8 @@ test_errors(void)
 {
 	static char longline[1100], longok[1100], longtok[200];
 	static const struct {
-		const char	*text;
-		const char	*want;
+		const char *text;
+		const char *want;
 	} t[] = {
 		{ "vm.start * * ask\n",
 		    "t.policy:1: unknown action 'ask': want allow or deny" },
@@ -241,54 +270,71 @@ test_errors(void)
 		{ "vm.start * * allow now\n",
 		    "t.policy:1: too many fields: want METHOD CALLER TARGET "
 		    "allow|deny" },
-		{ "Vm.start * * allow\n", "t.policy:1: bad method 'Vm.start': "
+		{ "Vm.start * * allow\n",
+		    "t.policy:1: bad method 'Vm.start': "
 		    "want NAME.NAME, NAME.* or *" },
-		{ "vm..start * * allow\n", "t.policy:1: bad method "
+		{ "vm..start * * allow\n",
+		    "t.policy:1: bad method "
 		    "'vm..start': want NAME.NAME, NAME.* or *" },
-		{ "vm. * * allow\n", "t.policy:1: bad method 'vm.': want "
+		{ "vm. * * allow\n",
+		    "t.policy:1: bad method 'vm.': want "
 		    "NAME.NAME, NAME.* or *" },
-		{ "vm* * * allow\n", "t.policy:1: bad method 'vm*': want "
+		{ "vm* * * allow\n",
+		    "t.policy:1: bad method 'vm*': want "
 		    "NAME.NAME, NAME.* or *" },
-		{ ".* * * allow\n", "t.policy:1: bad method '.*': want "
+		{ ".* * * allow\n",
+		    "t.policy:1: bad method '.*': want "
 		    "NAME.NAME, NAME.* or *" },
-		{ "vm.st@rt * * allow\n", "t.policy:1: bad method "
+		{ "vm.st@rt * * allow\n",
+		    "t.policy:1: bad method "
 		    "'vm.st@rt': want NAME.NAME, NAME.* or *" },
-		{ "vm.start alice * allow\n", "t.policy:1: bad caller "
+		{ "vm.start alice * allow\n",
+		    "t.policy:1: bad caller "
 		    "'alice': want user:NAME, group:NAME, cert:CN, "
 		    "role:viewer|admin, login:NAME or *" },
-		{ "vm.start user: * allow\n", "t.policy:1: bad caller "
+		{ "vm.start user: * allow\n",
+		    "t.policy:1: bad caller "
 		    "'user:': not a unix user or group name" },
-		{ "vm.start user:-x * allow\n", "t.policy:1: bad caller "
+		{ "vm.start user:-x * allow\n",
+		    "t.policy:1: bad caller "
 		    "'user:-x': not a unix user or group name" },
-		{ "vm.start group:a/b * allow\n", "t.policy:1: bad caller "
+		{ "vm.start group:a/b * allow\n",
+		    "t.policy:1: bad caller "
 		    "'group:a/b': not a unix user or group name" },
 		{ "vm.start user:abcdefghijabcdefghijabcdefghijabc * allow\n",
 		    "t.policy:1: bad caller "
 		    "'user:abcdefghijabcdefghijabcdefghijabc': not a unix "
 		    "user or group name" },
-		{ "vm.start cert: * allow\n", "t.policy:1: bad caller "
+		{ "vm.start cert: * allow\n",
+		    "t.policy:1: bad caller "
 		    "'cert:': common name empty or over 64 bytes" },
-		{ "vm.start role:root * allow\n", "t.policy:1: bad caller "
+		{ "vm.start role:root * allow\n",
+		    "t.policy:1: bad caller "
 		    "'role:root': role is viewer or admin" },
-		{ "vm.start * Work allow\n", "t.policy:1: bad target 'Work': "
+		{ "vm.start * Work allow\n",
+		    "t.policy:1: bad target 'Work': "
 		    "want a qube name, @label:COLOUR, @tag:TAG, @host or *" },
-		{ "vm.start * @dom0 allow\n", "t.policy:1: bad target "
+		{ "vm.start * @dom0 allow\n",
+		    "t.policy:1: bad target "
 		    "'@dom0': want a qube name, @label:COLOUR, @tag:TAG, "
 		    "@host or *" },
-		{ "vm.start * @label:white allow\n", "t.policy:1: bad target "
+		{ "vm.start * @label:white allow\n",
+		    "t.policy:1: bad target "
 		    "'@label:white': not a label name or #rrggbb" },
-		{ "vm.start * @label:#12345g allow\n", "t.policy:1: bad "
+		{ "vm.start * @label:#12345g allow\n",
+		    "t.policy:1: bad "
 		    "target '@label:#12345g': not a label name or #rrggbb" },
-		{ "vm.start * @tag: allow\n", "t.policy:1: bad target "
+		{ "vm.start * @tag: allow\n",
+		    "t.policy:1: bad target "
 		    "'@tag:': tag is 1-31 of [A-Za-z0-9_.-]" },
-		{ "vm.start * @tag:a:b allow\n", "t.policy:1: bad target "
+		{ "vm.start * @tag:a:b allow\n",
+		    "t.policy:1: bad target "
 		    "'@tag:a:b': tag is 1-31 of [A-Za-z0-9_.-]" },
 		{ "vm.start * abcdefghijabcdefghijabcdefghijab allow\n",
 		    "t.policy:1: bad target "
 		    "'abcdefghijabcdefghijabcdefghijab': want a qube name, "
 		    "@label:COLOUR, @tag:TAG, @host or *" },
-		{ "* * * allow\r\n",
-		    "t.policy:1: control character 0x0d" },
+		{ "* * * allow\r\n", "t.policy:1: control character 0x0d" },
 		{ "* * * allow\n\x1b[31m\n",
 		    "t.policy:2: control character 0x1b" },
 		{ "* * * deny\n* * * allow\x7f\n",
@@ -296,7 +342,7 @@ test_errors(void)
 		{ "* * caf\xc3\xa9 allow\n",
 		    "t.policy:1: non-ASCII byte 0xc3" },
 		{ longline, "t.policy:2: line longer than 1024 bytes" },
-		{ longtok, NULL },	/* filled in below */
+		{ longtok, NULL }, /* filled in below */
 	};
 	struct vmd_policy *pol;
 	char err[512], want[512];
@@ -319,8 +365,10 @@ test_errors(void)
 		const char *w = t[i].want;
 
 		if (t[i].text == longtok) {
-			snprintf(want, sizeof(want), "t.policy:1: bad method "
-			    "'%.64s...': want NAME.NAME, NAME.* or *", longtok);
+			snprintf(want, sizeof(want),
+			    "t.policy:1: bad method "
+			    "'%.64s...': want NAME.NAME, NAME.* or *",
+			    longtok);
 			w = want;
 		}
 		err[0] = '\0';
@@ -402,7 +450,8 @@ test_dir(void)
 	vmd_policy_free(pol);
 
 	/* "10-" < "50-" < "9-" in C-locale order, as Qubes does it */
-	put("50-lab.policy", "vm.start user:bob * deny\n"
+	put("50-lab.policy",
+	    "vm.start user:bob * deny\n"
 	    "vm.start * work allow\n");
 	put("9-default.policy", "# fallback\n* * * deny\nvm.stop * * allow\n");
 	put("10-admins.policy", "\n\nvm.start user:bob work allow\n");
@@ -417,23 +466,25 @@ test_dir(void)
 	is_int(vmd_policy_nrules(pol), 5, "5 rules from 3 files");
 	snprintf(want, sizeof(want), "%s/10-admins.policy", tmpdir);
 	ok(vmd_policy_check_where(pol, "vm.start", &bob, &work, &w) == 1 &&
-	    w.file && strcmp(w.file, want) == 0 && w.line == 3,
+		w.file && strcmp(w.file, want) == 0 && w.line == 3,
 	    "10-admins.policy comes first (line 3)");
 	snprintf(want, sizeof(want), "%s/50-lab.policy", tmpdir);
 	ok(vmd_policy_check_where(pol, "vm.start", &bob, &vault, &w) == 0 &&
-	    w.file && strcmp(w.file, want) == 0 && w.line == 1,
+		w.file && strcmp(w.file, want) == 0 && w.line == 1,
 	    "then 50-lab.policy");
 	snprintf(want, sizeof(want), "%s/9-default.policy", tmpdir);
 	ok(vmd_policy_check_where(pol, "vm.stop", &alice, &work, &w) == 0 &&
-	    w.file && strcmp(w.file, want) == 0 && w.line == 2,
+		w.file && strcmp(w.file, want) == 0 && w.line == 2,
 	    "9-default.policy last: its deny-all hides its line 3");
 	old = pol;
 
 	/* errors name the file and line; the old policy is untouched */
 	put("30-broken.policy", "vm.start * * allow\n\nvm.kill * * maybe\n");
 	pol = vmd_policy_load_dir(tmpdir, err, sizeof(err));
-	snprintf(want, sizeof(want), "%s/30-broken.policy:3: unknown "
-	    "action 'maybe': want allow or deny", tmpdir);
+	snprintf(want, sizeof(want),
+	    "%s/30-broken.policy:3: unknown "
+	    "action 'maybe': want allow or deny",
+	    tmpdir);
 	ok(pol == NULL && strcmp(err, want) == 0,
 	    "error in one file refuses the directory, with file:line");
 	ok(vmd_policy_check(old, "vm.start", &bob, &work, NULL) == 1,
@@ -442,8 +493,10 @@ test_dir(void)
 
 	put("Upper.policy", "* * * allow\n");
 	pol = vmd_policy_load_dir(tmpdir, err, sizeof(err));
-	snprintf(want, sizeof(want), "%s: policy file name with characters "
-	    "outside [0-9a-z_.-]", tmpdir);
+	snprintf(want, sizeof(want),
+	    "%s: policy file name with characters "
+	    "outside [0-9a-z_.-]",
+	    tmpdir);
 	ok(pol == NULL && strcmp(err, want) == 0, "bad file name refused");
 	rm("Upper.policy");
 
@@ -502,7 +555,7 @@ test_dir(void)
 	rm(".hidden.policy");
 	rm(".policy");
 	rm("20-notes.policy.d");
-	rm("");		/* the directory itself */
+	rm(""); /* the directory itself */
 
 	pol = vmd_policy_load_dir(tmpdir, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s: %s", tmpdir, strerror(ENOENT));

@@ -17,11 +17,11 @@ static int
 lookup(void *arg, const char *name, struct vmd_qube *out)
 {
 	static const struct {
-		const char	*name;
-		enum vmd_class	 klass;
+		const char *name;
+		enum vmd_class klass;
 	} qubes[] = {
 		{ "debian", VMD_CLASS_TEMPLATE },
-		{ "bare", VMD_CLASS_TEMPLATE },		/* no boot files */
+		{ "bare", VMD_CLASS_TEMPLATE }, /* no boot files */
 		{ "work", VMD_CLASS_APP },
 		{ "vault", VMD_CLASS_STANDALONE },
 		{ "disp7", VMD_CLASS_DISPOSABLE },
@@ -46,12 +46,12 @@ lookup(void *arg, const char *name, struct vmd_qube *out)
 }
 
 /* A kernel_opts of 512 bytes: one too many. */
-#define X64	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-#define LONG512	"\"" X64 X64 X64 X64 X64 X64 X64 X64 "\""
+#define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define LONG512 "\"" X64 X64 X64 X64 X64 X64 X64 X64 "\""
 
 /* The one answer for a boot file that is not a template's. */
-#define KBAD	"kernel: the name of a template with one, or \"\""
-#define IBAD	"initrd: the name of a template with one, or \"\""
+#define KBAD "kernel: the name of a template with one, or \"\""
+#define IBAD "initrd: the name of a template with one, or \"\""
 
 /*
  * key, JSON value, the class of the qube it is set on, and the error
@@ -59,11 +59,11 @@ lookup(void *arg, const char *name, struct vmd_qube *out)
  * must be the one given (want_json, or the value itself when NULL).
  */
 static const struct pcase {
-	const char	*key;
-	const char	*value;
-	enum vmd_class	 klass;
-	const char	*err;
-	const char	*want_json;
+	const char *key;
+	const char *value;
+	enum vmd_class klass;
+	const char *err;
+	const char *want_json;
 } cases[] = {
 	{ "label", "\"blue\"", VMD_CLASS_APP, "", NULL },
 	{ "label", "\"#123456\"", VMD_CLASS_APP, "", NULL },
@@ -83,10 +83,8 @@ static const struct pcase {
 	{ "autostart", "false", VMD_CLASS_APP, "", NULL },
 	{ "autostart", "1", VMD_CLASS_APP, "autostart: invalid value", NULL },
 	{ "kernel", "\"\"", VMD_CLASS_APP, "", NULL },
-	{ "kernel", "\"debian\"", VMD_CLASS_APP, "",
-	    "\"/s/debian/vmlinuz\"" },
-	{ "initrd", "\"debian\"", VMD_CLASS_APP, "",
-	    "\"/s/debian/initrd\"" },
+	{ "kernel", "\"debian\"", VMD_CLASS_APP, "", "\"/s/debian/vmlinuz\"" },
+	{ "initrd", "\"debian\"", VMD_CLASS_APP, "", "\"/s/debian/initrd\"" },
 	/* a host path is refused alike whether or not it exists */
 	{ "kernel", "\"/etc/passwd\"", VMD_CLASS_APP, KBAD, NULL },
 	{ "kernel", "\"/nonexistent/k\"", VMD_CLASS_APP, KBAD, NULL },
@@ -119,15 +117,16 @@ static const struct pcase {
 	    NULL },
 	{ "default_dispvm", "\"disp7\"", VMD_CLASS_APP, "disp7: no such qube",
 	    NULL },
-	{ "default_dispvm", "\"nobody\"", VMD_CLASS_APP,
-	    "nobody: no such qube", NULL },
+	{ "default_dispvm", "\"nobody\"", VMD_CLASS_APP, "nobody: no such qube",
+	    NULL },
 	{ "tags", "[]", VMD_CLASS_APP, "", NULL },
 	{ "tags", "[\"lab\", \"a-b_c\", \"x1\"]", VMD_CLASS_APP, "", NULL },
 	{ "tags", "[\"Lab\"]", VMD_CLASS_APP, "tags: invalid value", NULL },
 	{ "tags", "[\"\"]", VMD_CLASS_APP, "tags: invalid value", NULL },
-	{ "tags", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
-	    "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]", VMD_CLASS_APP,
-	    "tags: invalid value", NULL },
+	{ "tags",
+	    "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+	    "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]",
+	    VMD_CLASS_APP, "tags: invalid value", NULL },
 	{ "tags", "\"lab\"", VMD_CLASS_APP, "tags: invalid value", NULL },
 	{ "name", "\"other\"", VMD_CLASS_APP, "name: no such property", NULL },
 	{ "class", "\"app\"", VMD_CLASS_APP, "class: no such property", NULL },
@@ -161,12 +160,13 @@ do_case(const struct pcase *pc)
 		    vmd_class_name(pc->klass));
 		is_str(err, pc->err, "... saying why");
 	} else if (ok(rc == 0, "%s %.30s on a %s: taken (%s)", pc->key,
-	    pc->value, vmd_class_name(pc->klass), err)) {
+		       pc->value, vmd_class_name(pc->klass), err)) {
 		o = vmd_qube_json(&q, TSR_POWER_HALTED);
-		got = json_dumps(json_object_get(o, pc->key), JSON_ENCODE_ANY |
-		    JSON_COMPACT);
-		want = pc->want_json ? strdup(pc->want_json) : json_dumps(v,
+		got = json_dumps(json_object_get(o, pc->key),
 		    JSON_ENCODE_ANY | JSON_COMPACT);
+		want = pc->want_json ?
+		    strdup(pc->want_json) :
+		    json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		is_str(got, want, "... and reported back");
 		free(got);
 		free(want);
@@ -185,7 +185,8 @@ check_json(void)
 
 	memset(&q, 0, sizeof(q));
 	snprintf(q.name, sizeof(q.name), "work");
-	snprintf(q.uuid, sizeof(q.uuid), "00000000-0000-4000-8000-000000000001");
+	snprintf(q.uuid, sizeof(q.uuid),
+	    "00000000-0000-4000-8000-000000000001");
 	q.klass = VMD_CLASS_APP;
 	tsr_label_parse("blue", &q.label);
 	snprintf(q.template_name, sizeof(q.template_name), "debian");
@@ -198,7 +199,8 @@ check_json(void)
 	q.ntags = 1;
 	o = vmd_qube_json(&q, TSR_POWER_RUNNING);
 	s = json_dumps(o, JSON_COMPACT);
-	is_str(s, "{\"name\":\"work\",\"uuid\":"
+	is_str(s,
+	    "{\"name\":\"work\",\"uuid\":"
 	    "\"00000000-0000-4000-8000-000000000001\",\"class\":\"app\","
 	    "\"label\":\"blue\",\"color\":\"#3465a4\",\"template\":\"debian\","
 	    "\"state\":\"running\",\"memory\":256,\"vcpus\":2,"
@@ -223,8 +225,8 @@ check_table(void)
 			bad++, diag("%s: vm.set but not vm.create", p->name);
 		if (p->help == NULL || p->help[0] == '\0')
 			bad++, diag("%s: no help", p->name);
-		if (p->type == VMD_PT_UINT && (p->min > p->max ||
-		    p->size != sizeof(uint32_t)))
+		if (p->type == VMD_PT_UINT &&
+		    (p->min > p->max || p->size != sizeof(uint32_t)))
 			bad++, diag("%s: bounds or field size", p->name);
 		for (j = 0; j < i; j++)
 			if (strcmp(vmd_props[j].name, p->name) == 0)
@@ -269,11 +271,14 @@ check_doc(const char *root)
 	}
 	fclose(f);
 	for (; i < vmd_nprops; i++)
-		bad++, diag("missing: | `%s` | %s | %s | %s |",
-		    vmd_props[i].name, vmd_prop_type_name(vmd_props[i].type),
-		    vmd_prop_access(&vmd_props[i]), vmd_props[i].help);
-	ok(bad == 0 && n > 0, "docs/admin-api.md lists the %zu properties of "
-	    "the table, in its order and words", vmd_nprops);
+		bad++,
+		    diag("missing: | `%s` | %s | %s | %s |", vmd_props[i].name,
+			vmd_prop_type_name(vmd_props[i].type),
+			vmd_prop_access(&vmd_props[i]), vmd_props[i].help);
+	ok(bad == 0 && n > 0,
+	    "docs/admin-api.md lists the %zu properties of "
+	    "the table, in its order and words",
+	    vmd_nprops);
 }
 
 int

@@ -17,8 +17,8 @@ mkqube(struct vmd_qube *q, const char *name, enum vmd_class c,
 
 	memset(q, 0, sizeof(*q));
 	snprintf(q->name, sizeof(q->name), "%s", name);
-	snprintf(q->uuid, sizeof(q->uuid),
-	    "00000000-0000-4000-8000-%012d", ++n);
+	snprintf(q->uuid, sizeof(q->uuid), "00000000-0000-4000-8000-%012d",
+	    ++n);
 	q->klass = c;
 	tsr_label_parse(label, &q->label);
 	snprintf(q->template_name, sizeof(q->template_name), "%s", tmpl);
@@ -91,26 +91,29 @@ old_store(const char *dir)
 	ok(vmd_store_get(s, "work", &q, &st) == 1 && st == VMD_Q_READY,
 	    "its qube is there");
 	ok(strcmp(q.uuid, "00000000-0000-4000-8000-000000000002") == 0 &&
-	    q.klass == VMD_CLASS_APP && q.label.rgb == 0x123456 &&
-	    strcmp(q.template_name, "debian") == 0 && q.memory_mib == 300 &&
-	    q.vcpus == 3 && q.kernel[0] == '\0' && q.initrd[0] == '\0' &&
-	    strcmp(q.kernel_opts, "quiet") == 0 && q.autostart == 1 &&
-	    strcmp(q.default_dispvm, "debian") == 0 && q.ntags == 2 &&
-	    strcmp(q.tags[0], "b") == 0 && strcmp(q.tags[1], "lab") == 0,
+		q.klass == VMD_CLASS_APP && q.label.rgb == 0x123456 &&
+		strcmp(q.template_name, "debian") == 0 && q.memory_mib == 300 &&
+		q.vcpus == 3 && q.kernel[0] == '\0' && q.initrd[0] == '\0' &&
+		strcmp(q.kernel_opts, "quiet") == 0 && q.autostart == 1 &&
+		strcmp(q.default_dispvm, "debian") == 0 && q.ntags == 2 &&
+		strcmp(q.tags[0], "b") == 0 && strcmp(q.tags[1], "lab") == 0,
 	    "with every property");
 	ok(vmd_store_get(s, "debian", &q, &st) == 1 &&
-	    q.klass == VMD_CLASS_TEMPLATE && q.template_name[0] == '\0' &&
-	    strcmp(q.kernel, "/k") == 0 && strcmp(q.initrd, "/i") == 0 &&
-	    strcmp(q.kernel_opts, "console=hvc0") == 0 && q.memory_mib == 512,
+		q.klass == VMD_CLASS_TEMPLATE && q.template_name[0] == '\0' &&
+		strcmp(q.kernel, "/k") == 0 && strcmp(q.initrd, "/i") == 0 &&
+		strcmp(q.kernel_opts, "console=hvc0") == 0 &&
+		q.memory_mib == 512,
 	    "and so is its template");
 	q.vcpus = 4;
 	ok(vmd_store_update(s, &q, err, sizeof(err)) == 0, "an update");
 	vmd_store_close(s);
 	if (sqlite3_open(path, &db) == SQLITE_OK) {
 		sqlite3_stmt *stm;
-		if (sqlite3_prepare_v2(db, "SELECT vcpus FROM qubes WHERE "
-		    "name = 'debian' AND template IS NULL", -1, &stm, NULL) ==
-		    SQLITE_OK && sqlite3_step(stm) == SQLITE_ROW)
+		if (sqlite3_prepare_v2(db,
+			"SELECT vcpus FROM qubes WHERE "
+			"name = 'debian' AND template IS NULL",
+			-1, &stm, NULL) == SQLITE_OK &&
+		    sqlite3_step(stm) == SQLITE_ROW)
 			n = sqlite3_column_int(stm, 0);
 		sqlite3_finalize(stm);
 		sqlite3_close(db);
@@ -157,34 +160,44 @@ main(void)
 
 	ok(vmd_store_get(s, "work", &got, &st) == 1, "get work");
 	ok(strcmp(got.label.name, "blue") == 0 && got.label.rgb == 0x3465a4 &&
-	    got.klass == VMD_CLASS_APP && strcmp(got.template_name, "debian") == 0 &&
-	    strcmp(got.kernel_opts, "quiet 'x'") == 0 && got.memory_mib == 256,
+		got.klass == VMD_CLASS_APP &&
+		strcmp(got.template_name, "debian") == 0 &&
+		strcmp(got.kernel_opts, "quiet 'x'") == 0 &&
+		got.memory_mib == 256,
 	    "properties round-trip");
 	ok(got.ntags == 2 && strcmp(got.tags[0], "audio") == 0 &&
-	    strcmp(got.tags[1], "lab") == 0, "tags round-trip, sorted");
+		strcmp(got.tags[1], "lab") == 0,
+	    "tags round-trip, sorted");
 	is_int(vmd_store_get(s, "nosuch", &got, &st), 0, "get a missing qube");
 
 	got.label = tsr_labels[0];
 	got.ntags = 0;
 	ok(vmd_store_update(s, &got, err, sizeof(err)) == 0, "update");
-	ok(vmd_store_get(s, "work", &got, NULL) == 1 && got.label.rgb == 0xcc0000
-	    && got.ntags == 0, "update stored label and tags");
+	ok(vmd_store_get(s, "work", &got, NULL) == 1 &&
+		got.label.rgb == 0xcc0000 && got.ntags == 0,
+	    "update stored label and tags");
 
-	is_int(vmd_store_template_users(s, "debian"), 1, "template has one user");
+	is_int(vmd_store_template_users(s, "debian"), 1,
+	    "template has one user");
 	ok(vmd_store_delete(s, "debian") == -1, "a template in use cannot go");
 	ok(vmd_store_get(s, "debian", &got, NULL) == 1, "and is still there");
 
 	ok(vmd_store_next_disp_name(s, dname, sizeof(dname)) == 0 &&
-	    strcmp(dname, "disp1") == 0, "first disposable name disp1");
+		strcmp(dname, "disp1") == 0,
+	    "first disposable name disp1");
 	mkqube(&q, "disp1", VMD_CLASS_DISPOSABLE, "red", "debian");
 	vmd_store_insert(s, &q, err, sizeof(err));
 	ok(vmd_store_next_disp_name(s, dname, sizeof(dname)) == 0 &&
-	    strcmp(dname, "disp2") == 0, "next disposable name disp2");
+		strcmp(dname, "disp2") == 0,
+	    "next disposable name disp2");
 
 	ok(vmd_store_foreach(s, count_cb, names) == 0 &&
-	    strcmp(names, "debian disp1 work ") == 0, "foreach in name order");
-	ok(vmd_store_delete(s, "work") == 0 && vmd_store_delete(s, "disp1") == 0
-	    && vmd_store_delete(s, "debian") == 0, "delete all");
+		strcmp(names, "debian disp1 work ") == 0,
+	    "foreach in name order");
+	ok(vmd_store_delete(s, "work") == 0 &&
+		vmd_store_delete(s, "disp1") == 0 &&
+		vmd_store_delete(s, "debian") == 0,
+	    "delete all");
 	ok(vmd_store_delete(s, "work") == -1 && errno == ENOENT,
 	    "delete a missing qube");
 	vmd_store_close(s);

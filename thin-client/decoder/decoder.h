@@ -12,23 +12,23 @@
 #include <stdint.h>
 
 enum {
-	EXIT_CLEAN = 0,		/* the compositor closed fd 3 */
-	EXIT_LOST = 1,		/* connection lost, or a protocol broken */
+	EXIT_CLEAN = 0, /* the compositor closed fd 3 */
+	EXIT_LOST = 1,	/* connection lost, or a protocol broken */
 	EXIT_USAGE = 2,
-	EXIT_REFUSED = 3,	/* could not connect, or the handshake failed */
+	EXIT_REFUSED = 3, /* could not connect, or the handshake failed */
 };
 
-#define TV_CTL_FD		3
-#define TV_HANDSHAKE_TIMEOUT_S	30	/* connected to first picture */
-#define TV_READ_TIMEOUT_S	30	/* a message left half-sent */
+#define TV_CTL_FD 3
+#define TV_HANDSHAKE_TIMEOUT_S 30 /* connected to first picture */
+#define TV_READ_TIMEOUT_S 30	  /* a message left half-sent */
 
 struct tv_dec_opts {
-	const char	*host, *port, *ca, *cert, *key, *name;
-	int		 port_num;
-	int		 verbose;
+	const char *host, *port, *ca, *cert, *key, *name;
+	int port_num;
+	int verbose;
 	/* RDP: the ticket from tessera-vmd, read from stdin */
-	char		 user[64];
-	char		 pass[160];
+	char user[64];
+	char pass[160];
 };
 extern struct tv_dec_opts tv_opt;
 
@@ -40,17 +40,17 @@ struct tv_proto {
 	 * stage 1 is on) until the first picture exists (tv_fb_new()).
 	 * Returns 0, or the exit status (the reason is logged).
 	 */
-	int	(*open)(int sock);
+	int (*open)(int sock);
 	/* The descriptors to wait on for the server; returns how many. */
-	int	(*fds)(struct pollfd *, int max);
+	int (*fds)(struct pollfd *, int max);
 	/* Data already read that poll() cannot see. */
-	int	(*pending)(void);
+	int (*pending)(void);
 	/* Handles what the server sent: 0, or -1 (lost; logged). */
-	int	(*pump)(void);
+	int (*pump)(void);
 	/* Input for the qube: 0, or -1 (lost; logged). */
-	int	(*key)(int down, uint32_t keysym);
-	int	(*pointer)(int x, int y, int buttons);
-	int	(*resize)(int w, int h);
+	int (*key)(int down, uint32_t keysym);
+	int (*pointer)(int x, int y, int buttons);
+	int (*resize)(int w, int h);
 };
 extern const struct tv_proto tv_proto_vnc, tv_proto_rdp;
 

@@ -75,11 +75,11 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#define TV_CONNECT_TIMEOUT_MS	10000
-#define TV_DMG_MAX		16	/* rectangles per update */
+#define TV_CONNECT_TIMEOUT_MS 10000
+#define TV_DMG_MAX 16 /* rectangles per update */
 
 struct rect {
-	int x0, y0, x1, y1;	/* half-open */
+	int x0, y0, x1, y1; /* half-open */
 };
 
 struct tv_dec_opts tv_opt;
@@ -91,8 +91,8 @@ static struct {
 	uint8_t *fb;
 	size_t fb_len;
 	int fb_w, fb_h;
-	int fb_fd;		/* not yet sent (only before TV_CONNECTED) */
-	int connected;		/* TV_CONNECTED sent */
+	int fb_fd;     /* not yet sent (only before TV_CONNECTED) */
+	int connected; /* TV_CONNECTED sent */
 	struct rect dmg[TV_DMG_MAX];
 	int ndmg;
 	/* what was sent is not shown yet: the server waits (TV_ACK) */
@@ -113,7 +113,8 @@ static char log_ident_buf[112];
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tessera-view-decoder [--rdp] --host H --port P "
+	fprintf(f,
+	    "usage: tessera-view-decoder [--rdp] --host H --port P "
 	    "--ca CA.pem --cert CERT.pem\n"
 	    "           --key KEY.pem [--name QUBE] [-v]\n"
 	    "  (started by tessera-view, its control socket on fd 3; with "
@@ -152,8 +153,8 @@ tv_fb_new(int w, int h)
 		return NULL;
 	}
 	len = (size_t)w * (size_t)h * 4;
-	if ((fd = memfd_create("tessera-fb", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1) {
+	if ((fd = memfd_create("tessera-fb",
+		 MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1) {
 		log_warn("memfd_create");
 		return NULL;
 	}
@@ -163,8 +164,8 @@ tv_fb_new(int w, int h)
 		close(fd);
 		return NULL;
 	}
-	if ((p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-	    0)) == MAP_FAILED) {
+	if ((p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
 		log_warn("mmap of the framebuffer");
 		close(fd);
 		return NULL;
@@ -222,10 +223,14 @@ tv_damage(int x, int y, int w, int h)
 	}
 	/* too many: their bounding box */
 	for (i = 0; i < d.ndmg; i++) {
-		if (d.dmg[i].x0 < r.x0) r.x0 = d.dmg[i].x0;
-		if (d.dmg[i].y0 < r.y0) r.y0 = d.dmg[i].y0;
-		if (d.dmg[i].x1 > r.x1) r.x1 = d.dmg[i].x1;
-		if (d.dmg[i].y1 > r.y1) r.y1 = d.dmg[i].y1;
+		if (d.dmg[i].x0 < r.x0)
+			r.x0 = d.dmg[i].x0;
+		if (d.dmg[i].y0 < r.y0)
+			r.y0 = d.dmg[i].y0;
+		if (d.dmg[i].x1 > r.x1)
+			r.x1 = d.dmg[i].x1;
+		if (d.dmg[i].y1 > r.y1)
+			r.y1 = d.dmg[i].y1;
 	}
 	d.dmg[0] = r;
 	d.ndmg = 1;
@@ -252,7 +257,7 @@ static int
 tcp_connect(const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV };
+		.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
 	long long deadline, left;
 	struct pollfd pfd;
@@ -265,8 +270,9 @@ tcp_connect(const char *host, const char *port)
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, ai->ai_protocol)) == -1) {
+		if ((fd = socket(ai->ai_family,
+			 ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 ai->ai_protocol)) == -1) {
 			err = errno;
 			continue;
 		}
@@ -280,8 +286,10 @@ tcp_connect(const char *host, const char *port)
 				rc = poll(&pfd, 1, left > 0 ? (int)left : 0);
 			} while (rc == -1 && errno == EINTR);
 			sl = sizeof(err);
-			if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR,
-			    &err, &sl) == 0 && err == 0)
+			if (rc == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) ==
+				0 &&
+			    err == 0)
 				break;
 			if (rc == 0)
 				err = ETIMEDOUT;
@@ -313,9 +321,9 @@ static void
 on_alarm(int sig)
 {
 	static const char msg[] = ": refused: no picture within the "
-	    "handshake timeout\n";
-	const char *id = log_ident_buf[0] ? log_ident_buf :
-	    "tessera-view-decoder";
+				  "handshake timeout\n";
+	const char *id =
+	    log_ident_buf[0] ? log_ident_buf : "tessera-view-decoder";
 
 	(void)sig;
 	/* only async-signal-safe calls here */
@@ -329,58 +337,127 @@ on_alarm(int sig)
 /* Both stages: I/O on what we hold, memory, the framebuffer's memfds,
  * time, randomness, signals, exiting. */
 static const int allowed_common[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
-	SCMP_SYS(sendmsg), SCMP_SYS(close), SCMP_SYS(fcntl), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise),
-	SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
-	SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
-	SCMP_SYS(time), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(getrandom), SCMP_SYS(getpid), SCMP_SYS(gettid),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(readv),
+	SCMP_SYS(writev),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(close),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(poll),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(select),
+	SCMP_SYS(pselect6),
+	SCMP_SYS(brk),
+	SCMP_SYS(mmap),
+	SCMP_SYS(munmap),
+	SCMP_SYS(mremap),
+	SCMP_SYS(mprotect),
+	SCMP_SYS(madvise),
+	SCMP_SYS(memfd_create),
+	SCMP_SYS(ftruncate),
+	SCMP_SYS(futex),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(time),
+	SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(getpid),
+	SCMP_SYS(gettid),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
 };
 
 /* Stage 1 on top (the handshake): GnuTLS and glibc looking at files and
  * the system, the handshake's alarm, and loading stage 2. */
 static const int allowed_handshake[] = {
-	SCMP_SYS(statx), SCMP_SYS(pread64), SCMP_SYS(getdents64),
-	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
-	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(uname),
-	SCMP_SYS(sysinfo), SCMP_SYS(sched_getaffinity), SCMP_SYS(prlimit64),
-	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-	SCMP_SYS(getegid), SCMP_SYS(rt_sigaction), SCMP_SYS(alarm),
-	SCMP_SYS(setitimer), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
-	SCMP_SYS(getpeername), SCMP_SYS(getsockname),
-	SCMP_SYS(seccomp), SCMP_SYS(prctl), SCMP_SYS(ioctl),
+	SCMP_SYS(statx),
+	SCMP_SYS(pread64),
+	SCMP_SYS(getdents64),
+	SCMP_SYS(access),
+	SCMP_SYS(faccessat),
+	SCMP_SYS(faccessat2),
+	SCMP_SYS(readlink),
+	SCMP_SYS(readlinkat),
+	SCMP_SYS(uname),
+	SCMP_SYS(sysinfo),
+	SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(prlimit64),
+	SCMP_SYS(getuid),
+	SCMP_SYS(geteuid),
+	SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(alarm),
+	SCMP_SYS(setitimer),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(getpeername),
+	SCMP_SYS(getsockname),
+	SCMP_SYS(seccomp),
+	SCMP_SYS(prctl),
+	SCMP_SYS(ioctl),
 };
 
 /* FreeRDP's decoders run on a thread pool (RemoteFX), and WinPR's events
  * are eventfds: threads, never processes (clone must carry CLONE_THREAD;
  * clone3, whose flags seccomp cannot see, fails so glibc falls back). */
 static const int allowed_threads[] = {
-	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(eventfd2), SCMP_SYS(pipe2),
-	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
-	SCMP_SYS(epoll_pwait), SCMP_SYS(sigaltstack), SCMP_SYS(getsockopt),
-	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-	SCMP_SYS(ioctl), SCMP_SYS(shutdown),
+	SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(eventfd2),
+	SCMP_SYS(pipe2),
+	SCMP_SYS(epoll_create1),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername),
+	SCMP_SYS(ioctl),
+	SCMP_SYS(shutdown),
 };
 
 /* What AddressSanitizer's runtime needs on top (reports, the leak check
  * at exit, which stops the process with a ptrace'ing thread). */
 static const int allowed_asan[] = {
-	SCMP_SYS(readlink), SCMP_SYS(ptrace), SCMP_SYS(prctl),
-	SCMP_SYS(wait4), SCMP_SYS(getppid), SCMP_SYS(kill), SCMP_SYS(tgkill),
-	SCMP_SYS(clone), SCMP_SYS(sched_getparam), SCMP_SYS(sched_yield),
-	SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(msync),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(mincore),
-	SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(ioctl),
-	SCMP_SYS(getuid), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-	SCMP_SYS(set_tid_address), SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(readlink),
+	SCMP_SYS(ptrace),
+	SCMP_SYS(prctl),
+	SCMP_SYS(wait4),
+	SCMP_SYS(getppid),
+	SCMP_SYS(kill),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(clone),
+	SCMP_SYS(sched_getparam),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(getdents),
+	SCMP_SYS(getdents64),
+	SCMP_SYS(msync),
+	SCMP_SYS(stat),
+	SCMP_SYS(lstat),
+	SCMP_SYS(mincore),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(ioctl),
+	SCMP_SYS(getuid),
+	SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq),
+	SCMP_SYS(set_tid_address),
+	SCMP_SYS(sched_getaffinity),
 };
 
 /* flags that make an open more than a read */
@@ -394,7 +471,8 @@ add_list(scmp_filter_ctx ctx, const int *list, size_t n)
 	int rc;
 
 	for (i = 0; i < n; i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0)) < 0)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0)) <
+		    0)
 			return rc;
 	return 0;
 }
@@ -416,66 +494,70 @@ sandbox(int stage)
 	}
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return -1;
-	if ((rc = add_list(ctx, allowed_common, sizeof(allowed_common) /
-	    sizeof(allowed_common[0]))) < 0)
+	if ((rc = add_list(ctx, allowed_common,
+		 sizeof(allowed_common) / sizeof(allowed_common[0]))) < 0)
 		goto fail;
 	if (d.proto == &tv_proto_rdp) {
 		if ((rc = add_list(ctx, allowed_threads,
-		    sizeof(allowed_threads) / sizeof(allowed_threads[0]))) < 0)
+			 sizeof(allowed_threads) /
+			     sizeof(allowed_threads[0]))) < 0)
 			goto fail;
 		/* FreeRDP makes its certificate store's directories even
 		 * when it is not used: they "exist" */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone),
-		    1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-		    CLONE_THREAD))) < 0 ||
+			 1,
+			 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+			     CLONE_THREAD))) < 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-		    SCMP_SYS(clone3), 0)) < 0 ||
+			 SCMP_SYS(clone3), 0)) < 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EEXIST),
-		    SCMP_SYS(mkdir), 0)) < 0 ||
+			 SCMP_SYS(mkdir), 0)) < 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EEXIST),
-		    SCMP_SYS(mkdirat), 0)) < 0)
+			 SCMP_SYS(mkdirat), 0)) < 0)
 			goto fail;
 	}
 	if (stage == 1) {
 		if ((rc = add_list(ctx, allowed_handshake,
-		    sizeof(allowed_handshake) /
-		    sizeof(allowed_handshake[0]))) < 0)
+			 sizeof(allowed_handshake) /
+			     sizeof(allowed_handshake[0]))) < 0)
 			goto fail;
 		/* the CA, certificate and key; GnuTLS's and glibc's
 		 * configuration: read only */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
-		    TV_OPEN_WRITE_BITS, O_RDONLY))) < 0)
+			 SCMP_SYS(openat), 1,
+			 SCMP_A2(SCMP_CMP_MASKED_EQ, TV_OPEN_WRITE_BITS,
+			     O_RDONLY))) < 0)
 			goto fail;
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
-		    O_ACCMODE, O_WRONLY))) < 0 ||
+			 SCMP_SYS(openat), 1,
+			 SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_WRONLY))) <
+			0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
-		    O_ACCMODE, O_RDWR))) < 0)
+			 SCMP_SYS(openat), 1,
+			 SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDWR))) < 0)
 			goto fail;
 	} else {
 		/* refused softly: a library probing a file copes */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-		    SCMP_SYS(openat), 0)) < 0)
+			 SCMP_SYS(openat), 0)) < 0)
 			goto fail;
 	}
 #ifdef TV_ASAN
-	if ((rc = add_list(ctx, allowed_asan, sizeof(allowed_asan) /
-	    sizeof(allowed_asan[0]))) < 0)
+	if ((rc = add_list(ctx, allowed_asan,
+		 sizeof(allowed_asan) / sizeof(allowed_asan[0]))) < 0)
 		goto fail;
 	/* LeakSanitizer's tracer reads /proc/self/maps and the task list
 	 * with the old open(2): read only */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-	    SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY))) < 0)
+		 SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY))) < 0)
 		goto fail;
 	if (stage == 1) {
 		/* the reports name functions through a symbolizer process:
 		 * start it now, it cannot be exec'd later */
 		char buf[128];
 
-		__sanitizer_symbolize_pc(__builtin_return_address(0), "%F",
-		    buf, sizeof(buf));
+		__sanitizer_symbolize_pc(__builtin_return_address(0), "%F", buf,
+		    sizeof(buf));
 	}
 #else
 	(void)allowed_asan;
@@ -525,7 +607,8 @@ ctl_input(void)
 		}
 		if (n != (long)sizeof(m)) {
 			log_warnx("the compositor sent a packet of %ld bytes: "
-			    "exiting", n);
+				  "exiting",
+			    n);
 			exit(EXIT_LOST);
 		}
 		memcpy(&m, buf, sizeof(m));
@@ -609,11 +692,11 @@ read_ticket(void)
 	}
 	buf[len] = '\0';
 	if ((nl = strchr(buf, '\n')) == NULL ||
-	    (size_t)(nl - buf) >= sizeof(tv_opt.user) ||
-	    strlen(nl + 1) == 0 || nl[strlen(nl) - 1] != '\n' ||
+	    (size_t)(nl - buf) >= sizeof(tv_opt.user) || strlen(nl + 1) == 0 ||
+	    nl[strlen(nl) - 1] != '\n' ||
 	    strlen(nl + 1) > sizeof(tv_opt.pass)) {
 		log_warnx("--rdp: want a user and a password on stdin, a "
-		    "line each");
+			  "line each");
 		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}
@@ -652,14 +735,30 @@ main(int argc, char **argv)
 	log_init("tessera-view-decoder", 1, 0);
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'r': d.proto = &tv_proto_rdp; break;
-		case 'H': tv_opt.host = optarg; break;
-		case 'p': tv_opt.port = optarg; break;
-		case 'a': tv_opt.ca = optarg; break;
-		case 'c': tv_opt.cert = optarg; break;
-		case 'k': tv_opt.key = optarg; break;
-		case 'n': tv_opt.name = optarg; break;
-		case 'v': tv_opt.verbose++; break;
+		case 'r':
+			d.proto = &tv_proto_rdp;
+			break;
+		case 'H':
+			tv_opt.host = optarg;
+			break;
+		case 'p':
+			tv_opt.port = optarg;
+			break;
+		case 'a':
+			tv_opt.ca = optarg;
+			break;
+		case 'c':
+			tv_opt.cert = optarg;
+			break;
+		case 'k':
+			tv_opt.key = optarg;
+			break;
+		case 'n':
+			tv_opt.name = optarg;
+			break;
+		case 'v':
+			tv_opt.verbose++;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_CLEAN;
@@ -736,19 +835,24 @@ main(int argc, char **argv)
 	for (;;) {
 		/* while the compositor has not shown the last update, only
 		 * its line is read (a late TV_ACK only delays the stream) */
-		left = d.await_ack ?
-		    d.ack_deadline - (long long)tsr_mono_ms() : 0;
+		left =
+		    d.await_ack ? d.ack_deadline - (long long)tsr_mono_ms() : 0;
 		if (left <= 0)
 			d.await_ack = 0;
 		pending = d.await_ack ? 0 : d.proto->pending();
 		pfd[0].fd = TV_CTL_FD;
 		pfd[0].events = POLLIN;
-		n = 1 + (d.await_ack ? 0 : d.proto->fds(pfd + 1,
-		    (int)(sizeof(pfd) / sizeof(pfd[0])) - 1));
+		n = 1 +
+		    (d.await_ack ?
+			    0 :
+			    d.proto->fds(pfd + 1,
+				(int)(sizeof(pfd) / sizeof(pfd[0])) - 1));
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
-		if (poll(pfd, (nfds_t)n, pending ? 0 : d.await_ack ?
-		    (int)left : -1) == -1) {
+		if (poll(pfd, (nfds_t)n,
+			pending		? 0 :
+			    d.await_ack ? (int)left :
+					  -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");

@@ -57,23 +57,23 @@
 #include "log.h"
 #include "proto.h"
 
-#define RDP_FORMAT	PIXEL_FORMAT_BGRX32	/* 0x00RRGGBB, little endian */
-#define RDP_MAX_HANDLES	32
+#define RDP_FORMAT PIXEL_FORMAT_BGRX32 /* 0x00RRGGBB, little endian */
+#define RDP_MAX_HANDLES 32
 
 static struct {
-	freerdp		*inst;
-	X509_STORE	*ca;
-	int		 buttons;	/* RFB mask held */
-	int		 px, py;
+	freerdp *inst;
+	X509_STORE *ca;
+	int buttons; /* RFB mask held */
+	int px, py;
 
 	/* Display control: the channel's callbacks run on FreeRDP's drdynvc
 	 * thread, everything else on ours. */
-	pthread_mutex_t	 disp_lock;
-	DispClientContext *disp;	/* under disp_lock: the channel is open */
-	int		 disp_ready;	/* under disp_lock: its caps came */
-	UINT32		 disp_max_area;	/* under disp_lock: from the caps */
-	HANDLE		 disp_wake;	/* caps came: send what waits */
-	int		 want_w, want_h;	/* a size not sent yet, 0 = none */
+	pthread_mutex_t disp_lock;
+	DispClientContext *disp; /* under disp_lock: the channel is open */
+	int disp_ready;		 /* under disp_lock: its caps came */
+	UINT32 disp_max_area;	 /* under disp_lock: from the caps */
+	HANDLE disp_wake;	 /* caps came: send what waits */
+	int want_w, want_h;	 /* a size not sent yet, 0 = none */
 } rd = { .disp_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the server's certificate ---- */
@@ -102,7 +102,7 @@ verify_x509(freerdp *inst, const BYTE *pem, size_t len, const char *hostname,
 	int ok = 0, rc;
 
 	(void)inst;
-	(void)hostname;		/* FreeRDP's is our socket's, not the host */
+	(void)hostname; /* FreeRDP's is our socket's, not the host */
 	(void)port;
 	if (flags & (VERIFY_CERT_FLAG_GATEWAY | VERIFY_CERT_FLAG_REDIRECT)) {
 		log_warnx("refused: a gateway or redirection certificate");
@@ -132,7 +132,8 @@ verify_x509(freerdp *inst, const BYTE *pem, size_t len, const char *hostname,
 		ok = 2;
 	else
 		log_warnx("refused: the server's certificate: %s",
-		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		    X509_verify_cert_error_string(
+			X509_STORE_CTX_get_error(ctx)));
 out:
 	if (!ok)
 		tv_refused = 1;
@@ -147,7 +148,7 @@ out:
 static void
 no_free(void *p)
 {
-	(void)p;	/* the mapping belongs to main.c */
+	(void)p; /* the mapping belongs to main.c */
 }
 
 static BOOL
@@ -251,7 +252,8 @@ disp_send(void)
 	if (rd.disp == NULL || !rd.disp_ready) {
 		pthread_mutex_unlock(&rd.disp_lock);
 		log_debug("resize to %dx%d: when the display control channel "
-		    "is open", w, h);
+			  "is open",
+		    w, h);
 		return 0;
 	}
 	rd.want_w = rd.want_h = 0;
@@ -290,7 +292,7 @@ pre_connect(freerdp *inst)
 	st->ExternalCertificateManagement = TRUE;
 	st->ColorDepth = 32;
 	st->SoftwareGdi = TRUE;
-	st->RemoteFxCodec = FALSE;	/* lossless planar instead */
+	st->RemoteFxCodec = FALSE; /* lossless planar instead */
 	st->NSCodec = FALSE;
 	st->SupportGraphicsPipeline = FALSE;
 	st->SurfaceCommandsEnabled = TRUE;
@@ -308,11 +310,11 @@ pre_connect(freerdp *inst)
 	st->SupportDisplayControl = TRUE;
 	st->DynamicResolutionUpdate = TRUE;
 	if (freerdp_register_addin_provider(
-	    freerdp_channels_load_static_addin_entry, 0) != 0 ||
+		freerdp_channels_load_static_addin_entry, 0) != 0 ||
 	    PubSub_SubscribeChannelConnected(inst->context->pubSub,
-	    on_channel_connected) != 0 ||
+		on_channel_connected) != 0 ||
 	    PubSub_SubscribeChannelDisconnected(inst->context->pubSub,
-	    on_channel_disconnected) != 0 ||
+		on_channel_disconnected) != 0 ||
 	    !freerdp_client_load_addins(inst->context->channels, st)) {
 		log_warnx("loading the display control channel failed");
 		return FALSE;
@@ -344,8 +346,10 @@ rdp_open(int sock)
 	char host[24];
 	rdpSettings *st;
 
-	WLog_SetLogLevel(WLog_GetRoot(), tv_opt.verbose >= 2 ? WLOG_DEBUG :
-	    tv_opt.verbose ? WLOG_INFO : WLOG_ERROR);
+	WLog_SetLogLevel(WLog_GetRoot(),
+	    tv_opt.verbose >= 2 ? WLOG_DEBUG :
+		tv_opt.verbose	? WLOG_INFO :
+				  WLOG_ERROR);
 	if (load_ca() == -1)
 		return EXIT_USAGE;
 	if ((rd.disp_wake = CreateEvent(NULL, TRUE, FALSE, NULL)) == NULL ||
@@ -361,7 +365,7 @@ rdp_open(int sock)
 	snprintf(host, sizeof(host), "|%d", sock);
 	if (!freerdp_settings_set_string(st, FreeRDP_ServerHostname, host) ||
 	    !freerdp_settings_set_uint32(st, FreeRDP_ServerPort,
-	    (UINT32)sock) ||
+		(UINT32)sock) ||
 	    !freerdp_settings_set_string(st, FreeRDP_Username, tv_opt.user) ||
 	    !freerdp_settings_set_string(st, FreeRDP_Password, tv_opt.pass))
 		return EXIT_LOST;
@@ -370,7 +374,7 @@ rdp_open(int sock)
 		if (!tv_refused)
 			log_warnx("refused: the handshake failed (%s)",
 			    freerdp_get_last_error_string(
-			    freerdp_get_last_error(rd.inst->context)));
+				freerdp_get_last_error(rd.inst->context)));
 		return EXIT_REFUSED;
 	}
 	if (st->Password != NULL)
@@ -400,7 +404,7 @@ rdp_fds(struct pollfd *pfd, int max)
 static int
 rdp_pending(void)
 {
-	return 0;	/* FreeRDP drains TLS's buffer when it reads */
+	return 0; /* FreeRDP drains TLS's buffer when it reads */
 }
 
 static int
@@ -408,8 +412,9 @@ rdp_pump(void)
 {
 	if (!freerdp_check_event_handles(rd.inst->context) ||
 	    freerdp_shall_disconnect(rd.inst)) {
-		log_warnx("connection lost: %s", freerdp_get_last_error_string(
-		    freerdp_get_last_error(rd.inst->context)));
+		log_warnx("connection lost: %s",
+		    freerdp_get_last_error_string(
+			freerdp_get_last_error(rd.inst->context)));
 		return -1;
 	}
 	if (WaitForSingleObject(rd.disp_wake, 0) == WAIT_OBJECT_0) {
@@ -433,32 +438,90 @@ static UINT32
 us_scancode(uint32_t ks)
 {
 	static const char row_sym[] = "1234567890-=qwertyuiop[]asdfghjkl;'`"
-	    "\\zxcvbnm,./ ";
+				      "\\zxcvbnm,./ ";
 	static const unsigned char row_code[] = {
-		0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
-		0x0c, 0x0d, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-		0x18, 0x19, 0x1a, 0x1b, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23,
-		0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2b, 0x2c, 0x2d, 0x2e,
-		0x2f, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x39,
+		0x02,
+		0x03,
+		0x04,
+		0x05,
+		0x06,
+		0x07,
+		0x08,
+		0x09,
+		0x0a,
+		0x0b,
+		0x0c,
+		0x0d,
+		0x10,
+		0x11,
+		0x12,
+		0x13,
+		0x14,
+		0x15,
+		0x16,
+		0x17,
+		0x18,
+		0x19,
+		0x1a,
+		0x1b,
+		0x1e,
+		0x1f,
+		0x20,
+		0x21,
+		0x22,
+		0x23,
+		0x24,
+		0x25,
+		0x26,
+		0x27,
+		0x28,
+		0x29,
+		0x2b,
+		0x2c,
+		0x2d,
+		0x2e,
+		0x2f,
+		0x30,
+		0x31,
+		0x32,
+		0x33,
+		0x34,
+		0x35,
+		0x39,
 	};
 	static const char shifted[] = "!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:\"~"
-	    "|ZXCVBNM<>?";
+				      "|ZXCVBNM<>?";
 	static const struct {
-		uint32_t	ks;
-		UINT32		code;
+		uint32_t ks;
+		UINT32 code;
 	} special[] = {
-		{ 0xff1b, 0x01 }, { 0xff08, 0x0e }, { 0xff09, 0x0f },
-		{ 0xff0d, 0x1c }, { 0xffe3, 0x1d }, { 0xffe1, 0x2a },
-		{ 0xffe2, 0x36 }, { 0xffe9, 0x38 }, { 0xffe5, 0x3a },
-		{ 0xffc8, 0x57 }, { 0xffc9, 0x58 },
-		{ 0xff8d, KBDEXT | 0x1c }, { 0xffe4, KBDEXT | 0x1d },
-		{ 0xffea, KBDEXT | 0x38 }, { 0xff50, KBDEXT | 0x47 },
-		{ 0xff52, KBDEXT | 0x48 }, { 0xff55, KBDEXT | 0x49 },
-		{ 0xff51, KBDEXT | 0x4b }, { 0xff53, KBDEXT | 0x4d },
-		{ 0xff57, KBDEXT | 0x4f }, { 0xff54, KBDEXT | 0x50 },
-		{ 0xff56, KBDEXT | 0x51 }, { 0xff63, KBDEXT | 0x52 },
-		{ 0xffff, KBDEXT | 0x53 }, { 0xffeb, KBDEXT | 0x5b },
-		{ 0xffec, KBDEXT | 0x5c }, { 0xff67, KBDEXT | 0x5d },
+		{ 0xff1b, 0x01 },
+		{ 0xff08, 0x0e },
+		{ 0xff09, 0x0f },
+		{ 0xff0d, 0x1c },
+		{ 0xffe3, 0x1d },
+		{ 0xffe1, 0x2a },
+		{ 0xffe2, 0x36 },
+		{ 0xffe9, 0x38 },
+		{ 0xffe5, 0x3a },
+		{ 0xffc8, 0x57 },
+		{ 0xffc9, 0x58 },
+		{ 0xff8d, KBDEXT | 0x1c },
+		{ 0xffe4, KBDEXT | 0x1d },
+		{ 0xffea, KBDEXT | 0x38 },
+		{ 0xff50, KBDEXT | 0x47 },
+		{ 0xff52, KBDEXT | 0x48 },
+		{ 0xff55, KBDEXT | 0x49 },
+		{ 0xff51, KBDEXT | 0x4b },
+		{ 0xff53, KBDEXT | 0x4d },
+		{ 0xff57, KBDEXT | 0x4f },
+		{ 0xff54, KBDEXT | 0x50 },
+		{ 0xff56, KBDEXT | 0x51 },
+		{ 0xff63, KBDEXT | 0x52 },
+		{ 0xffff, KBDEXT | 0x53 },
+		{ 0xffeb, KBDEXT | 0x5b },
+		{ 0xffec, KBDEXT | 0x5c },
+		{ 0xff67, KBDEXT | 0x5d },
 	};
 	const char *p;
 	size_t i;
@@ -470,7 +533,7 @@ us_scancode(uint32_t ks)
 			return row_code[p - shifted];
 		return 0;
 	}
-	if (ks >= 0xffbe && ks <= 0xffc7)	/* F1 to F10 */
+	if (ks >= 0xffbe && ks <= 0xffc7) /* F1 to F10 */
 		return 0x3b + (ks - 0xffbe);
 	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		if (special[i].ks == ks)
@@ -485,13 +548,16 @@ rdp_key(int down, uint32_t ks)
 	UINT32 code = us_scancode(ks);
 
 	if (code != 0)
-		return freerdp_input_send_keyboard_event_ex(in, down ? TRUE :
-		    FALSE, code) ? 0 : lost();
+		return freerdp_input_send_keyboard_event_ex(in,
+			   down ? TRUE : FALSE, code) ?
+		    0 :
+		    lost();
 	/* Latin-1 beyond ASCII, and Unicode keysyms (0x01000000 | U) */
-	if ((ks >= 0xa0 && ks <= 0xff) ||
-	    (ks > 0x01000000 && ks <= 0x0100ffff))
+	if ((ks >= 0xa0 && ks <= 0xff) || (ks > 0x01000000 && ks <= 0x0100ffff))
 		return freerdp_input_send_unicode_keyboard_event(in,
-		    down ? 0 : KBD_FLAGS_RELEASE, (UINT16)(ks & 0xffff)) ? 0 :
+			   down ? 0 : KBD_FLAGS_RELEASE,
+			   (UINT16)(ks & 0xffff)) ?
+		    0 :
 		    lost();
 	log_debug("keysym 0x%x has no key here", ks);
 	return 0;
@@ -501,10 +567,11 @@ static int
 rdp_pointer(int x, int y, int buttons)
 {
 	static const struct {
-		int	bit;
-		UINT16	flag;
+		int bit;
+		UINT16 flag;
 	} map[] = {
-		{ 1, PTR_FLAGS_BUTTON1 }, { 4, PTR_FLAGS_BUTTON2 },
+		{ 1, PTR_FLAGS_BUTTON1 },
+		{ 4, PTR_FLAGS_BUTTON2 },
 		{ 2, PTR_FLAGS_BUTTON3 },
 	};
 	rdpInput *in = rd.inst->input;
@@ -513,23 +580,26 @@ rdp_pointer(int x, int y, int buttons)
 
 	if ((x != rd.px || y != rd.py || changed == 0) &&
 	    !freerdp_input_send_mouse_event(in, PTR_FLAGS_MOVE, (UINT16)x,
-	    (UINT16)y))
+		(UINT16)y))
 		return lost();
 	rd.px = x;
 	rd.py = y;
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if ((changed & map[i].bit) &&
-		    !freerdp_input_send_mouse_event(in, map[i].flag |
-		    ((buttons & map[i].bit) ? PTR_FLAGS_DOWN : 0), (UINT16)x,
-		    (UINT16)y))
+		    !freerdp_input_send_mouse_event(in,
+			map[i].flag |
+			    ((buttons & map[i].bit) ? PTR_FLAGS_DOWN : 0),
+			(UINT16)x, (UINT16)y))
 			return lost();
 	/* wheel: RFB presses buttons 4 and 5, one notch each */
-	if ((changed & buttons & 8) && !freerdp_input_send_mouse_event(in,
-	    PTR_FLAGS_WHEEL | 0x0078, (UINT16)x, (UINT16)y))
+	if ((changed & buttons & 8) &&
+	    !freerdp_input_send_mouse_event(in, PTR_FLAGS_WHEEL | 0x0078,
+		(UINT16)x, (UINT16)y))
 		return lost();
-	if ((changed & buttons & 16) && !freerdp_input_send_mouse_event(in,
-	    PTR_FLAGS_WHEEL | PTR_FLAGS_WHEEL_NEGATIVE | 0x0088, (UINT16)x,
-	    (UINT16)y))
+	if ((changed & buttons & 16) &&
+	    !freerdp_input_send_mouse_event(in,
+		PTR_FLAGS_WHEEL | PTR_FLAGS_WHEEL_NEGATIVE | 0x0088, (UINT16)x,
+		(UINT16)y))
 		return lost();
 	rd.buttons = buttons;
 	return 0;
@@ -544,7 +614,8 @@ rdp_resize(int w, int h)
 	    w > DISPLAY_CONTROL_MAX_MONITOR_WIDTH ||
 	    h < DISPLAY_CONTROL_MIN_MONITOR_HEIGHT ||
 	    h > DISPLAY_CONTROL_MAX_MONITOR_HEIGHT) {
-		log_debug("resize to %dx%d: outside what RDP can ask for", w, h);
+		log_debug("resize to %dx%d: outside what RDP can ask for", w,
+		    h);
 		return 0;
 	}
 	rd.want_w = w;

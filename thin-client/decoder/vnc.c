@@ -19,8 +19,8 @@
 #include "proto.h"
 
 static struct {
-	rfbClient	*cl;
-	char		 lastlib[256];	/* libvncclient's last message */
+	rfbClient *cl;
+	char lastlib[256]; /* libvncclient's last message */
 } vn;
 
 static void
@@ -54,13 +54,14 @@ alloc_fb(rfbClient *cl)
 	if (cl->authScheme != rfbVeNCrypt ||
 	    cl->subAuthScheme != rfbVeNCryptX509None) {
 		log_warnx("refused: the server chose security %u/%u, not "
-		    "VeNCrypt X509None", (unsigned)cl->authScheme,
-		    (unsigned)cl->subAuthScheme);
+			  "VeNCrypt X509None",
+		    (unsigned)cl->authScheme, (unsigned)cl->subAuthScheme);
 		tv_refused = 1;
 		return FALSE;
 	}
 	if (cl->format.bitsPerPixel != 32) {
-		log_warnx("refused: %d bits per pixel", cl->format.bitsPerPixel);
+		log_warnx("refused: %d bits per pixel",
+		    cl->format.bitsPerPixel);
 		return FALSE;
 	}
 	if ((p = tv_fb_new(cl->width, cl->height)) == NULL)
@@ -102,8 +103,9 @@ get_credential(rfbClient *cl, int type)
 	if (type != rfbCredentialTypeX509 || cl->authScheme != rfbVeNCrypt ||
 	    cl->subAuthScheme != rfbVeNCryptX509None) {
 		log_warnx("refused: the server asked for credentials of type "
-		    "%d (security %u/%u), not an X509None certificate", type,
-		    (unsigned)cl->authScheme, (unsigned)cl->subAuthScheme);
+			  "%d (security %u/%u), not an X509None certificate",
+		    type, (unsigned)cl->authScheme,
+		    (unsigned)cl->subAuthScheme);
 		tv_refused = 1;
 		return NULL;
 	}
@@ -141,7 +143,7 @@ vnc_open(int sock)
 	vn.cl->format.greenShift = 8;
 	vn.cl->format.blueShift = 0;
 	vn.cl->programName = "tessera-view-decoder";
-	vn.cl->serverHost = strdup(tv_opt.host);	/* the certificate names it */
+	vn.cl->serverHost = strdup(tv_opt.host); /* the certificate names it */
 	vn.cl->serverPort = tv_opt.port_num;
 	/* the socket is ours, already connected: libvncclient takes it */
 	vn.cl->listenSpecified = TRUE;
@@ -173,8 +175,7 @@ vnc_open(int sock)
 	n = vn.cl->desktopName ? (int)strlen(vn.cl->desktopName) : 0;
 	log_escape(name, sizeof(name), n ? vn.cl->desktopName : "", (size_t)n);
 	tv_fb_size(&w, &h);
-	log_info("handshake done: VeNCrypt X509None, \"%s\" %dx%d", name, w,
-	    h);
+	log_info("handshake done: VeNCrypt X509None, \"%s\" %dx%d", name, w, h);
 	/* from now on a stalled half-message ends the connection */
 	vn.cl->readTimeout = TV_READ_TIMEOUT_S;
 	if (fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) == -1) {
@@ -201,7 +202,8 @@ vnc_pending(void)
 	if (vn.cl->buffered > 0)
 		return 1;
 	return vn.cl->tlsSession != NULL &&
-	    gnutls_record_check_pending((gnutls_session_t)vn.cl->tlsSession) > 0;
+	    gnutls_record_check_pending((gnutls_session_t)vn.cl->tlsSession) >
+	    0;
 }
 
 static int
@@ -209,8 +211,9 @@ vnc_pump(void)
 {
 	vn.lastlib[0] = '\0';
 	if (!HandleRFBServerMessage(vn.cl)) {
-		log_warnx("connection lost: %s", vn.lastlib[0] ? vn.lastlib :
-		    "the server broke the protocol");
+		log_warnx("connection lost: %s",
+		    vn.lastlib[0] ? vn.lastlib :
+				    "the server broke the protocol");
 		return -1;
 	}
 	return 0;
@@ -244,8 +247,7 @@ vnc_resize(int w, int h)
 		log_debug("resize to %dx%d: the server cannot", w, h);
 		return 0;
 	}
-	return SendExtDesktopSize(vn.cl, (uint16_t)w, (uint16_t)h) ? 0 :
-	    lost();
+	return SendExtDesktopSize(vn.cl, (uint16_t)w, (uint16_t)h) ? 0 : lost();
 }
 
 const struct tv_proto tv_proto_vnc = {
