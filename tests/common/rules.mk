@@ -6,6 +6,7 @@ $(B)/tests/test-%: $(B)/obj/tests/common/test_%.o $(LIBTSR) | $(B)/tests
 
 TEST_PROGS += $(UNIT_TESTS:%=$(B)/tests/%)
 SUITES     += $(UNIT_TESTS:%=$(B)/tests/%)
+SUITES     += tests/common/test-format.sh
 
 FUZZERS += label
 fuzz_label_SRCS := tests/fuzz/fuzz_label.c common/label.c common/hex.c
